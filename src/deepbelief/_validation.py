@@ -1,0 +1,155 @@
+"""Input checks shared by every estimator: one place that turns user data into tensors.
+
+Everything that reaches a hot loop has passed through :func:`as_tensor2d`, so the
+loops themselves never check anything.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """Return a ``torch.device``; ``None`` means CPU. Fails clearly if CUDA is missing."""
+    dev = torch.device("cpu" if device is None else device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available")
+    return dev
+
+
+def make_generator(random_state, device: torch.device) -> torch.Generator:
+    """The single random-state entry point: an int, ``None`` or a ``torch.Generator``.
+
+    A NumPy ``RandomState``/``Generator`` is accepted too and seeds a torch generator.
+    """
+    if isinstance(random_state, torch.Generator):
+        return random_state
+    gen = torch.Generator(device=device)
+    if random_state is None:
+        gen.seed()
+    elif isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        gen.manual_seed(int(random_state))
+    elif isinstance(random_state, np.random.RandomState):
+        gen.manual_seed(int(random_state.randint(0, 2**31 - 1)))
+    elif isinstance(random_state, np.random.Generator):
+        gen.manual_seed(int(random_state.integers(0, 2**31 - 1)))
+    else:
+        raise ValueError(
+            f"random_state must be None, an int, a numpy RandomState/Generator or a "
+            f"torch.Generator; got {random_state!r}"
+        )
+    return gen
+
+
+def as_tensor2d(
+    X,
+    *,
+    name: str = "X",
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "cpu",
+    n_features: int | None = None,
+    unit_interval: bool = False,
+    min_samples: int = 1,
+) -> torch.Tensor:
+    """Validate ``X`` and return it as a 2-D tensor of ``dtype`` on ``device``.
+
+    Refuses (with ``ValueError``/``TypeError`` naming ``name``): sparse matrices,
+    strings/objects, complex numbers, 1-D or >2-D input, fewer than ``min_samples``
+    rows or no columns, NaN/inf, a wrong number of features, and values outside
+    [0, 1] when ``unit_interval`` (Bernoulli units).
+    """
+    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
+        raise TypeError(
+            f"{name}: sparse input is not supported; pass a dense array (X.toarray())"
+        )
+    if isinstance(X, torch.Tensor):
+        t = X.detach()
+        if t.is_complex():
+            raise ValueError(f"{name}: complex data is not supported")
+        if t.dtype == torch.bool or not (t.is_floating_point() or _is_int(t.dtype)):
+            t = t.to(torch.float32)
+    else:
+        arr = np.asarray(X)
+        if arr.dtype.kind in "OUSV":
+            try:
+                arr = arr.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    f"{name}: expected numeric data, got an array of dtype {arr.dtype}"
+                ) from exc
+        if arr.dtype.kind == "c":
+            raise ValueError(f"{name}: complex data is not supported")
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"{name}: expected numeric data, got dtype {arr.dtype}")
+        t = torch.from_numpy(np.ascontiguousarray(arr))
+    if t.ndim != 2:
+        hint = " Reshape with X.reshape(-1, 1) or X.reshape(1, -1)." if t.ndim == 1 else ""
+        raise ValueError(f"{name}: expected a 2-D array, got {t.ndim}-D of shape {tuple(t.shape)}.{hint}")
+    if t.shape[0] < min_samples:
+        raise ValueError(
+            f"{name}: found array with {t.shape[0]} sample(s) (shape={tuple(t.shape)}) "
+            f"while a minimum of {min_samples} is required."
+        )
+    if t.shape[1] < 1:
+        raise ValueError(
+            f"{name}: found array with 0 feature(s) (shape={tuple(t.shape)}) while a "
+            "minimum of 1 is required."
+        )
+    if n_features is not None and t.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {t.shape[1]} features, but this model is expecting {n_features} features"
+        )
+    t = t.to(device=device, dtype=dtype)
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name}: input contains NaN or infinity")
+    if unit_interval:
+        lo, hi = float(t.min()), float(t.max())
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(
+                f"{name}: Bernoulli units need values in [0, 1]; found values in "
+                f"[{lo:g}, {hi:g}] (scale the data, e.g. MinMaxScaler, first)"
+            )
+    return t
+
+
+def _is_int(dtype: torch.dtype) -> bool:
+    return dtype in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+
+
+def as_labels(y, n_samples: int, *, name: str = "y") -> np.ndarray:
+    """Validate a 1-D label vector of length ``n_samples``; returns a NumPy array."""
+    if hasattr(y, "toarray"):
+        raise TypeError(f"{name}: sparse labels are not supported")
+    if isinstance(y, torch.Tensor):
+        y = y.detach().cpu().numpy()
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array of labels, got shape {arr.shape}")
+    if arr.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} has {arr.shape[0]} labels but X has {n_samples} samples; they must match"
+        )
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ValueError(f"{name}: labels contain NaN or infinity")
+    return arr
+
+
+def check_positive(value, name: str, *, integer: bool = False, allow_zero: bool = False):
+    """Refuse impossible hyperparameters with a message naming them."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an integer" if integer else "a number"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
+    return value
+
+
+def to_numpy(t: torch.Tensor) -> np.ndarray:
+    """Tensor -> NumPy at the library's edge (detached, on the CPU)."""
+    return t.detach().cpu().numpy()

@@ -1,0 +1,61 @@
+"""What the model is: the Bernoulli RBM's formulas (slides §4), one function each.
+
+Parameters follow the slides: ``W`` is (n_hidden x n_visible), ``b`` the visible
+bias (n_visible,), ``c`` the hidden bias (n_hidden,). ``v`` and ``h`` are batches
+of row vectors, shapes (batch, n_visible) and (batch, n_hidden). All functions are
+plain torch and differentiable.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn.functional import softplus
+
+
+def energy(v: torch.Tensor, h: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
+           c: torch.Tensor) -> torch.Tensor:
+    """E(v, h) = -bᵀv - cᵀh - hᵀWv, one value per row."""
+    return -(v @ b) - (h @ c) - ((h @ W) * v).sum(dim=1)
+
+
+def free_energy(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
+                c: torch.Tensor) -> torch.Tensor:
+    """F(v) = -bᵀv - Σ_i log(1 + exp(c_i + W_i v)), so that p(v) = exp(-F(v)) / Z.
+
+    ``softplus`` keeps it finite for large weights.
+    """
+    return -(v @ b) - softplus(v @ W.T + c).sum(dim=1)
+
+
+def hidden_input(v: torch.Tensor, W: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Total input to each hidden unit, c_i + W_i v."""
+    return torch.addmm(c, v, W.T)
+
+
+def visible_input(h: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Total input to each visible unit, b_j + W_jᵀ h."""
+    return torch.addmm(b, h, W)
+
+
+def p_h_given_v(v: torch.Tensor, W: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """p(h_i = 1 | v) = σ(c_i + W_i v)."""
+    return torch.sigmoid(hidden_input(v, W, c))
+
+
+def p_v_given_h(h: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """p(v_j = 1 | h) = σ(b_j + W_jᵀ h)."""
+    return torch.sigmoid(visible_input(h, W, b))
+
+
+def pseudo_log_likelihood(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
+                          flip: torch.Tensor) -> torch.Tensor:
+    """Stochastic pseudo-log-likelihood, one unit per row: n_visible · log σ(F(ṽ) - F(v)).
+
+    ``flip`` holds, for each row, the index of the visible unit to flip in ṽ. The
+    caller chooses it (deterministically per sample in ``score_samples``).
+    """
+    rows = torch.arange(v.shape[0], device=v.device)
+    v_flip = v.clone()
+    v_flip[rows, flip] = 1.0 - v_flip[rows, flip]
+    delta = free_energy(v_flip, W, b, c) - free_energy(v, W, b, c)
+    return v.shape[1] * torch.nn.functional.logsigmoid(delta)

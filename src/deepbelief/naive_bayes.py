@@ -1,0 +1,384 @@
+"""Naive Bayes classifiers (slides §2): a generative model of P(X | y) and P(y).
+
+The classifier picks the class maximising the joint probability
+
+    P(y = c) · Π_j P(x_j | y = c),
+
+Bayes' rule with the evidence P(X) dropped (it is the same for every class) and the
+features assumed independent given the class. Everything is computed in the log
+domain in torch float64; fitted attributes are NumPy arrays, as in scikit-learn.
+
+Conventions for the unsmoothed case ``alpha=0`` (the slides' worked example):
+
+- a zero count gives probability 0, i.e. log-probability ``-inf`` (with a
+  ``RuntimeWarning``), and terms ``0 · log 0`` count as 0, so nothing becomes NaN;
+- a ratio ``0 / 0`` (a class with no counts at all) takes its ``alpha -> 0`` limit,
+  the uniform value (1 / n_features for the multinomial, 1/2 for the Bernoulli model);
+- a sample that every class gives probability 0 (all joint log-probabilities
+  ``-inf``) gets the uniform posterior 1 / n_classes, and ``predict`` returns the
+  first class for it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import as_labels, as_tensor2d, check_positive, to_numpy
+
+_DTYPE = torch.float64
+
+
+def _log_dot(X: torch.Tensor, log_p: torch.Tensor) -> torch.Tensor:
+    """Σ_j X_ij · log_p_cj for every sample i and class c, with 0 · log 0 = 0.
+
+    ``log_p`` may hold ``-inf`` (never ``+inf``); a product x · (-inf) with x > 0
+    gives ``-inf`` for that sample and class.
+    """
+    finite = torch.isfinite(log_p)
+    out = X @ torch.where(finite, log_p, 0.0).T
+    if not bool(finite.all()):
+        hits = (X != 0).to(X.dtype) @ (~finite).to(X.dtype).T
+        out = out.masked_fill(hits > 0, -math.inf)
+    return out
+
+
+def _log_ratio(num: torch.Tensor, den: torch.Tensor, uniform: float) -> torch.Tensor:
+    """log(num / den), with 0 / 0 replaced by its smoothing limit ``uniform``."""
+    undefined = (num == 0) & (den == 0)
+    out = torch.log(num) - torch.log(den)
+    return torch.where(undefined, math.log(uniform), out)
+
+
+def _normalise(jll: torch.Tensor) -> torch.Tensor:
+    """log P(c | x) = jll_c - logsumexp_c' jll_c'; uniform where every jll is -inf."""
+    lse = torch.logsumexp(jll, dim=1, keepdim=True)
+    dead = torch.isneginf(lse)
+    out = jll - torch.where(dead, 0.0, lse)
+    return torch.where(dead, -math.log(jll.shape[1]), out)
+
+
+class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
+    """Counting, label handling and prediction shared by the discrete models."""
+
+    def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _update_feature_log_prob(self, alpha: float) -> None:
+        raise NotImplementedError
+
+    def _joint_log_likelihood(self, X: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _has_zero_probability(self) -> bool:
+        return bool(np.isneginf(self.feature_log_prob_).any())
+
+    def _check_alpha(self) -> float:
+        return float(check_positive(self.alpha, "alpha", allow_zero=True))
+
+    def fit(self, X, y):
+        """Fit the model to ``X`` and labels ``y`` (counts from scratch).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        Xt = self._validate_X(X, reset=True)
+        labels = as_labels(y, Xt.shape[0])
+        self._init_counters(np.unique(labels), Xt.shape[1])
+        return self._update(Xt, labels)
+
+    def partial_fit(self, X, y, classes=None):
+        """Add the counts of one more chunk of data; out-of-core learning.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that can occur. Required on the first call, optional (and
+            checked) afterwards.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first = not hasattr(self, "classes_")
+        if first and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        Xt = self._validate_X(X, reset=first)
+        labels = as_labels(y, Xt.shape[0])
+        if first:
+            all_classes = np.unique(np.atleast_1d(np.asarray(classes)))
+            self._init_counters(all_classes, Xt.shape[1])
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={classes!r} differs from the classes of the first call "
+                f"{self.classes_!r}"
+            )
+        return self._update(Xt, labels)
+
+    def _init_counters(self, classes: np.ndarray, n_features: int) -> None:
+        self.classes_ = classes
+        self.n_features_in_ = n_features
+        self.class_count_ = np.zeros(len(classes))
+        self.feature_count_ = np.zeros((len(classes), n_features))
+
+    def _update(self, X: torch.Tensor, labels: np.ndarray):
+        alpha = self._check_alpha()
+        Y = self._one_hot(labels)
+        class_count = torch.from_numpy(self.class_count_) + Y.sum(dim=0)
+        feature_count = torch.from_numpy(self.feature_count_) + Y.T @ X
+        self.class_count_ = to_numpy(class_count)
+        self.feature_count_ = to_numpy(feature_count)
+        total = class_count.sum()
+        self.class_log_prior_ = to_numpy(_log_ratio(class_count, total, 1.0 / len(class_count)))
+        self._update_feature_log_prob(alpha)
+        if self._has_zero_probability():
+            warnings.warn(
+                "alpha=0 and some feature never occurs in a class (or always does): its "
+                "log-probability is -inf; use alpha > 0 (Laplace smoothing) to avoid "
+                "zero probabilities",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _one_hot(self, labels: np.ndarray) -> torch.Tensor:
+        if len(self.classes_) == 1:
+            pos = np.zeros(len(labels), dtype=np.int64)
+            known = labels == self.classes_[0]
+        else:
+            pos = np.clip(np.searchsorted(self.classes_, labels), 0, len(self.classes_) - 1)
+            known = self.classes_[pos] == labels
+        if not known.all():
+            raise ValueError(
+                f"y contains labels {np.unique(labels[~known])!r} not in classes "
+                f"{self.classes_!r}"
+            )
+        Y = torch.zeros(len(labels), len(self.classes_), dtype=_DTYPE)
+        Y[torch.arange(len(labels)), torch.from_numpy(pos)] = 1.0
+        return Y
+
+    def predict_joint_log_proba(self, X) -> np.ndarray:
+        """Joint log-probability log P(x, c) = log P(c) + log P(x | c) for every class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        jll : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; ``-inf`` where the model gives probability 0.
+        """
+        return to_numpy(self._jll(X))
+
+    def _jll(self, X) -> torch.Tensor:
+        check_is_fitted(self, "feature_log_prob_")
+        return self._joint_log_likelihood(self._validate_X(X, reset=False))
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Log posterior log P(c | x) = log P(x, c) - log Σ_c' P(x, c').
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Rows are normalised; a sample with probability 0 under every class gets
+            the uniform posterior, log(1 / n_classes).
+        """
+        return to_numpy(_normalise(self._jll(X)))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Posterior P(c | x), the exponential of :meth:`predict_log_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """The class maximising P(c) · Π_j P(x_j | c) (first class on ties).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        return self.classes_[to_numpy(torch.argmax(self._jll(X), dim=1))]
+
+
+class MultinomialNB(_BaseDiscreteNB):
+    """Multinomial naive Bayes, for counts such as word counts (the slides' spam filter).
+
+    With N_cj the total count of feature j in class c and N_c = Σ_j N_cj,
+
+        P(x_j | c) = θ_cj = (N_cj + α) / (N_c + α · n_features),
+
+    and the joint log-likelihood of a count vector x is
+
+        log P(x, c) = log P(c) + Σ_j x_j log θ_cj,
+
+    where P(c) = (number of samples of class c) / n_samples. The multinomial
+    coefficient, the same for every class, is dropped.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Additive (Laplace/Lidstone) smoothing, α >= 0. ``alpha=0`` is the unsmoothed
+        maximum-likelihood estimate: a word never seen in a class gets probability 0.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    class_count_ : ndarray of shape (n_classes,)
+        Number of training samples of each class.
+    feature_count_ : ndarray of shape (n_classes, n_features)
+        N_cj, the summed counts of each feature in each class.
+    class_log_prior_ : ndarray of shape (n_classes,)
+        log P(c).
+    feature_log_prob_ : ndarray of shape (n_classes, n_features)
+        log θ_cj.
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepbelief.naive_bayes import MultinomialNB
+    >>> X = np.array([[2, 0, 1], [3, 1, 0], [0, 2, 2]])
+    >>> MultinomialNB().fit(X, [0, 0, 1]).predict([[1, 0, 0]])
+    array([0])
+    """
+
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = alpha
+
+    def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
+        n_features = None if reset else self.n_features_in_
+        Xt = as_tensor2d(X, dtype=_DTYPE, n_features=n_features)
+        if bool((Xt < 0).any()):
+            raise ValueError("X: negative values are not valid counts for MultinomialNB")
+        return Xt
+
+    def _update_feature_log_prob(self, alpha: float) -> None:
+        counts = torch.from_numpy(self.feature_count_) + alpha
+        totals = counts.sum(dim=1, keepdim=True)
+        self.feature_log_prob_ = to_numpy(
+            _log_ratio(counts, totals, 1.0 / self.n_features_in_)
+        )
+
+    def _joint_log_likelihood(self, X: torch.Tensor) -> torch.Tensor:
+        log_theta = torch.from_numpy(self.feature_log_prob_)
+        return _log_dot(X, log_theta) + torch.from_numpy(self.class_log_prior_)
+
+
+class BernoulliNB(_BaseDiscreteNB):
+    """Bernoulli naive Bayes, for binary features (a word occurs or not).
+
+    With N_c the number of samples of class c and N_cj how many of them have
+    feature j set,
+
+        P(x_j = 1 | c) = p_cj = (N_cj + α) / (N_c + 2α),
+
+    and the joint log-likelihood of a binary vector x is
+
+        log P(x, c) = log P(c) + Σ_j [x_j log p_cj + (1 - x_j) log(1 - p_cj)].
+
+    Unlike the multinomial model, an absent feature counts as evidence too.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Additive (Laplace) smoothing, α >= 0; ``alpha=0`` is the unsmoothed estimate.
+    binarize : float or None, default=0.0
+        Threshold: x_j > binarize becomes 1, otherwise 0. ``None`` means the input is
+        already binary (values must lie in [0, 1]).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    class_count_ : ndarray of shape (n_classes,)
+        N_c, the number of training samples of each class.
+    feature_count_ : ndarray of shape (n_classes, n_features)
+        N_cj, how many samples of each class have each feature set.
+    class_log_prior_ : ndarray of shape (n_classes,)
+        log P(c).
+    feature_log_prob_ : ndarray of shape (n_classes, n_features)
+        log p_cj.
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepbelief.naive_bayes import BernoulliNB
+    >>> X = np.array([[1, 0, 1], [1, 1, 0], [0, 1, 1]])
+    >>> BernoulliNB().fit(X, [0, 0, 1]).predict([[1, 0, 0]])
+    array([0])
+    """
+
+    def __init__(self, alpha: float = 1.0, binarize: float | None = 0.0):
+        self.alpha = alpha
+        self.binarize = binarize
+
+    def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
+        n_features = None if reset else self.n_features_in_
+        if self.binarize is None:
+            return as_tensor2d(X, dtype=_DTYPE, n_features=n_features, unit_interval=True)
+        if isinstance(self.binarize, bool) or not isinstance(self.binarize, numbers.Real):
+            raise ValueError(f"binarize must be a number or None, got {self.binarize!r}")
+        Xt = as_tensor2d(X, dtype=_DTYPE, n_features=n_features)
+        return (Xt > self.binarize).to(_DTYPE)
+
+    def _update_feature_log_prob(self, alpha: float) -> None:
+        counts = torch.from_numpy(self.feature_count_) + alpha
+        totals = torch.from_numpy(self.class_count_)[:, None] + 2.0 * alpha
+        self.feature_log_prob_ = to_numpy(_log_ratio(counts, totals, 0.5))
+
+    def _has_zero_probability(self) -> bool:
+        flp = self.feature_log_prob_
+        return bool(np.isneginf(flp).any() or (flp == 0).any())
+
+    def _joint_log_likelihood(self, X: torch.Tensor) -> torch.Tensor:
+        log_p = torch.from_numpy(self.feature_log_prob_)
+        log_not_p = torch.log1p(-torch.exp(log_p))
+        return (_log_dot(X, log_p) + _log_dot(1.0 - X, log_not_p)
+                + torch.from_numpy(self.class_log_prior_))

@@ -1,0 +1,211 @@
+"""Naive Bayes: the slides' spam example, agreement with scikit-learn, alpha=0 edge cases."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import sklearn.naive_bayes as sk
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.feature_extraction.text import CountVectorizer
+
+from deepbelief.naive_bayes import BernoulliNB, MultinomialNB
+
+MAILS = [
+    "me free lottery",
+    "free get free you",
+    "you free scholarship",
+    "free to contact me",
+    "you won award",
+    "you ticket lottery",
+]
+LABELS = ["spam", "spam", "normal", "normal", "normal", "spam"]
+QUERY = "you free lottery"
+
+
+@pytest.fixture(scope="module")
+def spam_data():
+    vectorizer = CountVectorizer()
+    X = vectorizer.fit_transform(MAILS).toarray()
+    x = vectorizer.transform([QUERY]).toarray()
+    return vectorizer, X, x
+
+
+def test_spam_example_unsmoothed_matches_slides(spam_data):
+    vectorizer, X, x = spam_data
+    assert x.sum() == 3  # every query word is in the vocabulary
+    with pytest.warns(RuntimeWarning, match="-inf"):
+        model = MultinomialNB(alpha=0).fit(X, LABELS)
+    assert list(model.classes_) == ["normal", "spam"]
+    np.testing.assert_array_equal(model.feature_count_.sum(axis=1), [10, 10])
+    np.testing.assert_allclose(np.exp(model.class_log_prior_), [0.5, 0.5], atol=1e-15)
+    np.testing.assert_allclose(np.exp(model.feature_log_prob_), model.feature_count_ / 10,
+                               atol=1e-15)
+    vocab = vectorizer.vocabulary_
+    theta = np.exp(model.feature_log_prob_)
+    for word, normal, spam in [("you", 2, 2), ("free", 2, 3), ("lottery", 0, 2)]:
+        np.testing.assert_allclose(theta[:, vocab[word]], [normal / 10, spam / 10], atol=1e-15)
+    jll = model.predict_joint_log_proba(x)
+    likelihood = np.exp(jll - model.class_log_prior_)
+    np.testing.assert_allclose(likelihood, [[0.0, 0.012]], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.exp(jll), [[0.0, 0.006]], rtol=0, atol=1e-12)
+    assert jll[0, 0] == -np.inf
+    np.testing.assert_array_equal(model.predict_proba(x), [[0.0, 1.0]])
+    assert model.predict(x)[0] == "spam"
+
+
+def test_spam_example_laplace_smoothing(spam_data):
+    _, X, x = spam_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = MultinomialNB(alpha=1.0).fit(X, LABELS)
+    # 11 words in the vocabulary: θ = (count + 1) / (10 + 11)
+    np.testing.assert_allclose(np.exp(model.feature_log_prob_), (model.feature_count_ + 1) / 21)
+    joint = np.exp(model.predict_joint_log_proba(x))
+    np.testing.assert_allclose(joint, [[0.5 * 3 * 3 * 1 / 21**3, 0.5 * 3 * 4 * 3 / 21**3]],
+                               rtol=1e-12)
+    np.testing.assert_allclose(model.predict_proba(x), [[0.2, 0.8]], rtol=1e-12)
+
+
+def _count_data(seed: int, n: int = 60, d: int = 12, k: int = 3):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    X = rng.poisson(rng.uniform(0.2, 3.0, size=(k, d))[y])
+    return X, y, rng.poisson(1.5, size=(25, d))
+
+
+def _assert_same_as_sklearn(ours, theirs, X_test):
+    for name in ["class_count_", "feature_count_", "class_log_prior_", "feature_log_prob_"]:
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), atol=1e-10)
+    np.testing.assert_allclose(ours.predict_joint_log_proba(X_test),
+                               theirs.predict_joint_log_proba(X_test), atol=1e-6)
+    np.testing.assert_allclose(ours.predict_log_proba(X_test),
+                               theirs.predict_log_proba(X_test), atol=1e-6)
+    np.testing.assert_array_equal(ours.predict(X_test), theirs.predict(X_test))
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.5, 1.0, 2.5])
+def test_multinomial_matches_sklearn(alpha):
+    X, y, X_test = _count_data(int(alpha * 100))
+    ours = MultinomialNB(alpha=alpha).fit(X, y)
+    _assert_same_as_sklearn(ours, sk.MultinomialNB(alpha=alpha).fit(X, y), X_test)
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.5, 1.0, 2.5])
+@pytest.mark.parametrize("binarize", [0.0, 1.5, None])
+def test_bernoulli_matches_sklearn(alpha, binarize):
+    X, y, X_test = _count_data(int(alpha * 100) + 1)
+    if binarize is None:
+        X, X_test = (X > 0).astype(float), (X_test > 0).astype(float)
+    ours = BernoulliNB(alpha=alpha, binarize=binarize).fit(X, y)
+    theirs = sk.BernoulliNB(alpha=alpha, binarize=binarize).fit(X, y)
+    _assert_same_as_sklearn(ours, theirs, X_test)
+
+
+@pytest.mark.parametrize("make", [lambda: MultinomialNB(alpha=0.3),
+                                  lambda: BernoulliNB(alpha=0.7, binarize=1.0)])
+def test_partial_fit_over_chunks_equals_fit(make):
+    X, y, X_test = _count_data(7, n=90)
+    y[:30] = np.where(y[:30] == 2, 0, y[:30])  # first chunk lacks class 2
+    full = make().fit(X, y)
+    chunked = make()
+    for start in range(0, 90, 30):
+        chunked.partial_fit(X[start:start + 30], y[start:start + 30], classes=[0, 1, 2])
+    for name in ["class_count_", "feature_count_", "class_log_prior_", "feature_log_prob_"]:
+        np.testing.assert_allclose(getattr(chunked, name), getattr(full, name), atol=1e-12)
+    np.testing.assert_allclose(chunked.predict_log_proba(X_test),
+                               full.predict_log_proba(X_test), atol=1e-12)
+
+
+def test_partial_fit_unseen_class_has_zero_prior_and_no_nan():
+    X, y, X_test = _count_data(3)
+    model = MultinomialNB(alpha=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model.partial_fit(X[y != 2], y[y != 2], classes=[0, 1, 2])
+    assert model.class_log_prior_[2] == -np.inf
+    # 0/0 for the unseen class takes the alpha -> 0 limit, the uniform 1 / n_features
+    np.testing.assert_allclose(np.exp(model.feature_log_prob_[2]), 1 / X.shape[1])
+    proba = model.predict_proba(X_test)
+    assert not np.isnan(proba).any()
+    np.testing.assert_array_equal(proba[:, 2], 0.0)
+
+
+def test_bernoulli_alpha_zero_has_no_nan_and_dead_samples_are_uniform():
+    X = np.array([[1, 0, 1], [1, 0, 0], [0, 1, 1], [0, 1, 0]])
+    y = np.array([0, 0, 1, 1])
+    with pytest.warns(RuntimeWarning):
+        model = BernoulliNB(alpha=0.0).fit(X, y)
+    # p = 1 and p = 0 occur, so both log p and log(1 - p) hit -inf
+    jll = model.predict_joint_log_proba(X)
+    assert not np.isnan(jll).any()
+    np.testing.assert_allclose(np.exp(jll), [[0.25, 0], [0.25, 0], [0, 0.25], [0, 0.25]])
+    dead = np.array([[1, 1, 0]])  # feature 0 excludes class 1, feature 1 excludes class 0
+    assert np.isneginf(model.predict_joint_log_proba(dead)).all()
+    np.testing.assert_array_equal(model.predict_proba(dead), [[0.5, 0.5]])
+    np.testing.assert_allclose(model.predict_log_proba(dead), np.log([[0.5, 0.5]]))
+    assert model.predict(dead)[0] == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    counts=st.lists(st.lists(st.integers(0, 3), min_size=4, max_size=4), min_size=2,
+                    max_size=8),
+    alpha=st.sampled_from([0.0, 1e-3, 1.0]),
+    bernoulli=st.booleans(),
+)
+def test_posteriors_are_distributions(counts, alpha, bernoulli):
+    X = np.array(counts)
+    y = np.arange(len(X)) % 2
+    model = BernoulliNB(alpha=alpha) if bernoulli else MultinomialNB(alpha=alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model.fit(X, y)
+    queries = np.vstack([X, np.eye(4, dtype=int), np.zeros((1, 4), dtype=int)])
+    proba = model.predict_proba(queries)
+    assert np.isfinite(proba).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    assert not np.isnan(model.predict_joint_log_proba(queries)).any()
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        ([[1, -1], [0, 2]], [0, 1], "negative"),
+        ([[1, np.nan], [0, 2]], [0, 1], "NaN"),
+        ([[1, 0], [0, 2]], [0, 1, 1], "labels"),
+        (np.empty((0, 2)), [], "0 sample"),
+        ([1, 2, 3], [0, 1, 1], "2-D"),
+    ],
+)
+def test_bad_training_input(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        MultinomialNB().fit(X, y)
+
+
+def test_bad_input_after_fit_and_bad_hyperparameters():
+    X, y, _ = _count_data(0)
+    model = MultinomialNB().fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :-1])
+    with pytest.raises(ValueError, match="not in classes"):
+        model.partial_fit(X, y + 10)
+    with pytest.raises(ValueError, match="classes"):
+        MultinomialNB().partial_fit(X, y)
+    with pytest.raises(ValueError, match="alpha"):
+        MultinomialNB(alpha=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        BernoulliNB(binarize=None).fit(X, y)
+    with pytest.raises(ValueError, match="binarize"):
+        BernoulliNB(binarize="yes").fit(X, y)
+
+
+def test_sklearn_conventions():
+    model = BernoulliNB(alpha=0.2, binarize=None)
+    assert clone(model).get_params() == {"alpha": 0.2, "binarize": None}
+    assert not hasattr(model, "classes_")
+    X, y, _ = _count_data(1)
+    assert MultinomialNB().fit(X, y).score(X, y) > 0.8

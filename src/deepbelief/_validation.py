@@ -52,6 +52,7 @@ def as_tensor2d(
     n_features: int | None = None,
     unit_interval: bool = False,
     min_samples: int = 1,
+    owner: str = "the_model",
 ) -> torch.Tensor:
     """Validate ``X`` and return it as a 2-D tensor of ``dtype`` on ``device``.
 
@@ -67,7 +68,7 @@ def as_tensor2d(
     if isinstance(X, torch.Tensor):
         t = X.detach()
         if t.is_complex():
-            raise ValueError(f"{name}: complex data is not supported")
+            raise ValueError(f"{name}: Complex data not supported")
         if t.dtype == torch.bool or not (t.is_floating_point() or _is_int(t.dtype)):
             t = t.to(torch.float32)
     else:
@@ -77,15 +78,16 @@ def as_tensor2d(
                 arr = arr.astype(np.float64)
             except (TypeError, ValueError) as exc:
                 raise TypeError(
-                    f"{name}: expected numeric data, got an array of dtype {arr.dtype}"
+                    f"{name}: expected numeric data, got an array of dtype {arr.dtype} ({exc})"
                 ) from exc
         if arr.dtype.kind == "c":
-            raise ValueError(f"{name}: complex data is not supported")
+            raise ValueError(f"{name}: Complex data not supported")
         if arr.dtype.kind not in "fiub":
             raise TypeError(f"{name}: expected numeric data, got dtype {arr.dtype}")
         t = torch.from_numpy(np.ascontiguousarray(arr))
     if t.ndim != 2:
-        hint = " Reshape with X.reshape(-1, 1) or X.reshape(1, -1)." if t.ndim == 1 else ""
+        hint = (" Reshape your data with X.reshape(-1, 1) for a single feature or "
+                "X.reshape(1, -1) for a single sample." if t.ndim == 1 else "")
         raise ValueError(f"{name}: expected a 2-D array, got {t.ndim}-D of shape {tuple(t.shape)}.{hint}")
     if t.shape[0] < min_samples:
         raise ValueError(
@@ -99,7 +101,8 @@ def as_tensor2d(
         )
     if n_features is not None and t.shape[1] != n_features:
         raise ValueError(
-            f"{name} has {t.shape[1]} features, but this model is expecting {n_features} features"
+            f"{name} has {t.shape[1]} features, but {owner} is expecting {n_features} "
+            "features as input"
         )
     t = t.to(device=device, dtype=dtype)
     if not bool(torch.isfinite(t).all()):
@@ -107,7 +110,8 @@ def as_tensor2d(
     if unit_interval:
         lo, hi = float(t.min()), float(t.max())
         if lo < 0.0 or hi > 1.0:
-            raise ValueError(
+            neg = "Negative values in data passed to " + name + ". " if lo < 0.0 else ""
+            raise ValueError(neg +
                 f"{name}: Bernoulli units need values in [0, 1]; found values in "
                 f"[{lo:g}, {hi:g}] (scale the data, e.g. MinMaxScaler, first)"
             )

@@ -1,0 +1,131 @@
+"""One CD-1 epoch of a 784-500 RBM on binarised MNIST (60k, batch 100), against peers.
+
+Each contender runs in its own process with 2 threads, in this same run:
+deepbelief, scikit-learn's BernoulliRBM (n_iter=1), learnergy's RBM (if installed)
+and the bare five GEMMs of CD-1 at batch 100 (the compute floor). Prints samples/s
+and ratios. Usage::
+
+    python bench/rbm_epoch.py [--data-dir ../shared/data/mnist] [--threads 2] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+N_HIDDEN, BATCH = 500, 100
+HERE = Path(__file__).resolve()
+
+
+def _data(data_dir: str):
+    from deepbelief.datasets import load_mnist
+
+    X, _ = load_mnist("train", data_dir=data_dir, binarize="threshold")
+    return X
+
+
+def run_deepbelief(X):
+    import torch
+
+    from deepbelief import BernoulliRBM
+
+    rbm = BernoulliRBM(N_HIDDEN, n_iter=1, batch_size=BATCH, random_state=0)
+    Xt = torch.from_numpy(X)
+    rbm.partial_fit(Xt[:BATCH])  # initialise; the timed epoch below is a full one
+    start = time.perf_counter()
+    rbm.train_epoch(Xt)
+    return time.perf_counter() - start
+
+
+def run_sklearn(X):
+    from sklearn.neural_network import BernoulliRBM
+
+    rbm = BernoulliRBM(N_HIDDEN, n_iter=1, batch_size=BATCH, random_state=0)
+    start = time.perf_counter()
+    rbm.fit(X)
+    return time.perf_counter() - start
+
+
+def run_learnergy(X):
+    import torch
+    from learnergy.models.bernoulli import RBM
+    from torch.utils.data import TensorDataset
+
+    data = TensorDataset(torch.from_numpy(X), torch.zeros(len(X)))
+    rbm = RBM(n_visible=X.shape[1], n_hidden=N_HIDDEN, steps=1, learning_rate=0.1)
+    start = time.perf_counter()
+    rbm.fit(data, batch_size=BATCH, epochs=1)
+    return time.perf_counter() - start
+
+
+def run_gemm(X):
+    """The five GEMMs of CD-1 per batch, nothing else: the compute floor."""
+    import torch
+
+    Xt = torch.from_numpy(X)
+    W = torch.randn(N_HIDDEN, X.shape[1]) * 0.01
+    h = torch.empty(BATCH, N_HIDDEN)
+    v = torch.empty(BATCH, X.shape[1])
+    dW = torch.empty_like(W)
+    start = time.perf_counter()
+    for i in range(0, len(Xt), BATCH):
+        v0 = Xt[i:i + BATCH]
+        torch.mm(v0, W.T, out=h)
+        torch.mm(h, W, out=v)
+        torch.mm(v, W.T, out=h)
+        torch.mm(h.T, v0, out=dW)
+        dW.addmm_(h.T, v, alpha=-1.0)
+    return time.perf_counter() - start
+
+
+CONTENDERS = {"deepbelief": run_deepbelief, "scikit-learn": run_sklearn,
+              "learnergy": run_learnergy, "bare GEMMs": run_gemm}
+
+
+def _child(name: str, data_dir: str, threads: int, repeat: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    X = _data(data_dir)
+    times = [CONTENDERS[name](X) for _ in range(repeat)]
+    print(json.dumps({"n": len(X), "seconds": min(times)}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=str(HERE.parents[2] / "shared/data/mnist"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--only", nargs="*", default=list(CONTENDERS))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child, args.data_dir, args.threads, args.repeat)
+        return
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
+               OPENBLAS_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    rates = {}
+    for name in args.only:
+        cmd = [sys.executable, str(HERE), "--child", name, "--data-dir", args.data_dir,
+               "--threads", str(args.threads), "--repeat", str(args.repeat)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            print(f"{name:>14}: failed ({proc.stderr.strip().splitlines()[-1:]})")
+            continue
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        rates[name] = res["n"] / res["seconds"]
+        print(f"{name:>14}: {rates[name]:9.0f} samples/s  ({res['seconds']:.2f} s per epoch)")
+    ours = rates.get("deepbelief")
+    if ours:
+        for name, rate in rates.items():
+            if name != "deepbelief":
+                print(f"deepbelief / {name}: {ours / rate:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

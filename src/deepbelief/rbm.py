@@ -1,0 +1,413 @@
+"""The Bernoulli RBM as a scikit-learn estimator (slides §4)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from tqdm.auto import tqdm
+
+from . import functional as fn
+from . import sampling
+from ._validation import (
+    as_tensor2d,
+    check_positive,
+    make_generator,
+    resolve_device,
+    to_numpy,
+)
+from .io import check_tensor, register, save
+from .training import CDTrainer, Reducer
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_MONITOR_ROWS = 1000
+_CHUNK = 4096
+
+
+@register
+class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Restricted Boltzmann machine with binary visible and hidden units.
+
+    E(v, h) = -bᵀv - cᵀh - hᵀWv, trained by contrastive divergence (CD-k) or
+    persistent CD with momentum SGD.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of hidden units n.
+    k : int, default=1
+        Gibbs steps per update (CD-k).
+    persistent : bool, default=False
+        Keep the negative chains across minibatches (persistent CD).
+    sample_visible : bool, default=False
+        Sample binary visible reconstructions in plain CD; by default they are the
+        probabilities p(v|h) (practical guide). Persistent chains are always sampled.
+    learning_rate : float, default=0.1
+        Step size on the batch-averaged statistics.
+    momentum : float, default=0.9
+        Momentum after the first ``momentum_epochs`` epochs.
+    initial_momentum : float, default=0.5
+        Momentum during the first ``momentum_epochs`` epochs (practical guide).
+    momentum_epochs : int, default=5
+        Epochs run at ``initial_momentum``.
+    weight_decay : float, default=1e-4
+        L2 penalty on W.
+    learning_rate_decay : float, default=0.0
+        The rate at epoch t is ``learning_rate / (1 + learning_rate_decay * t)``.
+    batch_size : int, default=100
+    n_iter : int, default=10
+        Epochs run by :meth:`fit`.
+    device : str or torch.device, default="cpu"
+        Where tensors live and compute happens ("cuda" for a GPU).
+    dtype : {"float32", "float64"}, default="float32"
+    random_state : int, numpy or torch generator, or None
+        Seeds initialisation, shuffling and every Bernoulli draw.
+    verbose : bool, default=False
+        Show a progress bar with per-epoch metrics.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        W, as NumPy (the tensor itself is ``W_``).
+    intercept_hidden_ : ndarray of shape (n_components,)
+        c (tensor ``c_``).
+    intercept_visible_ : ndarray of shape (n_features,)
+        b (tensor ``b_``).
+    history_ : dict of lists
+        Per-epoch ``reconstruction_error`` and ``pseudo_log_likelihood`` on a fixed
+        subset of the training data, ``free_energy_gap`` (held-out minus training
+        mean free energy) when ``validation_data`` is given, and ``seconds``.
+    n_features_in_ : int
+    n_epochs_ : int
+        Epochs trained so far.
+    """
+
+    def __init__(self, n_components: int = 256, *, k: int = 1, persistent: bool = False,
+                 sample_visible: bool = False, learning_rate: float = 0.1, momentum: float = 0.9,
+                 initial_momentum: float = 0.5, momentum_epochs: int = 5,
+                 weight_decay: float = 1e-4, learning_rate_decay: float = 0.0,
+                 batch_size: int = 100, n_iter: int = 10, device: Any = "cpu",
+                 dtype: str = "float32", random_state: Any = None,
+                 verbose: bool = False) -> None:
+        self.n_components = n_components
+        self.k = k
+        self.persistent = persistent
+        self.sample_visible = sample_visible
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.initial_momentum = initial_momentum
+        self.momentum_epochs = momentum_epochs
+        self.weight_decay = weight_decay
+        self.learning_rate_decay = learning_rate_decay
+        self.batch_size = batch_size
+        self.n_iter = n_iter
+        self.device = device
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ setup
+    def _check_params(self) -> None:
+        check_positive(self.n_components, "n_components", integer=True)
+        check_positive(self.k, "k", integer=True)
+        check_positive(self.batch_size, "batch_size", integer=True)
+        check_positive(self.n_iter, "n_iter", integer=True)
+        check_positive(self.momentum_epochs, "momentum_epochs", integer=True, allow_zero=True)
+        check_positive(self.learning_rate, "learning_rate")
+        check_positive(self.weight_decay, "weight_decay", allow_zero=True)
+        check_positive(self.learning_rate_decay, "learning_rate_decay", allow_zero=True)
+        for name in ("momentum", "initial_momentum"):
+            m = getattr(self, name)
+            if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {m!r}")
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {self.dtype!r}")
+
+    def _check_X(self, X, name: str = "X", *, reset: bool = False,
+                 hidden: bool = False) -> torch.Tensor:
+        """Every input passes here: a 2-D tensor in [0, 1] on the model's device.
+
+        ``reset`` (at ``fit``) takes dtype and device from the hyperparameters;
+        otherwise they and the feature count come from the fitted model.
+        """
+        if reset:
+            return as_tensor2d(X, name=name, dtype=_DTYPES[self.dtype],
+                               device=resolve_device(self.device), unit_interval=True)
+        n = self.n_components_ if hidden else self.n_features_in_
+        return as_tensor2d(X, name=name, dtype=self.W_.dtype, device=self.W_.device,
+                           n_features=n, unit_interval=True, owner=type(self).__name__)
+
+    def _visible(self, v, name: str = "v") -> torch.Tensor:
+        return self._check_X(v, name)
+
+    def _hidden(self, h, name: str = "h") -> torch.Tensor:
+        return self._check_X(h, name, hidden=True)
+
+    def _initialize(self, X: torch.Tensor) -> None:
+        """W ~ N(0, 0.01²), c = 0, b = log(p / (1 - p)) of the data's means p."""
+        self._check_params()
+        self._rng = make_generator(self.random_state, X.device)
+        n, d = X.shape
+        self.n_features_in_ = d
+        self.n_components_ = self.n_components
+        self.W_ = 0.01 * torch.randn(self.n_components, d, generator=self._rng,
+                                     device=X.device, dtype=X.dtype)
+        p = X.mean(0).clamp(1e-3, 1 - 1e-3)
+        self.b_ = torch.log(p / (1 - p))
+        self.c_ = torch.zeros(self.n_components, device=X.device, dtype=X.dtype)
+        self.n_epochs_ = 0
+        self.history_ = {"reconstruction_error": [], "pseudo_log_likelihood": [], "seconds": []}
+        self._trainer = None
+
+    def _get_trainer(self, reducer: Reducer | None = None) -> CDTrainer:
+        if getattr(self, "_trainer", None) is None:
+            self._trainer = CDTrainer(self.W_, self.b_, self.c_, k=self.k,
+                                      persistent=self.persistent,
+                                      sample_visible=self.sample_visible)
+        self._trainer.reducer = reducer
+        return self._trainer
+
+    # ---------------------------------------------------------------- training
+    def fit(self, X, y=None, *, validation_data=None) -> BernoulliRBM:
+        """Train for ``n_iter`` epochs from a fresh initialisation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), values in [0, 1].
+        y : ignored.
+        validation_data : array-like, optional
+            Held-out rows for the free-energy-gap overfitting signal.
+        """
+        self._check_params()
+        X = self._check_X(X, reset=True)
+        self._initialize(X)
+        valid = None
+        if validation_data is not None:
+            valid = self._check_X(validation_data, "validation_data")
+        self._run_epochs(X, self.n_iter, valid)
+        return self
+
+    def partial_fit(self, X, y=None) -> BernoulliRBM:
+        """One epoch over ``X``, continuing from the current state (initialising if unfitted)."""
+        if not hasattr(self, "W_"):
+            self._check_params()
+            X = self._check_X(X, reset=True)
+            self._initialize(X)
+        else:
+            X = self._visible(X, "X")
+        self._run_epochs(X, 1, None)
+        return self
+
+    def _epoch_settings(self) -> tuple[float, float]:
+        t = self.n_epochs_
+        lr = self.learning_rate / (1.0 + self.learning_rate_decay * t)
+        momentum = self.initial_momentum if t < self.momentum_epochs else self.momentum
+        return lr, momentum
+
+    def _run_epochs(self, X: torch.Tensor, n_epochs: int, valid: torch.Tensor | None,
+                    reducer: Reducer | None = None, callback=None) -> None:
+        trainer = self._get_trainer(reducer)
+        monitor = X[:: max(1, X.shape[0] // _MONITOR_ROWS)][:_MONITOR_ROWS]
+        bar = tqdm(range(n_epochs), desc="RBM", unit="epoch", disable=not self.verbose)
+        for _ in bar:
+            start = time.perf_counter()
+            self.train_epoch(X, trainer)
+            self._record(monitor, valid, time.perf_counter() - start)
+            bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in self.history_.items()
+                             if k != "seconds"})
+            if callback is not None:
+                callback(self)
+
+    def train_epoch(self, X: torch.Tensor, trainer: CDTrainer | None = None) -> None:
+        """One pass of minibatch updates over the tensor ``X`` in a random order."""
+        trainer = trainer or self._get_trainer()
+        lr, momentum = self._epoch_settings()
+        order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)
+        for start in range(0, X.shape[0], self.batch_size):
+            batch = X[order[start:start + self.batch_size]]
+            trainer.step(batch, lr, momentum, self.weight_decay, self._rng)
+        self.n_epochs_ += 1
+
+    @torch.no_grad()
+    def _record(self, monitor: torch.Tensor, valid: torch.Tensor | None, seconds: float) -> None:
+        h = fn.p_h_given_v(monitor, self.W_, self.c_)
+        recon = fn.p_v_given_h(h, self.W_, self.b_)
+        err = ((monitor - recon) ** 2).sum(1).mean()
+        self.history_["reconstruction_error"].append(float(err))
+        self.history_["pseudo_log_likelihood"].append(float(self._pll(monitor).mean()))
+        if valid is not None:
+            f_train = fn.free_energy(monitor, self.W_, self.b_, self.c_).mean()
+            f_valid = fn.free_energy(valid[:_MONITOR_ROWS], self.W_, self.b_, self.c_).mean()
+            self.history_.setdefault("free_energy_gap", []).append(float(f_valid - f_train))
+        self.history_["seconds"].append(seconds)
+
+    # ------------------------------------------------------- estimator outputs
+    def transform(self, X) -> np.ndarray:
+        """Hidden-unit probabilities p(h = 1 | v) for each row of ``X``."""
+        v = self._visible(X, "X")
+        with torch.no_grad():
+            out = torch.cat([fn.p_h_given_v(chunk, self.W_, self.c_)
+                             for chunk in v.split(_CHUNK)])
+        return to_numpy(out)
+
+    def score_samples(self, X) -> np.ndarray:
+        """Pseudo-log-likelihood of each row: d · log σ(F(ṽ) - F(v)).
+
+        ṽ flips one visible unit chosen from the row's own content, so a sample
+        always gets the same score whatever else is in the batch.
+        """
+        v = self._visible(X, "X")
+        with torch.no_grad():
+            out = torch.cat([self._pll(chunk) for chunk in v.split(_CHUNK)])
+        return to_numpy(out)
+
+    def _pll(self, v: torch.Tensor) -> torch.Tensor:
+        d = v.shape[1]
+        weights = torch.arange(1, d + 1, device=v.device, dtype=torch.int64) * 2654435761
+        flip = ((v * 255).round().to(torch.int64) * weights).sum(1).remainder(d)
+        return fn.pseudo_log_likelihood(v, self.W_, self.b_, self.c_, flip)
+
+    def sample(self, n_samples: int = 1, steps: int = 1000, *, random_state=None,
+               init=None) -> np.ndarray:
+        """Visible states after ``steps`` block-Gibbs steps.
+
+        Chains start from ``init`` (rows in [0, 1]) or, by default, from independent
+        draws of σ(b), the visible units' base rates.
+        """
+        check_positive(n_samples, "n_samples", integer=True)
+        check_positive(steps, "steps", integer=True, allow_zero=True)
+        gen = self._rng if random_state is None else make_generator(random_state, self.W_.device)
+        with torch.no_grad():
+            if init is None:
+                p0 = torch.sigmoid(self.b_).expand(n_samples, -1)
+                v = sampling.bernoulli(p0.contiguous(), gen)
+            else:
+                v = sampling.bernoulli(self._visible(init, "init"), gen)
+            v = sampling.gibbs(v, self.W_, self.b_, self.c_, steps, gen)
+        return to_numpy(v)
+
+    # -------------------------------------------- the slides' formulas, exposed
+    def energy(self, v, h):
+        """E(v, h) = -bᵀv - cᵀh - hᵀWv per row (NumPy in, NumPy out; tensor in, tensor out)."""
+        return _like(fn.energy(self._visible(v), self._hidden(h), self.W_, self.b_, self.c_), v)
+
+    def free_energy(self, v):
+        """F(v) = -bᵀv - Σ_i log(1 + exp(c_i + W_i v)) per row."""
+        return _like(fn.free_energy(self._visible(v), self.W_, self.b_, self.c_), v)
+
+    def p_h_given_v(self, v):
+        """p(h_i = 1 | v) = σ(c_i + W_i v)."""
+        return _like(fn.p_h_given_v(self._visible(v), self.W_, self.c_), v)
+
+    def p_v_given_h(self, h):
+        """p(v_j = 1 | h) = σ(b_j + W_jᵀ h)."""
+        return _like(fn.p_v_given_h(self._hidden(h), self.W_, self.b_), h)
+
+    def sample_h_given_v(self, v):
+        """h ~ p(h | v), drawn with the model's generator."""
+        return _like(sampling.sample_h_given_v(self._visible(v), self.W_, self.c_, self._rng), v)
+
+    def sample_v_given_h(self, h):
+        """v ~ p(v | h), drawn with the model's generator."""
+        return _like(sampling.sample_v_given_h(self._hidden(h), self.W_, self.b_, self._rng), h)
+
+    def gibbs(self, v, steps: int = 1):
+        """Block Gibbs from ``v``: ``steps`` times h ~ p(h|v), v ~ p(v|h); returns v."""
+        check_positive(steps, "steps", integer=True, allow_zero=True)
+        return _like(sampling.gibbs(self._visible(v), self.W_, self.b_, self.c_, steps,
+                                    self._rng), v)
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_weights(cls, W, b, c, **params) -> BernoulliRBM:
+        """A fitted model with given parameters W (n_hidden x n_visible), b, c.
+
+        E.g. ``BernoulliRBM.from_weights(sk.components_, sk.intercept_visible_,
+        sk.intercept_hidden_)`` for a scikit-learn BernoulliRBM ``sk``.
+        """
+        W = as_tensor2d(W, name="W", dtype=torch.float64)
+        params.setdefault("n_components", W.shape[0])
+        model = cls(**params)
+        model._check_params()
+        dev, dt = resolve_device(model.device), _DTYPES[model.dtype]
+        b = as_tensor2d(np.reshape(_np(b), (1, -1)), name="b", dtype=dt, device=dev,
+                        n_features=W.shape[1])[0]
+        c = as_tensor2d(np.reshape(_np(c), (1, -1)), name="c", dtype=dt, device=dev,
+                        n_features=W.shape[0])[0]
+        if W.shape[0] != model.n_components:
+            raise ValueError(f"W has {W.shape[0]} rows but n_components={model.n_components}")
+        model._set_parameters(W.to(dev, dt), b, c)
+        return model
+
+    def _set_parameters(self, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> None:
+        self.W_, self.b_, self.c_ = W.contiguous(), b.contiguous(), c.contiguous()
+        self.n_features_in_ = W.shape[1]
+        self.n_components_ = W.shape[0]
+        self.n_epochs_ = getattr(self, "n_epochs_", 0)
+        self.history_ = getattr(self, "history_", {})
+        self._rng = make_generator(self.random_state, W.device)
+        self._trainer = None
+
+    # ---------------------------------------------------------- public arrays
+    @property
+    def _n_features_out(self) -> int:
+        return self.n_components_
+
+    @property
+    def components_(self) -> np.ndarray:
+        return to_numpy(self.W_)
+
+    @property
+    def intercept_hidden_(self) -> np.ndarray:
+        return to_numpy(self.c_)
+
+    @property
+    def intercept_visible_(self) -> np.ndarray:
+        return to_numpy(self.b_)
+
+    def log_likelihood(self, X, log_z: float | None = None, **ais_params) -> float:
+        """Mean log p(v) in nats over the rows of ``X`` (log Z by AIS unless given)."""
+        from .partition import log_likelihood
+
+        return log_likelihood(self, X, log_z=log_z, **ais_params)
+
+    def save(self, path) -> None:
+        """Write the model to one safetensors file (see :func:`deepbelief.load`)."""
+        save(self, path)
+
+    def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        tensors = {"W": self.W_, "b": self.b_, "c": self.c_}
+        return tensors, {"n_epochs": self.n_epochs_, "history": self.history_}
+
+    @classmethod
+    def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor],
+                    extra: dict) -> BernoulliRBM:
+        W = tensors.get("W")
+        if W is None or W.ndim != 2:
+            raise ValueError("model file lacks a 2-D tensor 'W'")
+        n_hidden, n_visible = W.shape
+        W = check_tensor(tensors, "W", (n_hidden, n_visible))
+        b = check_tensor(tensors, "b", (n_visible,))
+        c = check_tensor(tensors, "c", (n_hidden,))
+        model = cls.from_weights(W, b, c, **params)
+        model.n_epochs_ = int(extra.get("n_epochs", 0))
+        model.history_ = dict(extra.get("history", {}))
+        return model
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+def _np(x) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def _like(result: torch.Tensor, reference):
+    """Hand back a tensor for tensor input, NumPy otherwise."""
+    return result if isinstance(reference, torch.Tensor) else to_numpy(result)

@@ -1,0 +1,144 @@
+"""How the model is trained: contrastive divergence (CD-k) and persistent CD.
+
+The slides' loss for one minibatch is  L = mean(F(v) - F(v_k))  with v_k held
+fixed, whose gradient is the closed form used here:
+
+    -∂L/∂W = < p(h|v) vᵀ >_data - < p(h|v_k) v_kᵀ >_chain
+    -∂L/∂b = < v >_data - < v_k >_chain
+    -∂L/∂c = < p(h|v) >_data - < p(h|v_k) >_chain
+
+Following Hinton's practical guide, the chain is driven by *binary* hidden states,
+the statistics use hidden *probabilities*, and in plain CD the visible
+reconstructions are probabilities too (unless ``sample_visible``). Updates are momentum SGD with L2
+weight decay on W. Everything stays in torch tensors, updated in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from .functional import p_h_given_v
+from .sampling import bernoulli, sample_h_given_v
+
+Reducer = Callable[[list[torch.Tensor]], None]
+
+
+def cd_chain(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, k: int,
+             generator: torch.Generator | None, chain: torch.Tensor | None = None,
+             sample_visible: bool = False,
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Run the CD-k chain for one minibatch.
+
+    Parameters
+    ----------
+    v0 : (batch, n_visible) data.
+    chain : visible states where the negative chain starts (persistent CD); ``None``
+        starts it at the data (plain CD).
+    sample_visible : draw binary visible states; otherwise the visible
+        reconstructions are the probabilities p(v|h) (the practical guide's choice
+        for CD; persistent chains are always sampled).
+
+    Returns
+    -------
+    ph0 : p(h|v0), the positive statistics' hidden factor.
+    v_k : the chain's visible state after ``k`` Gibbs steps.
+    ph_k : p(h|v_k), the negative statistics' hidden factor.
+    """
+    ph0 = p_h_given_v(v0, W, c)
+    if chain is None:
+        h = bernoulli(ph0, generator)
+    else:
+        h = sample_h_given_v(chain, W, c, generator)
+        sample_visible = True
+    for step in range(k):
+        v_k = torch.sigmoid_(torch.addmm(b, h, W))
+        if sample_visible:
+            v_k = bernoulli(v_k, generator)
+        ph_k = p_h_given_v(v_k, W, c)
+        if step + 1 < k:
+            h = bernoulli(ph_k, generator)
+    return ph0, v_k, ph_k
+
+
+def cd_statistics(v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor, ph_k: torch.Tensor,
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The ascent directions summed over the batch (see the module docstring)."""
+    dW = torch.mm(ph0.T, v0)
+    dW.addmm_(ph_k.T, v_k, alpha=-1.0)
+    return dW, v0.sum(0) - v_k.sum(0), ph0.sum(0) - ph_k.sum(0)
+
+
+class CDTrainer:
+    """Momentum SGD on CD-k / PCD statistics for one RBM's parameters (in place).
+
+    Parameters
+    ----------
+    W, b, c : the model's parameter tensors, modified in place by :meth:`step`.
+    k : Gibbs steps per update.
+    persistent : keep the negative chains across minibatches (PCD, Tieleman 2008).
+    reducer : optional in-place sum over processes of ``[dW, db, dc, n]``
+        (data-parallel training); the update then uses the global statistics.
+    """
+
+    def __init__(self, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, *, k: int = 1,
+                 persistent: bool = False, sample_visible: bool = False,
+                 reducer: Reducer | None = None) -> None:
+        self.W, self.b, self.c = W, b, c
+        self.k = k
+        self.persistent = persistent
+        self.sample_visible = sample_visible
+        self.reducer = reducer
+        self.W_inc = torch.zeros_like(W)
+        self.b_inc = torch.zeros_like(b)
+        self.c_inc = torch.zeros_like(c)
+        self.chains: torch.Tensor | None = None
+
+    @torch.no_grad()
+    def step(self, v0: torch.Tensor, learning_rate: float, momentum: float,
+             weight_decay: float, generator: torch.Generator | None) -> None:
+        """One update: θ_inc ← momentum·θ_inc + lr·(statistics/n - weight_decay·θ); θ += θ_inc."""
+        chain = None
+        if self.persistent:
+            if self.chains is None or self.chains.shape != v0.shape:
+                self.chains = bernoulli(v0, generator)
+            chain = self.chains
+        ph0, v_k, ph_k = cd_chain(v0, self.W, self.b, self.c, self.k, generator, chain,
+                                  self.sample_visible)
+        if self.persistent:
+            self.chains = v_k
+        if self.reducer is None:
+            # Same update as below, with the two statistics GEMMs accumulated in place.
+            rate = learning_rate / v0.shape[0]
+            self.W_inc.addmm_(ph0.T, v0, beta=momentum, alpha=rate)
+            self.W_inc.addmm_(ph_k.T, v_k, alpha=-rate)
+            db, dc = v0.sum(0) - v_k.sum(0), ph0.sum(0) - ph_k.sum(0)
+        else:
+            dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
+            count = torch.tensor([float(v0.shape[0])], dtype=dW.dtype, device=dW.device)
+            self.reducer([dW, db, dc, count])
+            rate = learning_rate / float(count.item())
+            self.W_inc.mul_(momentum).add_(dW, alpha=rate)
+        if weight_decay:
+            self.W_inc.add_(self.W, alpha=-learning_rate * weight_decay)
+        self.b_inc.mul_(momentum).add_(db, alpha=rate)
+        self.c_inc.mul_(momentum).add_(dc, alpha=rate)
+        self.W.add_(self.W_inc)
+        self.b.add_(self.b_inc)
+        self.c.add_(self.c_inc)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Momentum buffers and persistent chains, for checkpoints."""
+        state = {"W_inc": self.W_inc, "b_inc": self.b_inc, "c_inc": self.c_inc}
+        if self.chains is not None:
+            state["chains"] = self.chains
+        return state
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.W_inc.copy_(state["W_inc"])
+        self.b_inc.copy_(state["b_inc"])
+        self.c_inc.copy_(state["c_inc"])
+        chains = state.get("chains")
+        self.chains = None if chains is None else chains.to(self.W.device, self.W.dtype).clone()

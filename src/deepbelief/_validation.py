@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 import torch
 
+
 def resolve_device(device: str | torch.device | None) -> torch.device:
     """Return a ``torch.device``; ``None`` means CPU. Fails clearly if CUDA is missing."""
     dev = torch.device("cpu" if device is None else device)
@@ -88,7 +89,9 @@ def as_tensor2d(
     if t.ndim != 2:
         hint = (" Reshape your data with X.reshape(-1, 1) for a single feature or "
                 "X.reshape(1, -1) for a single sample." if t.ndim == 1 else "")
-        raise ValueError(f"{name}: expected a 2-D array, got {t.ndim}-D of shape {tuple(t.shape)}.{hint}")
+        raise ValueError(
+            f"{name}: expected a 2-D array, got {t.ndim}-D of shape {tuple(t.shape)}.{hint}"
+        )
     if t.shape[0] < min_samples:
         raise ValueError(
             f"{name}: found array with {t.shape[0]} sample(s) (shape={tuple(t.shape)}) "

@@ -171,7 +171,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return self._trainer
 
     # ---------------------------------------------------------------- training
-    def fit(self, X, y=None, *, validation_data=None) -> BernoulliRBM:
+    def fit(self, X, y=None, *, validation_data=None, callback=None) -> BernoulliRBM:
         """Train for ``n_iter`` epochs from a fresh initialisation.
 
         Parameters
@@ -180,6 +180,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         y : ignored.
         validation_data : array-like, optional
             Held-out rows for the free-energy-gap overfitting signal.
+        callback : callable, optional
+            Called as ``callback(self)`` after each epoch.
         """
         self._check_params()
         X = self._check_X(X, reset=True)
@@ -187,7 +189,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         valid = None
         if validation_data is not None:
             valid = self._check_X(validation_data, "validation_data")
-        self._run_epochs(X, self.n_iter, valid)
+        self._run_epochs(X, self.n_iter, valid, callback=callback)
         return self
 
     def partial_fit(self, X, y=None) -> BernoulliRBM:

@@ -1,0 +1,50 @@
+"""``deepbelief train-rbm``: train a Bernoulli RBM and save it."""
+
+from __future__ import annotations
+
+import argparse
+
+from tqdm.auto import tqdm
+
+from ..plot import tile_images
+from ..rbm import BernoulliRBM
+from ._common import add_data_options, add_run_options, load_split
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train-rbm", help="train a Bernoulli RBM (CD-k or PCD)")
+    add_data_options(p, default="mnist")
+    add_run_options(p)
+    p.add_argument("--hidden", type=int, default=500)
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--learning-rate", type=float, default=0.1)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--k", type=int, default=1, help="Gibbs steps per update")
+    p.add_argument("--persistent", action="store_true", help="persistent CD")
+    p.add_argument("--out", default="rbm.safetensors")
+    p.add_argument("--filters", default=None, help="also write a PNG of the first filters")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    X, _ = load_split(args, "train")
+    X_test, _ = load_split(args, "test")
+    rbm = BernoulliRBM(args.hidden, k=args.k, persistent=args.persistent,
+                       learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+                       batch_size=args.batch_size, n_iter=args.epochs, device=args.device,
+                       random_state=args.seed, verbose=True)
+    rbm.fit(X, validation_data=X_test, callback=_print_epoch)
+    rbm.save(args.out)
+    print(f"saved {args.out}")
+    if args.filters:
+        tile_images(rbm.components_[:100], path=args.filters, normalize="each",
+                    title="RBM filters (rows of W)")
+        print(f"wrote {args.filters}")
+    return 0
+
+
+def _print_epoch(rbm: BernoulliRBM) -> None:
+    last = {k: v[-1] for k, v in rbm.history_.items()}
+    text = "  ".join(f"{k}={v:.4g}" for k, v in last.items())
+    tqdm.write(f"epoch {rbm.n_epochs_:3d}  {text}")

@@ -85,7 +85,8 @@ def as_tensor2d(
             raise ValueError(f"{name}: Complex data not supported")
         if arr.dtype.kind not in "fiub":
             raise TypeError(f"{name}: expected numeric data, got dtype {arr.dtype}")
-        t = torch.from_numpy(np.ascontiguousarray(arr))
+        arr = np.ascontiguousarray(arr)
+        t = torch.from_numpy(arr if arr.flags.writeable else arr.copy())
     if t.ndim != 2:
         hint = (" Reshape your data with X.reshape(-1, 1) for a single feature or "
                 "X.reshape(1, -1) for a single sample." if t.ndim == 1 else "")

@@ -8,7 +8,7 @@ import sys
 
 # Each module defines ``register(subparsers)``, adding its subcommands with a
 # ``func(args) -> int`` default.
-COMMAND_MODULES = ["demo", "rbm"]
+COMMAND_MODULES = ["demo", "rbm", "evaluate"]
 
 
 def build_parser() -> argparse.ArgumentParser:

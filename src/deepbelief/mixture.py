@@ -1,0 +1,843 @@
+"""Gaussian mixture model fitted by expectation-maximisation (slides §3), in torch.
+
+    p(x) = Σ_k φ_k N(x | μ_k, Σ_k),   Σ_k φ_k = 1.
+
+Everything inside the EM loop is a torch tensor operation on the whole data set (in
+row blocks that fit in cache): log densities for all components come from one GEMM
+against the stacked precision Cholesky factors, covariances from one batched GEMM.
+The parametrisation follows scikit-learn: each precision matrix Λ_k = Σ_k⁻¹ is kept
+as an upper-triangular factor U_k with Λ_k = U_k U_kᵀ (``precisions_cholesky_``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import (
+    as_tensor2d,
+    check_positive,
+    make_generator,
+    resolve_device,
+    to_numpy,
+)
+
+_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+_INITS = ("kmeans", "kmeans++", "random")
+_DTYPE = torch.float64
+_BLOCK_ELEMENTS = 1 << 18  # rows per block ≈ this / (n_components · n_features)
+_EMPTY_MASS = 1e-6  # a component with less responsibility than this has lost its points
+_LLOYD_MAX_ITER = 100
+
+
+# ---------------------------------------------------------------- k-means seeding
+
+
+def _squared_distances(X: torch.Tensor, C: torch.Tensor) -> torch.Tensor:
+    """‖x_n - c_k‖² for every row of X and of C, via one GEMM; shape (n, k)."""
+    d = (X * X).sum(dim=1, keepdim=True) - 2.0 * X @ C.T + (C * C).sum(dim=1)
+    return d.clamp_min_(0.0)
+
+
+def _sample_proportional(weights: torch.Tensor, n: int, gen: torch.Generator) -> torch.Tensor:
+    """Draw ``n`` indices with probability ∝ ``weights`` (uniform if they are all 0)."""
+    total = weights.sum()
+    if float(total) <= 0.0:
+        return torch.randint(len(weights), (n,), generator=gen, device=weights.device)
+    u = torch.rand(n, generator=gen, dtype=weights.dtype, device=weights.device) * total
+    return torch.searchsorted(weights.cumsum(0), u).clamp_max_(len(weights) - 1)
+
+
+def kmeans_plusplus(X: torch.Tensor, n_clusters: int, gen: torch.Generator) -> torch.Tensor:
+    """Greedy k-means++ seeds (Arthur & Vassilvitskii 2007), as in scikit-learn.
+
+    Each new seed is the best of 2 + ⌊log k⌋ candidates drawn with probability
+    ∝ D(x)², the squared distance to the nearest seed chosen so far.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+        Data.
+    n_clusters : int
+        Number of seeds k.
+    gen : torch.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    seeds : Tensor of shape (n_clusters, n_features)
+        Rows of ``X``.
+    """
+    n_trials = 2 + int(math.log(n_clusters))
+    first = torch.randint(X.shape[0], (1,), generator=gen, device=X.device)
+    chosen = [first]
+    closest = _squared_distances(X, X[first])[:, 0]
+    for _ in range(1, n_clusters):
+        candidates = _sample_proportional(closest, n_trials, gen)
+        candidate_closest = torch.minimum(closest[:, None], _squared_distances(X, X[candidates]))
+        best = torch.argmin(candidate_closest.sum(dim=0))
+        closest = candidate_closest[:, best]
+        chosen.append(candidates[best].reshape(1))
+    return X[torch.cat(chosen)]
+
+
+def _nearest(X: torch.Tensor, C: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index of, and squared distance to, the nearest row of C for every row of X."""
+    d, labels = _squared_distances(X, C).min(dim=1)
+    return labels, d
+
+
+def _centroids(X: torch.Tensor, labels: torch.Tensor, dist: torch.Tensor,
+               n_clusters: int) -> torch.Tensor:
+    """Cluster means; an empty cluster moves to one of the points farthest from theirs."""
+    counts = torch.bincount(labels, minlength=n_clusters).to(X.dtype)
+    sums = torch.zeros(n_clusters, X.shape[1], dtype=X.dtype, device=X.device)
+    centres = sums.index_add_(0, labels, X) / counts.clamp_min(1.0)[:, None]
+    empty = counts == 0
+    if bool(empty.any()):
+        far = torch.topk(dist, int(empty.sum())).indices
+        centres[empty] = X[far]
+    return centres
+
+
+def kmeans(X: torch.Tensor, n_clusters: int, gen: torch.Generator,
+           max_iter: int = _LLOYD_MAX_ITER) -> torch.Tensor:
+    """Lloyd's algorithm from k-means++ seeds: labels of every sample.
+
+    Alternates assigning each point to its nearest centre and moving each centre to
+    the mean of its points, until no assignment changes (or ``max_iter`` rounds).
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+        Data.
+    n_clusters : int
+        Number of clusters.
+    gen : torch.Generator
+        Source of randomness for the seeds.
+    max_iter : int, default=100
+        Maximum number of Lloyd iterations.
+
+    Returns
+    -------
+    labels : Tensor of shape (n_samples,)
+        Cluster index of every sample.
+    """
+    labels, dist = _nearest(X, kmeans_plusplus(X, n_clusters, gen))
+    for _ in range(max_iter):
+        new_labels, dist = _nearest(X, _centroids(X, labels, dist, n_clusters))
+        if torch.equal(new_labels, labels):
+            break
+        labels = new_labels
+    return labels
+
+
+# ---------------------------------------------------------------- Gaussian algebra
+
+
+def _row_blocks(n_rows: int, row_width: int) -> Iterator[slice]:
+    step = max(1, _BLOCK_ELEMENTS // max(1, row_width))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
+
+
+def _add_to_diagonal(A: torch.Tensor, value: float) -> torch.Tensor:
+    A.diagonal(dim1=-2, dim2=-1).add_(value)
+    return A
+
+
+def _covariances_full(X, resp, nk, means, reg_covar):
+    """Σ_k = Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ / N_k + reg·I, as a batched GEMM."""
+    K, D = means.shape
+    scatter = torch.zeros(K, D, D, dtype=X.dtype, device=X.device)
+    for rows in _row_blocks(X.shape[0], K * D):
+        Y = (X[rows][None] - means[:, None]) * resp[rows].T.sqrt()[:, :, None]
+        scatter.baddbmm_(Y.mT, Y)
+    return _add_to_diagonal(scatter / nk[:, None, None], reg_covar)
+
+
+def _covariance_tied(X, resp, nk, means, reg_covar):
+    """Σ = Σ_k Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ / N + reg·I.
+
+    Since Σ_n r_nk (x_n - μ_k) = 0 and Σ_k r_nk = 1, the scatter equals
+    (X - R M)ᵀ X, one GEMM that is centred on the left factor.
+    """
+    scatter = (X - resp @ means).T @ X
+    return _add_to_diagonal((scatter + scatter.T) / (2.0 * nk.sum()), reg_covar)
+
+
+def _covariances_diag(X, resp, nk, means, reg_covar):
+    """σ²_kd = Σ_n r_nk x_nd² / N_k - μ_kd² + reg."""
+    return (resp.T @ (X * X)) / nk[:, None] - means * means + reg_covar
+
+
+def _covariances_spherical(X, resp, nk, means, reg_covar):
+    """σ²_k = mean over d of the diagonal variances σ²_kd."""
+    return _covariances_diag(X, resp, nk, means, reg_covar).mean(dim=1)
+
+
+_COVARIANCE_ESTIMATORS = {
+    "full": _covariances_full,
+    "tied": _covariance_tied,
+    "diag": _covariances_diag,
+    "spherical": _covariances_spherical,
+}
+
+
+def _estimate_gaussian_parameters(X, resp, reg_covar, covariance_type):
+    """M-step statistics: N_k = Σ_n r_nk, μ_k = Σ_n r_nk x_n / N_k, and Σ_k."""
+    nk = resp.sum(dim=0) + 10.0 * torch.finfo(resp.dtype).eps
+    means = (resp.T @ X) / nk[:, None]
+    covariances = _COVARIANCE_ESTIMATORS[covariance_type](X, resp, nk, means, reg_covar)
+    return nk, means, covariances
+
+
+def _cholesky_with_jitter(cov: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """Lower Cholesky factor, adding growing multiples of I where a matrix is singular."""
+    L, info = torch.linalg.cholesky_ex(cov)
+    if not bool((info > 0).any()):
+        return cov, L, False
+    scale = cov.diagonal(dim1=-2, dim2=-1).abs().mean(dim=-1).clamp_min(1.0)
+    for power in range(-12, 1):
+        failed = (info > 0)[..., None, None]
+        eye = torch.eye(cov.shape[-1], dtype=cov.dtype, device=cov.device)
+        cov = torch.where(failed, cov + (10.0**power) * scale[..., None, None] * eye, cov)
+        L, info = torch.linalg.cholesky_ex(cov)
+        if not bool((info > 0).any()):
+            return cov, L, True
+    raise ValueError("a covariance matrix is not positive definite even after regularisation")
+
+
+def _precision_cholesky(cov: torch.Tensor, covariance_type: str):
+    """U with Λ = U Uᵀ = Σ⁻¹: U = L⁻ᵀ for the lower Cholesky factor L of Σ.
+
+    Returns the (possibly repaired) covariances, U and whether a repair was needed:
+    singular matrices get a diagonal jitter, non-positive variances a small floor.
+    """
+    if covariance_type in ("full", "tied"):
+        cov, L, repaired = _cholesky_with_jitter(cov)
+        eye = torch.eye(cov.shape[-1], dtype=cov.dtype, device=cov.device).expand_as(L)
+        return cov, torch.linalg.solve_triangular(L, eye, upper=False).mT, repaired
+    floor = torch.finfo(cov.dtype).eps * cov.abs().max().clamp_min(1.0)
+    repaired = bool((cov <= 0).any())
+    cov = cov.clamp_min(floor) if repaired else cov
+    return cov, cov.rsqrt(), repaired
+
+
+def _precision_cholesky_from_precisions(precisions: torch.Tensor, covariance_type: str):
+    """U upper-triangular with Λ = U Uᵀ: U = J chol(J Λ J) J, J the exchange matrix."""
+    if covariance_type in ("full", "tied"):
+        flipped = precisions.flip(-1, -2)
+        return torch.linalg.cholesky(flipped).flip(-1, -2)
+    return precisions.sqrt()
+
+
+def _covariances_from_precision_cholesky(prec_chol: torch.Tensor, covariance_type: str):
+    """Σ = (U Uᵀ)⁻¹ = U⁻ᵀ U⁻¹."""
+    if covariance_type in ("full", "tied"):
+        eye = torch.eye(prec_chol.shape[-1], dtype=prec_chol.dtype,
+                        device=prec_chol.device).expand_as(prec_chol)
+        U_inv = torch.linalg.solve_triangular(prec_chol, eye, upper=True)
+        return U_inv.mT @ U_inv
+    return 1.0 / (prec_chol * prec_chol)
+
+
+def _log_det_cholesky(prec_chol: torch.Tensor, covariance_type: str, n_features: int):
+    """log det U = ½ log det Λ, per component (a scalar for 'tied')."""
+    if covariance_type in ("full", "tied"):
+        return prec_chol.diagonal(dim1=-2, dim2=-1).log().sum(dim=-1)
+    if covariance_type == "diag":
+        return prec_chol.log().sum(dim=1)
+    return n_features * prec_chol.log()
+
+
+def _mahalanobis_full(X, means, prec_chol):
+    """‖(x_n - μ_k)ᵀ U_k‖² for all n, k: one GEMM of X against [U_1 … U_K] per block."""
+    K, D = means.shape
+    stacked = prec_chol.permute(1, 0, 2).reshape(D, K * D)
+    shift = -torch.einsum("kd,kde->ke", means, prec_chol).reshape(K * D)
+    out = torch.empty(X.shape[0], K, dtype=X.dtype, device=X.device)
+    for rows in _row_blocks(X.shape[0], K * D):
+        Y = torch.addmm(shift, X[rows], stacked)
+        out[rows] = Y.square_().view(-1, K, D).sum(dim=2)
+    return out
+
+
+def _mahalanobis_tied(X, means, prec_chol):
+    """‖(x_n - μ_k)ᵀ U‖² with one shared U."""
+    K, D = means.shape
+    shifted_means = means @ prec_chol
+    out = torch.empty(X.shape[0], K, dtype=X.dtype, device=X.device)
+    for rows in _row_blocks(X.shape[0], K * D):
+        Y = (X[rows] @ prec_chol)[:, None, :] - shifted_means[None]
+        out[rows] = Y.square_().sum(dim=2)
+    return out
+
+
+def _mahalanobis_diag(X, means, prec_chol):
+    """Σ_d λ_kd (x_nd - μ_kd)², expanded into GEMMs."""
+    prec = prec_chol * prec_chol
+    return ((means * means * prec).sum(dim=1) - 2.0 * X @ (means * prec).T
+            + (X * X) @ prec.T)
+
+
+def _mahalanobis_spherical(X, means, prec_chol):
+    """λ_k ‖x_n - μ_k‖²."""
+    return _squared_distances(X, means) * (prec_chol * prec_chol)
+
+
+_MAHALANOBIS = {
+    "full": _mahalanobis_full,
+    "tied": _mahalanobis_tied,
+    "diag": _mahalanobis_diag,
+    "spherical": _mahalanobis_spherical,
+}
+
+
+def log_gaussian_prob(X, means, prec_chol, covariance_type: str) -> torch.Tensor:
+    """log N(x_n | μ_k, Σ_k) = -½ (D log 2π + (x_n - μ_k)ᵀ Λ_k (x_n - μ_k)) + log det U_k.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+        Samples.
+    means : Tensor of shape (n_components, n_features)
+        Component means μ_k.
+    prec_chol : Tensor
+        Precision Cholesky factors U_k, shaped as ``precisions_cholesky_``.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+        How the covariances are parametrised.
+
+    Returns
+    -------
+    log_prob : Tensor of shape (n_samples, n_components)
+    """
+    n_features = X.shape[1]
+    maha = _MAHALANOBIS[covariance_type](X, means, prec_chol)
+    log_det = _log_det_cholesky(prec_chol, covariance_type, n_features)
+    return -0.5 * (n_features * math.log(2.0 * math.pi) + maha) + log_det
+
+
+@dataclass
+class _Params:
+    """Mixture parameters as tensors: φ, μ, Σ and U (Λ = U Uᵀ)."""
+
+    weights: torch.Tensor
+    means: torch.Tensor
+    covariances: torch.Tensor
+    prec_chol: torch.Tensor
+
+
+def _e_step(X: torch.Tensor, p: _Params, covariance_type: str):
+    """log p(x_n) = logsumexp_k [log φ_k + log N(x_n | μ_k, Σ_k)] and log r_nk."""
+    weighted = log_gaussian_prob(X, p.means, p.prec_chol, covariance_type) + p.weights.log()
+    log_norm = torch.logsumexp(weighted, dim=1)
+    return log_norm, weighted - log_norm[:, None]
+
+
+# ---------------------------------------------------------------- the estimator
+
+
+class GaussianMixture(DensityMixin, BaseEstimator):
+    """Gaussian mixture model p(x) = Σ_k φ_k N(x | μ_k, Σ_k), fitted by EM.
+
+    The E-step computes responsibilities in the log domain,
+
+        log r_nk = log φ_k + log N(x_n | μ_k, Σ_k) - log Σ_j φ_j N(x_n | μ_j, Σ_j),
+
+    and the M-step re-estimates, with N_k = Σ_n r_nk,
+
+        φ_k = N_k / N,   μ_k = Σ_n r_nk x_n / N_k,
+        Σ_k = Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ / N_k + reg_covar · I.
+
+    Each iteration cannot decrease the mean log-likelihood (1/N) Σ_n log p(x_n),
+    which is reported as ``lower_bound_`` (the value at the E-step of the last
+    iteration, as in scikit-learn). Iteration stops when it changes by less than
+    ``tol``.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of mixture components K.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+        'full': one covariance matrix per component; 'tied': one matrix shared by
+        all; 'diag': a diagonal matrix per component; 'spherical': σ_k² I per
+        component.
+    init : {'kmeans', 'kmeans++', 'random'}, default='kmeans'
+        Initial responsibilities. 'kmeans': hard labels of k-means (Lloyd's
+        algorithm from k-means++ seeds). 'kmeans++': hard assignment of every point
+        to its nearest k-means++ seed. 'random': uniform random responsibilities,
+        normalised per sample.
+    n_init : int, default=1
+        Number of initialisations; the fit with the highest ``lower_bound_`` is kept.
+    max_iter : int, default=100
+        Maximum number of EM iterations per initialisation (0 keeps the initial
+        parameters).
+    tol : float, default=1e-3
+        Convergence threshold on the change of the mean log-likelihood.
+    reg_covar : float, default=1e-6
+        Non-negative value added to the covariance diagonals, keeping them positive
+        definite.
+    device : str or torch.device, default='cpu'
+        Where the computation runs.
+    random_state : int, numpy or torch generator, or None, default=None
+        Seeds the initialisation and :meth:`sample`.
+    verbose : bool or int, default=False
+        Print the log-likelihood change at every iteration.
+    weights_init : array-like of shape (n_components,), default=None
+        Initial weights φ (non-negative, summing to 1) instead of those from ``init``.
+    means_init : array-like of shape (n_components, n_features), default=None
+        Initial means.
+    precisions_init : array-like, default=None
+        Initial precision matrices Λ_k = Σ_k⁻¹, shaped like ``covariances_``.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        Mixture weights φ_k.
+    means_ : ndarray of shape (n_components, n_features)
+        Component means μ_k.
+    covariances_ : ndarray
+        (n_components, n_features, n_features) for 'full', (n_features, n_features)
+        for 'tied', (n_components, n_features) for 'diag', (n_components,) for
+        'spherical'.
+    precisions_ : ndarray
+        Λ_k = Σ_k⁻¹, shaped like ``covariances_``.
+    precisions_cholesky_ : ndarray
+        Upper-triangular U_k with Λ_k = U_k U_kᵀ (square roots of the precisions for
+        'diag' and 'spherical'), shaped like ``covariances_``.
+    converged_ : bool
+        Whether the best initialisation met ``tol``.
+    n_iter_ : int
+        EM iterations run by the best initialisation.
+    lower_bound_ : float
+        Mean log-likelihood of the training data at the last E-step of the best
+        initialisation.
+    lower_bounds_ : list of float
+        That value at every iteration of the best initialisation.
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepbelief.mixture import GaussianMixture
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
+    >>> np.sort(gm.means_[:, 0])
+    array([ 1., 10.])
+    """
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        init: str = "kmeans",
+        n_init: int = 1,
+        max_iter: int = 100,
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        device: str | torch.device = "cpu",
+        random_state=None,
+        verbose: bool | int = False,
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+
+    # ------------------------------------------------------------ validation
+
+    def _check_hyperparameters(self) -> None:
+        check_positive(self.n_components, "n_components", integer=True)
+        check_positive(self.n_init, "n_init", integer=True)
+        check_positive(self.max_iter, "max_iter", integer=True, allow_zero=True)
+        check_positive(self.tol, "tol", allow_zero=True)
+        check_positive(self.reg_covar, "reg_covar", allow_zero=True)
+        if self.covariance_type not in _COVARIANCE_TYPES:
+            raise ValueError(f"covariance_type must be one of {_COVARIANCE_TYPES}, "
+                             f"got {self.covariance_type!r}")
+        if self.init not in _INITS:
+            raise ValueError(f"init must be one of {_INITS}, got {self.init!r}")
+
+    def _user_tensor(self, value, name: str, shape: tuple[int, ...], device) -> torch.Tensor:
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        return torch.as_tensor(arr, dtype=_DTYPE, device=device)
+
+    def _check_initial_parameters(self, n_features: int, device) -> dict:
+        K, D = self.n_components, n_features
+        out = {}
+        if self.weights_init is not None:
+            w = self._user_tensor(self.weights_init, "weights_init", (K,), device)
+            if bool((w < 0).any()) or abs(float(w.sum()) - 1.0) > 1e-8:
+                raise ValueError("weights_init must be non-negative and sum to 1")
+            out["weights"] = w
+        if self.means_init is not None:
+            out["means"] = self._user_tensor(self.means_init, "means_init", (K, D), device)
+        if self.precisions_init is not None:
+            out["prec_chol"] = self._check_precisions(self.precisions_init, K, D, device)
+        return out
+
+    def _check_precisions(self, value, K: int, D: int, device) -> torch.Tensor:
+        shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K,)}
+        P = self._user_tensor(value, "precisions_init", shape[self.covariance_type], device)
+        if self.covariance_type in ("diag", "spherical"):
+            if bool((P <= 0).any()):
+                raise ValueError("precisions_init must be positive")
+        elif not torch.allclose(P, P.mT) or bool(
+            (torch.linalg.cholesky_ex(P.flip(-1, -2)).info > 0).any()
+        ):
+            raise ValueError("precisions_init must be symmetric positive definite")
+        return _precision_cholesky_from_precisions(P, self.covariance_type)
+
+    def _validate_X(self, X, device, *, reset: bool) -> torch.Tensor:
+        if reset:
+            return as_tensor2d(X, dtype=_DTYPE, device=device, min_samples=2)
+        check_is_fitted(self, "means_")
+        return as_tensor2d(X, dtype=_DTYPE, device=device, n_features=self.n_features_in_)
+
+    # ------------------------------------------------------------ fitting
+
+    def fit(self, X, y=None):
+        """Estimate φ, μ, Σ with EM, keeping the best of ``n_init`` initialisations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._check_hyperparameters()
+        device = resolve_device(self.device)
+        Xt = self._validate_X(X, device, reset=True)
+        if Xt.shape[0] < self.n_components:
+            raise ValueError(f"n_samples={Xt.shape[0]} must be >= "
+                             f"n_components={self.n_components}")
+        user = self._check_initial_parameters(Xt.shape[1], device)
+        offset = Xt.mean(dim=0)
+        Xc = Xt - offset
+        if "means" in user:
+            user["means"] = user["means"] - offset
+        gen = make_generator(self.random_state, device)
+        self._repairs = {"empty": 0, "singular": 0}
+        best = None
+        for trial in range(self.n_init):
+            if self.verbose:
+                print(f"Initialisation {trial}")
+            result = self._fit_single(Xc, self._initial_params(Xc, user, gen))
+            if best is None or result[1] > best[1]:
+                best = result
+        self._store(best, offset, Xt.shape[1])
+        self._warn_repairs()
+        return self
+
+    def fit_predict(self, X, y=None) -> np.ndarray:
+        """Fit, then return the most probable component of every training sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            argmax_k r_nk under the fitted parameters.
+        """
+        return self.fit(X).predict(X)
+
+    def _fit_single(self, X: torch.Tensor, params: _Params):
+        """EM from ``params``: (params, lower bound, n_iter, converged, lower bounds)."""
+        lower_bound, bounds, converged, n_iter = -math.inf, [], False, 0
+        for n_iter in range(1, self.max_iter + 1):
+            previous = lower_bound
+            log_norm, log_resp = _e_step(X, params, self.covariance_type)
+            params = self._m_step(X, log_resp.exp(), -log_norm)
+            lower_bound = float(log_norm.mean())
+            bounds.append(lower_bound)
+            if self.verbose:
+                print(f"  Iteration {n_iter}\tlog-likelihood change {lower_bound - previous:.5g}")
+            if abs(lower_bound - previous) < self.tol:
+                converged = True
+                break
+        return params, lower_bound, n_iter, converged, bounds
+
+    def _initial_resp(self, X: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        K = self.n_components
+        if self.init == "random":
+            resp = torch.rand(X.shape[0], K, generator=gen, dtype=X.dtype, device=X.device)
+            return resp / resp.sum(dim=1, keepdim=True)
+        if self.init == "kmeans":
+            labels = kmeans(X, K, gen)
+        else:
+            labels, _ = _nearest(X, kmeans_plusplus(X, K, gen))
+        return torch.nn.functional.one_hot(labels, K).to(X.dtype)
+
+    def _initial_params(self, X: torch.Tensor, user: dict, gen: torch.Generator) -> _Params:
+        if len(user) == 3:
+            weights, means, prec_chol = user["weights"], user["means"], user["prec_chol"]
+            cov = _covariances_from_precision_cholesky(prec_chol, self.covariance_type)
+            return _Params(weights, means, cov, prec_chol)
+        resp = self._initial_resp(X, gen)
+        params = self._m_step(X, resp, None)
+        if "weights" in user:
+            params.weights = user["weights"]
+        if "means" in user:
+            params.means = user["means"]
+        if "prec_chol" in user:
+            params.prec_chol = user["prec_chol"]
+            params.covariances = _covariances_from_precision_cholesky(
+                params.prec_chol, self.covariance_type)
+        return params
+
+    def _m_step(self, X: torch.Tensor, resp: torch.Tensor,
+                badness: torch.Tensor | None) -> _Params:
+        """φ, μ, Σ from responsibilities; empty components are re-seeded.
+
+        ``badness`` ranks the samples for re-seeding (the negative log-likelihood
+        after an E-step); ``None`` uses the distance to the nearest mean.
+        """
+        nk, means, cov = _estimate_gaussian_parameters(X, resp, self.reg_covar,
+                                                       self.covariance_type)
+        empty = nk < _EMPTY_MASS
+        if bool(empty.any()):
+            nk, means, cov = self._reseed(X, empty, nk, means, cov, badness)
+        cov, prec_chol, repaired = _precision_cholesky(cov, self.covariance_type)
+        self._repairs["singular"] += int(repaired)
+        return _Params(nk / nk.sum(), means, cov, prec_chol)
+
+    def _reseed(self, X, empty, nk, means, cov, badness):
+        """Move each empty component to a worst-explained sample, weight of one sample.
+
+        Its covariance becomes the average of the other components' (for 'tied' the
+        shared matrix is kept).
+        """
+        self._repairs["empty"] += int(empty.sum())
+        if badness is None:
+            badness = _squared_distances(X, means[~empty]).min(dim=1).values
+        worst = torch.topk(badness, int(empty.sum())).indices
+        means, nk = means.clone(), nk.clone()
+        means[empty] = X[worst]
+        nk[empty] = 1.0
+        if self.covariance_type != "tied":
+            cov = cov.clone()
+            cov[empty] = cov[~empty].mean(dim=0)
+        return nk, means, cov
+
+    def _warn_repairs(self) -> None:
+        if self._repairs["empty"]:
+            warnings.warn(
+                f"{self._repairs['empty']} time(s) a mixture component lost all its "
+                "samples; it was re-seeded at a poorly explained sample. The data may "
+                "have fewer distinct clusters (or points) than n_components.",
+                RuntimeWarning, stacklevel=3)
+        if self._repairs["singular"]:
+            warnings.warn(
+                f"{self._repairs['singular']} time(s) a covariance was singular (e.g. "
+                "duplicate points with reg_covar=0); a small multiple of the identity "
+                "was added. Consider increasing reg_covar.",
+                RuntimeWarning, stacklevel=3)
+
+    def _store(self, best, offset: torch.Tensor, n_features: int) -> None:
+        params, lower_bound, n_iter, converged, bounds = best
+        if not converged and self.max_iter > 0:
+            warnings.warn(
+                f"EM did not converge in max_iter={self.max_iter} iterations (tol="
+                f"{self.tol}); try a larger max_iter or tol", ConvergenceWarning, stacklevel=3)
+        self.weights_ = to_numpy(params.weights)
+        self.means_ = to_numpy(params.means + offset)
+        self.covariances_ = to_numpy(params.covariances)
+        self.precisions_cholesky_ = to_numpy(params.prec_chol)
+        U = params.prec_chol
+        self.precisions_ = to_numpy(U @ U.mT if self.covariance_type in ("full", "tied")
+                                    else U * U)
+        self.converged_, self.n_iter_ = converged, n_iter
+        self.lower_bound_, self.lower_bounds_ = lower_bound, bounds
+        self.n_features_in_ = n_features
+
+    # ------------------------------------------------------------ inference
+
+    def _fitted_params(self, device) -> _Params:
+        def t(a):
+            return torch.as_tensor(a, dtype=_DTYPE, device=device)
+        return _Params(t(self.weights_), t(self.means_), t(self.covariances_),
+                       t(self.precisions_cholesky_))
+
+    def _weighted_log_prob(self, X) -> torch.Tensor:
+        device = resolve_device(self.device)
+        Xt = self._validate_X(X, device, reset=False)
+        p = self._fitted_params(device)
+        return (log_gaussian_prob(Xt, p.means, p.prec_chol, self.covariance_type)
+                + p.weights.log())
+
+    def score_samples(self, X) -> np.ndarray:
+        """log p(x) = logsumexp_k [log φ_k + log N(x | μ_k, Σ_k)] for every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+        """
+        return to_numpy(torch.logsumexp(self._weighted_log_prob(X), dim=1))
+
+    def score(self, X, y=None) -> float:
+        """Mean log-likelihood (1/N) Σ_n log p(x_n).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        y : Ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        log_likelihood : float
+        """
+        return float(self.score_samples(X).mean())
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Responsibilities r_nk = φ_k N(x_n | μ_k, Σ_k) / p(x_n).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+        """
+        weighted = self._weighted_log_prob(X)
+        return to_numpy((weighted - torch.logsumexp(weighted, dim=1, keepdim=True)).exp())
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable component argmax_k r_nk of every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return to_numpy(torch.argmax(self._weighted_log_prob(X), dim=1))
+
+    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Draw from the mixture: k ~ Categorical(φ), then x = μ_k + U_k⁻ᵀ z, z ~ N(0, I).
+
+        Samples come grouped by component, as in scikit-learn; with an integer
+        ``random_state`` every call returns the same draws.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Samples.
+        y : ndarray of shape (n_samples,)
+            Component of each sample.
+        """
+        check_is_fitted(self, "means_")
+        check_positive(n_samples, "n_samples", integer=True)
+        device = resolve_device(self.device)
+        gen = make_generator(self.random_state, device)
+        p = self._fitted_params(device)
+        y = torch.multinomial(p.weights, n_samples, replacement=True, generator=gen).sort().values
+        z = torch.randn(n_samples, self.n_features_in_, generator=gen, dtype=_DTYPE,
+                        device=device)
+        return to_numpy(p.means[y] + self._colour(z, y, p.prec_chol)), to_numpy(y)
+
+    def _colour(self, z: torch.Tensor, y: torch.Tensor, U: torch.Tensor) -> torch.Tensor:
+        """U⁻ᵀ z for each sample's component (Cov(U⁻ᵀ z) = (U Uᵀ)⁻¹ = Σ)."""
+        if self.covariance_type == "diag":
+            return z / U[y]
+        if self.covariance_type == "spherical":
+            return z / U[y][:, None]
+        U = U.expand(self.n_components, -1, -1) if self.covariance_type == "tied" else U
+        return torch.linalg.solve_triangular(U[y].mT, z[:, :, None], upper=False)[:, :, 0]
+
+    # ------------------------------------------------------------ model selection
+
+    def _n_parameters(self) -> int:
+        K, D = self.means_.shape
+        cov_params = {"full": K * D * (D + 1) / 2, "diag": K * D,
+                      "tied": D * (D + 1) / 2, "spherical": K}[self.covariance_type]
+        return int(cov_params + K * D + K - 1)
+
+    def bic(self, X) -> float:
+        """Bayesian information criterion -2 log L + p log N (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        bic : float
+            With log L = Σ_n log p(x_n) and p the number of free parameters.
+        """
+        log_prob = self.score_samples(X)
+        return -2.0 * float(log_prob.sum()) + self._n_parameters() * math.log(len(log_prob))
+
+    def aic(self, X) -> float:
+        """Akaike information criterion -2 log L + 2p (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        aic : float
+            With log L = Σ_n log p(x_n) and p the number of free parameters.
+        """
+        log_prob = self.score_samples(X)
+        return -2.0 * float(log_prob.sum()) + 2.0 * self._n_parameters()
+
+
+__all__ = ["GaussianMixture", "kmeans", "kmeans_plusplus", "log_gaussian_prob"]

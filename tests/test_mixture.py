@@ -1,0 +1,241 @@
+"""Gaussian mixture: agreement with scikit-learn's EM, fit quality, degenerate data."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import adjusted_rand_score
+from sklearn.mixture import GaussianMixture as SkGaussianMixture
+
+from deepbelief.mixture import GaussianMixture, kmeans
+
+COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
+K, D = 4, 3
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=400, n_features=D, centers=K, cluster_std=[0.4, 0.8, 1.0, 0.6],
+                      random_state=3)
+    return X, y
+
+
+def _rough_start(X: np.ndarray, covariance_type: str) -> dict:
+    """A deliberately poor starting point, so that EM has a trajectory to follow."""
+    precisions = {"full": np.tile(np.eye(D), (K, 1, 1)), "tied": np.eye(D),
+                  "diag": np.ones((K, D)), "spherical": np.ones(K)}[covariance_type]
+    return {"weights_init": np.full(K, 1 / K), "means_init": X[[0, 1, 2, 3]],
+            "precisions_init": precisions}
+
+
+def _quiet_fit(model, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_em_trajectory_matches_sklearn(blobs, covariance_type):
+    X, _ = blobs
+    start = _rough_start(X, covariance_type)
+    trajectory = []
+    for max_iter in (1, 2, 5):
+        kwargs = dict(covariance_type=covariance_type, max_iter=max_iter, tol=0.0, **start)
+        ours = _quiet_fit(GaussianMixture(K, **kwargs), X)
+        theirs = _quiet_fit(SkGaussianMixture(K, **kwargs), X)
+        assert ours.n_iter_ == theirs.n_iter_ == max_iter
+        assert ours.lower_bound_ == pytest.approx(theirs.lower_bound_, abs=1e-4)
+        np.testing.assert_allclose(ours.lower_bounds_, theirs.lower_bounds_, atol=1e-4)
+        np.testing.assert_allclose(ours.means_, theirs.means_, atol=1e-6)
+        np.testing.assert_allclose(ours.covariances_, theirs.covariances_, atol=1e-6)
+        np.testing.assert_allclose(ours.precisions_cholesky_, theirs.precisions_cholesky_,
+                                   atol=1e-5)
+        assert ours.score(X) == pytest.approx(theirs.score(X), abs=1e-4)
+        trajectory.append(ours.lower_bound_)
+    assert trajectory[0] < trajectory[1] < trajectory[2]  # the start really was poor
+    assert np.all(np.diff(ours.lower_bounds_) > 0)  # EM never decreases the likelihood
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_fit_is_as_good_as_sklearn_on_blobs(blobs, covariance_type):
+    X, y = blobs
+    ours = GaussianMixture(K, covariance_type=covariance_type, random_state=0).fit(X)
+    theirs = SkGaussianMixture(K, covariance_type=covariance_type, random_state=0).fit(X)
+    assert ours.converged_
+    assert ours.score(X) >= theirs.score(X) - 1e-3
+    assert adjusted_rand_score(y, ours.predict(X)) > 0.95
+    for name in ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]:
+        assert getattr(ours, name).shape == getattr(theirs, name).shape, name
+
+
+@pytest.mark.parametrize("init, covariance_type, n_init",
+                         [("kmeans", "tied", 1), ("kmeans++", "tied", 1), ("random", "full", 5)])
+def test_every_init_separates_blobs(blobs, init, covariance_type, n_init):
+    X, y = blobs
+    model = GaussianMixture(K, covariance_type=covariance_type, init=init, n_init=n_init,
+                            random_state=1, max_iter=300).fit(X)
+    assert adjusted_rand_score(y, model.predict(X)) > 0.95
+
+
+def test_kmeans_recovers_blobs(blobs):
+    X, y = blobs
+    gen = torch.Generator().manual_seed(0)
+    labels = kmeans(torch.from_numpy(X), K, gen)
+    assert adjusted_rand_score(y, labels.numpy()) > 0.95
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_bic_aic_and_posteriors_equal_sklearn_for_same_parameters(blobs, covariance_type):
+    X, _ = blobs
+    kwargs = dict(covariance_type=covariance_type, max_iter=3, tol=0.0,
+                  **_rough_start(X, covariance_type))
+    ours = _quiet_fit(GaussianMixture(K, **kwargs), X)
+    theirs = _quiet_fit(SkGaussianMixture(K, **kwargs), X)
+    X_new = X[::7] + 0.3
+    assert ours.bic(X_new) == pytest.approx(theirs.bic(X_new), rel=1e-9)
+    assert ours.aic(X_new) == pytest.approx(theirs.aic(X_new), rel=1e-9)
+    np.testing.assert_allclose(ours.score_samples(X_new), theirs.score_samples(X_new),
+                               atol=1e-8)
+    np.testing.assert_allclose(ours.predict_proba(X_new), theirs.predict_proba(X_new),
+                               atol=1e-8)
+
+
+def test_fit_predict_and_posteriors(blobs):
+    X, _ = blobs
+    model = GaussianMixture(K, random_state=0)
+    labels = model.fit_predict(X)
+    np.testing.assert_array_equal(labels, model.predict(X))
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(proba.argmax(axis=1), labels)
+    assert model.score(X) == pytest.approx(model.score_samples(X).mean())
+
+
+def test_far_outlier_does_not_underflow(blobs):
+    X, _ = blobs
+    model = GaussianMixture(K, random_state=0).fit(X)
+    far = np.full((1, D), 1e3)
+    log_p = model.score_samples(far)
+    assert np.isfinite(log_p).all() and log_p[0] < -1e4
+    proba = model.predict_proba(far)
+    assert np.isfinite(proba).all()
+    assert proba.sum() == pytest.approx(1.0)
+
+
+def test_n_init_keeps_the_best_and_random_state_reproduces(blobs):
+    X, _ = blobs
+    common = dict(covariance_type="full", init="random", random_state=5, max_iter=5)
+    one = _quiet_fit(GaussianMixture(K, n_init=1, **common), X)
+    again = _quiet_fit(GaussianMixture(K, n_init=1, **common), X)
+    many = _quiet_fit(GaussianMixture(K, n_init=4, **common), X)
+    np.testing.assert_array_equal(one.means_, again.means_)
+    assert many.lower_bound_ >= one.lower_bound_
+
+
+def test_not_converged_warns(blobs):
+    X, _ = blobs
+    with pytest.warns(ConvergenceWarning):
+        model = GaussianMixture(K, init="random", max_iter=2, random_state=0).fit(X)
+    assert not model.converged_ and model.n_iter_ == 2
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_sample_shapes_and_moments(covariance_type):
+    X, _ = make_blobs(n_samples=300, n_features=2, centers=[[-5, 0], [5, 0]], random_state=0)
+    model = GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(X)
+    for n in (1, 7):
+        Xs, ys = model.sample(n)
+        assert Xs.shape == (n, 2) and ys.shape == (n,)
+    Xs, ys = model.sample(20_000)
+    assert np.all(np.diff(ys) >= 0)  # grouped by component
+    full_cov = {"full": lambda c, k: c[k], "tied": lambda c, k: c,
+                "diag": lambda c, k: np.diag(c[k]),
+                "spherical": lambda c, k: c[k] * np.eye(2)}[covariance_type]
+    for k in range(2):
+        assert np.mean(ys == k) == pytest.approx(model.weights_[k], abs=0.02)
+        np.testing.assert_allclose(Xs[ys == k].mean(axis=0), model.means_[k], atol=0.05)
+        np.testing.assert_allclose(np.cov(Xs[ys == k].T), full_cov(model.covariances_, k),
+                                   atol=0.06)
+    with pytest.raises(ValueError, match="n_samples"):
+        model.sample(0)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_duplicate_points_stay_finite_with_warning(covariance_type):
+    X = np.tile([[1.0, 2.0, 3.0]], (30, 1))
+    with pytest.warns(RuntimeWarning, match="lost all its samples"):
+        model = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    for name in ["weights_", "means_", "covariances_", "precisions_cholesky_"]:
+        assert np.isfinite(getattr(model, name)).all(), name
+    assert np.isfinite(model.score_samples(X)).all()
+    np.testing.assert_allclose(model.means_, np.tile([1.0, 2.0, 3.0], (3, 1)))
+
+
+def test_singular_covariance_is_repaired_with_warning():
+    X = np.repeat(np.random.default_rng(0).normal(size=(3, 2)), 10, axis=0)
+    with pytest.warns(RuntimeWarning, match="singular"):
+        model = GaussianMixture(3, reg_covar=0.0, random_state=0).fit(X)
+    assert np.isfinite(model.precisions_cholesky_).all()
+    assert np.isfinite(model.score_samples(X)).all()
+
+
+def test_component_without_points_is_reseeded(blobs):
+    X, _ = blobs
+    start = _rough_start(X, "diag")
+    start["means_init"] = np.vstack([X[:3], [[1e4, 1e4, 1e4]]])  # nothing near it
+    with pytest.warns(RuntimeWarning, match="lost all its samples"):
+        model = _quiet_fit(GaussianMixture(K, covariance_type="diag", max_iter=50, **start), X)
+    assert np.all(np.abs(model.means_) < 100)
+    assert np.all(model.weights_ > 0.01)
+    assert np.isfinite(model.score(X))
+
+
+@pytest.mark.parametrize(
+    "kwargs, X, match",
+    [
+        ({}, [[1.0, np.nan], [0.0, 1.0]], "NaN"),
+        ({}, [1.0, 2.0, 3.0], "2-D"),
+        ({"n_components": 5}, np.zeros((3, 2)), "n_components"),
+        ({"covariance_type": "banana"}, np.zeros((3, 2)), "covariance_type"),
+        ({"init": "kmeans+"}, np.zeros((3, 2)), "init"),
+        ({"reg_covar": -1.0}, np.zeros((3, 2)), "reg_covar"),
+        ({"n_init": 0}, np.zeros((3, 2)), "n_init"),
+        ({"means_init": np.zeros((1, 3))}, np.zeros((3, 2)), "means_init"),
+        ({"weights_init": [0.5]}, np.zeros((3, 2)), "weights_init"),
+        ({"n_components": 2, "weights_init": [0.5, 0.6]}, np.zeros((3, 2)), "sum to 1"),
+        ({"precisions_init": [[[1.0, 2.0], [2.0, 1.0]]]}, np.zeros((3, 2)), "positive"),
+        ({"covariance_type": "diag", "precisions_init": [[1.0, -1.0]]}, np.zeros((3, 2)),
+         "positive"),
+    ],
+)
+def test_bad_input(kwargs, X, match):
+    with pytest.raises(ValueError, match=match):
+        GaussianMixture(**kwargs).fit(X)
+
+
+def test_bad_input_after_fit(blobs):
+    X, _ = blobs
+    with pytest.raises(Exception, match="not fitted"):
+        GaussianMixture().predict(X)
+    model = GaussianMixture(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        model.score_samples(X[:, :2])
+
+
+def test_sklearn_conventions_and_input_types(blobs):
+    X, _ = blobs
+    model = GaussianMixture(2, covariance_type="diag", random_state=0)
+    assert clone(model).get_params()["covariance_type"] == "diag"
+    assert not hasattr(model, "means_")
+    a = clone(model).fit(X)
+    b = clone(model).fit(torch.from_numpy(X))
+    c = clone(model).fit(X.astype(np.float32))
+    np.testing.assert_array_equal(a.means_, b.means_)
+    np.testing.assert_allclose(a.means_, c.means_, atol=1e-4)
+    assert a.means_.dtype == np.float64 and isinstance(a.lower_bound_, float)

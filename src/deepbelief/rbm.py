@@ -10,8 +10,8 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from tqdm.auto import tqdm
 
+from . import distributed, sampling
 from . import functional as fn
-from . import sampling
 from ._validation import (
     as_tensor2d,
     check_positive,
@@ -19,8 +19,9 @@ from ._validation import (
     resolve_device,
     to_numpy,
 )
+from .checkpoint import load_latest, save_checkpoint
 from .io import check_tensor, register, save
-from .training import CDTrainer, Reducer
+from .training import CDTrainer
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _MONITOR_ROWS = 1000
@@ -63,6 +64,12 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     device : str or torch.device, default="cpu"
         Where tensors live and compute happens ("cuda" for a GPU).
     dtype : {"float32", "float64"}, default="float32"
+    mean_field : bool, default=False
+        Deterministic mean-field CD: probabilities instead of samples in the chain.
+    checkpoint_dir : str, optional
+        Write a checkpoint every ``checkpoint_every`` epochs there (atomically);
+        ``fit(..., resume=True)`` continues from the newest.
+    checkpoint_every : int, default=1
     random_state : int, numpy or torch generator, or None
         Seeds initialisation, shuffling and every Bernoulli draw.
     verbose : bool, default=False
@@ -90,8 +97,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                  initial_momentum: float = 0.5, momentum_epochs: int = 5,
                  weight_decay: float = 1e-4, learning_rate_decay: float = 0.0,
                  batch_size: int = 100, n_iter: int = 10, device: Any = "cpu",
-                 dtype: str = "float32", random_state: Any = None,
-                 verbose: bool = False) -> None:
+                 dtype: str = "float32", mean_field: bool = False,
+                 checkpoint_dir: str | None = None, checkpoint_every: int = 1,
+                 random_state: Any = None, verbose: bool = False) -> None:
         self.n_components = n_components
         self.k = k
         self.persistent = persistent
@@ -106,6 +114,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.n_iter = n_iter
         self.device = device
         self.dtype = dtype
+        self.mean_field = mean_field
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
         self.random_state = random_state
         self.verbose = verbose
 
@@ -115,6 +126,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         check_positive(self.k, "k", integer=True)
         check_positive(self.batch_size, "batch_size", integer=True)
         check_positive(self.n_iter, "n_iter", integer=True)
+        check_positive(self.checkpoint_every, "checkpoint_every", integer=True)
         check_positive(self.momentum_epochs, "momentum_epochs", integer=True, allow_zero=True)
         check_positive(self.learning_rate, "learning_rate")
         check_positive(self.weight_decay, "weight_decay", allow_zero=True)
@@ -158,50 +170,78 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         p = X.mean(0).clamp(1e-3, 1 - 1e-3)
         self.b_ = torch.log(p / (1 - p))
         self.c_ = torch.zeros(self.n_components, device=X.device, dtype=X.dtype)
+        if distributed.is_distributed():
+            # Rank 0's initialisation everywhere; each other rank draws its own samples.
+            distributed.broadcast_(self.W_, self.b_)
+            if distributed.rank() > 0:
+                self._rng.manual_seed(self._rng.initial_seed() + distributed.rank())
         self.n_epochs_ = 0
         self.history_ = {"reconstruction_error": [], "pseudo_log_likelihood": [], "seconds": []}
         self._trainer = None
 
-    def _get_trainer(self, reducer: Reducer | None = None) -> CDTrainer:
+    def _get_trainer(self) -> CDTrainer:
         if getattr(self, "_trainer", None) is None:
-            self._trainer = CDTrainer(self.W_, self.b_, self.c_, k=self.k,
-                                      persistent=self.persistent,
-                                      sample_visible=self.sample_visible)
-        self._trainer.reducer = reducer
+            self._trainer = CDTrainer(
+                self.W_, self.b_, self.c_, k=self.k, persistent=self.persistent,
+                sample_visible=self.sample_visible, mean_field=self.mean_field,
+                reducer=distributed.all_reduce_sum if distributed.is_distributed() else None)
         return self._trainer
 
     # ---------------------------------------------------------------- training
-    def fit(self, X, y=None, *, validation_data=None, callback=None) -> BernoulliRBM:
-        """Train for ``n_iter`` epochs from a fresh initialisation.
+    def fit(self, X, y=None, *, validation_data=None, callback=None,
+            resume: bool = False) -> BernoulliRBM:
+        """Train for ``n_iter`` epochs from a fresh initialisation (or a checkpoint).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), values in [0, 1].
+        X : array-like of shape (n_samples, n_features), values in [0, 1]; or an
+            iterable of such minibatches (e.g. a ``torch.utils.data.DataLoader``,
+            whose ``(x, y)`` items use ``x``), re-iterable when ``n_iter > 1``.
+            Arrays move to the device once; iterables are fed batch by batch in
+            their own order.
         y : ignored.
         validation_data : array-like, optional
             Held-out rows for the free-energy-gap overfitting signal.
         callback : callable, optional
             Called as ``callback(self)`` after each epoch.
+        resume : bool, default=False
+            Continue from the newest complete checkpoint in ``checkpoint_dir``
+            (if any) up to ``n_iter`` epochs in all; the result is bit-identical
+            to an uninterrupted run with the same ``random_state``.
         """
         self._check_params()
-        X = self._check_X(X, reset=True)
-        self._initialize(X)
+        data, first = self._as_data(X)
+        self._initialize(first)
+        if resume:
+            self._restore_checkpoint()
         valid = None
         if validation_data is not None:
             valid = self._check_X(validation_data, "validation_data")
-        self._run_epochs(X, self.n_iter, valid, callback=callback)
+        self._run_epochs(data, self.n_iter - self.n_epochs_, valid, first, callback)
         return self
 
     def partial_fit(self, X, y=None) -> BernoulliRBM:
         """One epoch over ``X``, continuing from the current state (initialising if unfitted)."""
         if not hasattr(self, "W_"):
             self._check_params()
-            X = self._check_X(X, reset=True)
-            self._initialize(X)
+            data, first = self._as_data(X)
+            self._initialize(first)
         else:
-            X = self._visible(X, "X")
-        self._run_epochs(X, 1, None)
+            data, first = self._as_data(X, reset=False)
+        self._run_epochs(data, 1, None, first)
         return self
+
+    def _as_data(self, X, *, reset: bool = True):
+        """(data, first rows): a validated tensor twice, or a batch iterable and its first batch."""
+        if _is_batch_stream(X):
+            if iter(X) is X and self.n_iter > 1:
+                raise ValueError("X is a one-shot iterator, which can feed one epoch only; "
+                                 "pass a DataLoader or another re-iterable for n_iter > 1")
+            for batch in X:
+                return X, self._check_X(_batch_data(batch), "X", reset=reset)
+            raise ValueError("X: the iterable of minibatches is empty")
+        X = self._check_X(X, "X", reset=reset)
+        return X, X
 
     def _epoch_settings(self) -> tuple[float, float]:
         t = self.n_epochs_
@@ -209,29 +249,74 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         momentum = self.initial_momentum if t < self.momentum_epochs else self.momentum
         return lr, momentum
 
-    def _run_epochs(self, X: torch.Tensor, n_epochs: int, valid: torch.Tensor | None,
-                    reducer: Reducer | None = None, callback=None) -> None:
-        trainer = self._get_trainer(reducer)
-        monitor = X[:: max(1, X.shape[0] // _MONITOR_ROWS)][:_MONITOR_ROWS]
-        bar = tqdm(range(n_epochs), desc="RBM", unit="epoch", disable=not self.verbose)
+    def _run_epochs(self, data, n_epochs: int, valid: torch.Tensor | None,
+                    first: torch.Tensor, callback=None) -> None:
+        trainer = self._get_trainer()
+        monitor = first[:: max(1, first.shape[0] // _MONITOR_ROWS)][:_MONITOR_ROWS]
+        show = self.verbose and distributed.is_main_process()
+        bar = tqdm(range(n_epochs), desc="RBM", unit="epoch", disable=not show)
         for _ in bar:
             start = time.perf_counter()
-            self.train_epoch(X, trainer)
+            self.train_epoch(data, trainer)
             self._record(monitor, valid, time.perf_counter() - start)
             bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in self.history_.items()
                              if k != "seconds"})
+            self._maybe_checkpoint()
             if callback is not None:
                 callback(self)
 
-    def train_epoch(self, X: torch.Tensor, trainer: CDTrainer | None = None) -> None:
-        """One pass of minibatch updates over the tensor ``X`` in a random order."""
+    def train_epoch(self, X, trainer: CDTrainer | None = None) -> None:
+        """One pass of minibatch updates over ``X``.
+
+        A tensor is visited in a random order (rank 0's order in a process group,
+        each rank taking its share of every minibatch); an iterable of minibatches
+        in its own order.
+        """
         trainer = trainer or self._get_trainer()
         lr, momentum = self._epoch_settings()
-        order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)
-        for start in range(0, X.shape[0], self.batch_size):
-            batch = X[order[start:start + self.batch_size]]
+        for batch in self._minibatches(X):
             trainer.step(batch, lr, momentum, self.weight_decay, self._rng)
         self.n_epochs_ += 1
+
+    def _minibatches(self, X):
+        if not isinstance(X, torch.Tensor):
+            for batch in X:
+                yield self._check_X(_batch_data(batch), "X")
+            return
+        order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)
+        distributed.broadcast_(order)
+        for start in range(0, X.shape[0], self.batch_size):
+            yield X[distributed.shard(order[start:start + self.batch_size])]
+
+    # ------------------------------------------------------------- checkpoints
+    def _maybe_checkpoint(self) -> None:
+        if (self.checkpoint_dir is None or self.n_epochs_ % self.checkpoint_every
+                or not distributed.is_main_process()):
+            return
+        tensors = {"W": self.W_, "b": self.b_, "c": self.c_, "rng": self._rng.get_state()}
+        tensors.update({f"trainer.{k}": v for k, v in self._trainer.state_dict().items()})
+        state = {"n_epochs": self.n_epochs_, "history": self.history_,
+                 "shape": list(self.W_.shape)}
+        save_checkpoint(self.checkpoint_dir, self.n_epochs_, tensors, state)
+
+    def _restore_checkpoint(self) -> None:
+        if self.checkpoint_dir is None:
+            raise ValueError("resume=True needs checkpoint_dir")
+        found = load_latest(self.checkpoint_dir)
+        if found is None:
+            return
+        tensors, state = found
+        if state.get("shape") != list(self.W_.shape):
+            raise ValueError(f"checkpoint in {self.checkpoint_dir} is for an RBM of shape "
+                             f"{state.get('shape')}, not {list(self.W_.shape)}")
+        for name, target in (("W", self.W_), ("b", self.b_), ("c", self.c_)):
+            target.copy_(tensors[name])
+        self._rng.set_state(tensors["rng"])
+        trainer = self._get_trainer()
+        trainer.load_state_dict({k.split(".", 1)[1]: v for k, v in tensors.items()
+                                 if k.startswith("trainer.")})
+        self.n_epochs_ = int(state["n_epochs"])
+        self.history_ = state["history"]
 
     @torch.no_grad()
     def _record(self, monitor: torch.Tensor, valid: torch.Tensor | None, seconds: float) -> None:
@@ -404,6 +489,18 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         tags.input_tags.positive_only = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _is_batch_stream(X) -> bool:
+    """An iterable of minibatches rather than one array (lists count as arrays)."""
+    if isinstance(X, (np.ndarray, torch.Tensor, list, tuple)) or hasattr(X, "__array__"):
+        return False
+    return hasattr(X, "__iter__") and not hasattr(X, "toarray")
+
+
+def _batch_data(batch):
+    """The inputs of a minibatch: ``x`` of a DataLoader's ``(x, y)`` item."""
+    return batch[0] if isinstance(batch, (tuple, list)) else batch
 
 
 def _np(x) -> np.ndarray:

@@ -20,14 +20,14 @@ from collections.abc import Callable
 import torch
 
 from .functional import p_h_given_v
-from .sampling import bernoulli, sample_h_given_v
+from .sampling import bernoulli
 
 Reducer = Callable[[list[torch.Tensor]], None]
 
 
 def cd_chain(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, k: int,
              generator: torch.Generator | None, chain: torch.Tensor | None = None,
-             sample_visible: bool = False,
+             sample_visible: bool = False, mean_field: bool = False,
              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Run the CD-k chain for one minibatch.
 
@@ -39,6 +39,8 @@ def cd_chain(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor
     sample_visible : draw binary visible states; otherwise the visible
         reconstructions are the probabilities p(v|h) (the practical guide's choice
         for CD; persistent chains are always sampled).
+    mean_field : use probabilities instead of samples everywhere (deterministic
+        mean-field CD, Welling & Hinton 2002).
 
     Returns
     -------
@@ -46,19 +48,20 @@ def cd_chain(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor
     v_k : the chain's visible state after ``k`` Gibbs steps.
     ph_k : p(h|v_k), the negative statistics' hidden factor.
     """
+    draw = (lambda p: p) if mean_field else (lambda p: bernoulli(p, generator))
     ph0 = p_h_given_v(v0, W, c)
     if chain is None:
-        h = bernoulli(ph0, generator)
+        h = draw(ph0)
     else:
-        h = sample_h_given_v(chain, W, c, generator)
+        h = draw(p_h_given_v(chain, W, c))
         sample_visible = True
     for step in range(k):
         v_k = torch.sigmoid_(torch.addmm(b, h, W))
         if sample_visible:
-            v_k = bernoulli(v_k, generator)
+            v_k = draw(v_k)
         ph_k = p_h_given_v(v_k, W, c)
         if step + 1 < k:
-            h = bernoulli(ph_k, generator)
+            h = draw(ph_k)
     return ph0, v_k, ph_k
 
 
@@ -78,17 +81,19 @@ class CDTrainer:
     W, b, c : the model's parameter tensors, modified in place by :meth:`step`.
     k : Gibbs steps per update.
     persistent : keep the negative chains across minibatches (PCD, Tieleman 2008).
+    sample_visible, mean_field : see :func:`cd_chain`.
     reducer : optional in-place sum over processes of ``[dW, db, dc, n]``
         (data-parallel training); the update then uses the global statistics.
     """
 
     def __init__(self, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, *, k: int = 1,
                  persistent: bool = False, sample_visible: bool = False,
-                 reducer: Reducer | None = None) -> None:
+                 mean_field: bool = False, reducer: Reducer | None = None) -> None:
         self.W, self.b, self.c = W, b, c
         self.k = k
         self.persistent = persistent
         self.sample_visible = sample_visible
+        self.mean_field = mean_field
         self.reducer = reducer
         self.W_inc = torch.zeros_like(W)
         self.b_inc = torch.zeros_like(b)
@@ -102,10 +107,10 @@ class CDTrainer:
         chain = None
         if self.persistent:
             if self.chains is None or self.chains.shape != v0.shape:
-                self.chains = bernoulli(v0, generator)
+                self.chains = v0.clone() if self.mean_field else bernoulli(v0, generator)
             chain = self.chains
         ph0, v_k, ph_k = cd_chain(v0, self.W, self.b, self.c, self.k, generator, chain,
-                                  self.sample_visible)
+                                  self.sample_visible, self.mean_field)
         if self.persistent:
             self.chains = v_k
         if self.reducer is None:

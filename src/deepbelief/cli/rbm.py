@@ -6,6 +6,7 @@ import argparse
 
 from tqdm.auto import tqdm
 
+from .. import distributed
 from ..plot import tile_images
 from ..rbm import BernoulliRBM
 from ._common import add_data_options, add_run_options, load_split
@@ -23,18 +24,29 @@ def register(sub) -> None:
     p.add_argument("--k", type=int, default=1, help="Gibbs steps per update")
     p.add_argument("--persistent", action="store_true", help="persistent CD")
     p.add_argument("--out", default="rbm.safetensors")
+    p.add_argument("--checkpoint-dir", default=None)
+    p.add_argument("--checkpoint-every", type=int, default=1, help="epochs between checkpoints")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the newest checkpoint in --checkpoint-dir")
     p.add_argument("--filters", default=None, help="also write a PNG of the first filters")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    distributed.init_from_env(args.device)
     X, _ = load_split(args, "train")
     X_test, _ = load_split(args, "test")
     rbm = BernoulliRBM(args.hidden, k=args.k, persistent=args.persistent,
                        learning_rate=args.learning_rate, weight_decay=args.weight_decay,
                        batch_size=args.batch_size, n_iter=args.epochs, device=args.device,
-                       random_state=args.seed, verbose=True)
-    rbm.fit(X, validation_data=X_test, callback=_print_epoch)
+                       random_state=args.seed, verbose=True,
+                       checkpoint_dir=args.checkpoint_dir, checkpoint_every=args.checkpoint_every)
+    main = distributed.is_main_process()
+    rbm.fit(X, validation_data=X_test, callback=_print_epoch if main else None,
+            resume=args.resume)
+    distributed.finish()
+    if not main:
+        return 0
     rbm.save(args.out)
     print(f"saved {args.out}")
     if args.filters:

@@ -1,0 +1,110 @@
+"""Checkpoints: atomic, resumable, and bit-identical after a crash."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import deepbelief
+from deepbelief import BernoulliRBM
+from deepbelief.checkpoint import list_checkpoints, load_latest, save_checkpoint
+
+WORKER = Path(__file__).with_name("rbm_worker.py")
+
+
+def _run_worker(out, ckpt, mode="resume"):
+    return subprocess.Popen([sys.executable, str(WORKER), str(out), str(ckpt), mode])
+
+
+def test_resume_after_sigkill_is_bit_identical(tmp_path):
+    reference = tmp_path / "reference.safetensors"
+    assert _run_worker(reference, tmp_path / "ref-ckpt").wait(timeout=300) == 0
+
+    ckpt, out = tmp_path / "ckpt", tmp_path / "resumed.safetensors"
+    proc = _run_worker(out, ckpt)
+    deadline = time.time() + 240
+    while len(list_checkpoints(ckpt)) < 1 or list_checkpoints(ckpt)[-1].name < "checkpoint-000002":
+        assert proc.poll() is None and time.time() < deadline, "worker ended before epoch 2"
+        time.sleep(0.02)
+    time.sleep(0.1)  # into the next epoch
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    assert not out.exists()
+    epochs_done = int(list_checkpoints(ckpt)[-1].stem.split("-")[1])
+    assert 2 <= epochs_done < 6
+
+    assert _run_worker(out, ckpt).wait(timeout=300) == 0
+    a, b = deepbelief.load(reference), deepbelief.load(out)
+    assert torch.equal(a.W_, b.W_) and torch.equal(a.b_, b.b_) and torch.equal(a.c_, b.c_)
+    assert a.history_["reconstruction_error"] == b.history_["reconstruction_error"]
+    assert b.n_epochs_ == 6
+
+
+def test_in_process_resume_matches(tmp_path, digits):
+    X = digits[0][:300]
+    params = dict(n_components=16, batch_size=25, persistent=True, random_state=4,
+                  checkpoint_dir=str(tmp_path))
+    full = BernoulliRBM(n_iter=5, **{**params, "checkpoint_dir": None}).fit(X)
+    BernoulliRBM(n_iter=3, **params).fit(X)
+    resumed = BernoulliRBM(n_iter=5, **params).fit(X, resume=True)
+    assert torch.equal(full.W_, resumed.W_)
+    assert resumed.n_epochs_ == 5
+
+
+def test_only_newest_checkpoints_kept_and_corrupt_one_skipped(tmp_path):
+    for epoch in range(1, 5):
+        save_checkpoint(tmp_path, epoch, {"x": torch.full((2,), float(epoch))}, {"n": epoch})
+    names = [p.name for p in list_checkpoints(tmp_path)]
+    assert names == ["checkpoint-000003.safetensors", "checkpoint-000004.safetensors"]
+    newest = list_checkpoints(tmp_path)[-1]
+    newest.write_bytes(newest.read_bytes()[:10])
+    tensors, state = load_latest(tmp_path)
+    assert state == {"n": 3} and tensors["x"][0] == 3
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
+
+def test_resume_refuses_other_shapes(tmp_path, digits):
+    X = digits[0][:100]
+    BernoulliRBM(8, n_iter=1, checkpoint_dir=str(tmp_path), random_state=0).fit(X)
+    with pytest.raises(ValueError, match="shape"):
+        BernoulliRBM(9, n_iter=2, checkpoint_dir=str(tmp_path)).fit(X, resume=True)
+
+
+def test_iterables_of_minibatches(digits):
+    X = digits[0][:400]
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(X), torch.zeros(len(X))),
+        batch_size=50, shuffle=False)
+    rbm = BernoulliRBM(16, n_iter=2, random_state=0).fit(loader)
+    assert rbm.n_epochs_ == 2 and rbm.components_.shape == (16, 64)
+    one_shot = BernoulliRBM(16, n_iter=1, random_state=0).fit(iter(np.array_split(X, 8)))
+    assert np.isfinite(one_shot.components_).all()
+    with pytest.raises(ValueError, match="one-shot"):
+        BernoulliRBM(16, n_iter=2).fit(iter(np.array_split(X, 8)))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        BernoulliRBM(16, n_iter=1).fit([X[:10] * 3, X[10:20]].__iter__())
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
+@pytest.mark.parametrize("mode", ["mean-field", "sampled"])
+def test_two_processes_match_one(tmp_path, mode):
+    single, double = tmp_path / "one.safetensors", tmp_path / "two.safetensors"
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK")}
+    subprocess.run([sys.executable, str(WORKER), str(single), "-", mode], check=True, env=env)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                    "--nproc_per_node", "2", str(WORKER), str(double), "-", mode],
+                   check=True, env=dict(env, OMP_NUM_THREADS="1"), timeout=300)
+    a, b = deepbelief.load(single), deepbelief.load(double)
+    if mode == "mean-field":
+        torch.testing.assert_close(a.W_, b.W_, atol=1e-5, rtol=0)
+        torch.testing.assert_close(a.c_, b.c_, atol=1e-5, rtol=0)
+    else:
+        ra = a.history_["reconstruction_error"][-1]
+        rb = b.history_["reconstruction_error"][-1]
+        assert abs(ra - rb) / ra < 0.05, (ra, rb)

@@ -1,0 +1,77 @@
+"""Contrastive divergence: the closed-form update is the gradient of the slides' loss."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import random_params
+
+from deepbelief import BernoulliRBM
+from deepbelief import functional as fn
+from deepbelief.partition import exact_log_partition
+from deepbelief.training import CDTrainer, cd_chain, cd_statistics
+
+
+@pytest.mark.parametrize("k", [1, 3])
+@pytest.mark.parametrize("persistent", [False, True])
+def test_closed_form_equals_autograd_of_free_energy_loss(k, persistent):
+    W, b, c = random_params(7, 5, scale=0.5, seed=2)
+    g = torch.Generator().manual_seed(0)
+    v0 = (torch.rand(16, 7, generator=g, dtype=torch.float64) < 0.4).double()
+    chain = (torch.rand(16, 7, generator=g, dtype=torch.float64) < 0.5).double() \
+        if persistent else None
+    ph0, v_k, ph_k = cd_chain(v0, W, b, c, k, g, chain)
+    dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
+
+    params = [t.clone().requires_grad_(True) for t in (W, b, c)]
+    loss = (fn.free_energy(v0, *params) - fn.free_energy(v_k.detach(), *params)).sum()
+    gW, gb, gc = torch.autograd.grad(loss, params)
+    torch.testing.assert_close(dW, -gW)
+    torch.testing.assert_close(db, -gb)
+    torch.testing.assert_close(dc, -gc)
+
+
+def test_step_applies_momentum_and_weight_decay():
+    W, b, c = random_params(6, 4, seed=5)
+    v0 = (torch.rand(10, 6, generator=torch.Generator().manual_seed(1)) < 0.5).double()
+    lr, mom, wd = 0.1, 0.5, 0.01
+
+    def run(reducer):
+        params = [t.clone() for t in (W, b, c)]
+        trainer = CDTrainer(*params, k=1, reducer=reducer)
+        for _ in range(3):
+            trainer.step(v0, lr, mom, wd, torch.Generator().manual_seed(9))
+        return params, trainer
+
+    (W1, b1, c1), fast = run(None)
+    (W2, b2, c2), reduced = run(lambda tensors: None)
+    torch.testing.assert_close(W1, W2)
+    torch.testing.assert_close(c1, c2)
+
+    # One step by hand from the recorded statistics.
+    params = [t.clone() for t in (W, b, c)]
+    trainer = CDTrainer(*params, k=1)
+    ph0, v_k, ph_k = cd_chain(v0, *params, 1, torch.Generator().manual_seed(9))
+    dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
+    trainer.step(v0, lr, mom, wd, torch.Generator().manual_seed(9))
+    torch.testing.assert_close(params[0], W + lr * (dW / 10 - wd * W))
+    torch.testing.assert_close(params[1], b + lr * db / 10)
+
+
+def _exact_mean_log_likelihood(rbm, X):
+    v = torch.as_tensor(X, dtype=torch.float64)
+    W, b, c = (t.double() for t in (rbm.W_, rbm.b_, rbm.c_))
+    return float((-fn.free_energy(v, W, b, c)).mean() - exact_log_partition(rbm))
+
+
+@pytest.mark.parametrize("params", [
+    dict(persistent=False, learning_rate=0.05, n_iter=15),
+    dict(persistent=True, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
+])
+def test_training_raises_exact_log_likelihood(binary_digits, params):
+    X = binary_digits[0][:600]
+    rbm = BernoulliRBM(12, batch_size=20, random_state=0, **params)
+    rbm._initialize(rbm._check_X(X, reset=True))
+    before = _exact_mean_log_likelihood(rbm, X)
+    rbm.fit(X)
+    after = _exact_mean_log_likelihood(rbm, X)
+    assert after > before + 1.5, (before, after)

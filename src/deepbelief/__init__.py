@@ -1,8 +1,29 @@
-"""deepbelief: restricted Boltzmann machines and deep belief nets in PyTorch."""
+"""deepbelief: restricted Boltzmann machines and deep belief nets in PyTorch.
 
+The models of Hinton, Osindero & Teh (2006) and the ones leading up to them, as
+scikit-learn estimators computing with PyTorch on the CPU or a GPU.
+"""
+
+from . import datasets, distributed, functional, partition, plot, sampling, training
 from .io import load
+from .mixture import GaussianMixture
+from .naive_bayes import BernoulliNB, MultinomialNB
 from .rbm import BernoulliRBM
 
 __version__ = "0.1.0"
 
-__all__ = ["BernoulliRBM", "load", "__version__"]
+__all__ = [
+    "BernoulliNB",
+    "BernoulliRBM",
+    "GaussianMixture",
+    "MultinomialNB",
+    "datasets",
+    "distributed",
+    "functional",
+    "load",
+    "partition",
+    "plot",
+    "sampling",
+    "training",
+    "__version__",
+]

@@ -8,7 +8,7 @@ import sys
 
 # Each module defines ``register(subparsers)``, adding its subcommands with a
 # ``func(args) -> int`` default.
-COMMAND_MODULES = ["demo", "rbm", "evaluate"]
+COMMAND_MODULES = ["demo", "rbm", "evaluate", "dbn"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,122 @@
+"""``deepbelief train-dbn`` and ``deepbelief sample``: deep belief nets from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..dbn import DBN, DBNClassifier
+from ..io import load
+from ..plot import plot_class_samples, plot_history, tile_images
+from ._common import add_data_options, add_run_options, load_split
+
+PAPER = {"pretrain_epochs": 30, "finetune_epochs": 300, "gibbs_steps": (3, 6, 10)}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train-dbn", help="pre-train and fine-tune a deep belief net")
+    add_data_options(p, default="mnist")
+    add_run_options(p)
+    p.add_argument("--layers", type=int, nargs="+", default=[500, 500, 2000])
+    p.add_argument("--pretrain-epochs", type=int, default=10)
+    p.add_argument("--finetune", choices=("backprop", "up-down"), default="backprop")
+    p.add_argument("--finetune-epochs", type=int, default=30)
+    p.add_argument("--schedule", choices=("paper",), default=None,
+                   help="the paper's schedule: 30 epochs per layer, 300 up-down epochs "
+                        "with 3/6/10 Gibbs steps")
+    p.add_argument("--learning-rate", type=float, default=None)
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--out", default="dbn.safetensors")
+    p.add_argument("--plot-dir", default=None, help="where the PNGs go (default: beside --out)")
+    p.set_defaults(func=run_train)
+
+    s = sub.add_parser("sample", help="draw images of a class from a generative DBN file")
+    s.add_argument("model", help="a DBN written by train-dbn --finetune up-down")
+    s.add_argument("--label", default=None, help="class to clamp (default: every class)")
+    s.add_argument("--n", type=int, default=100, help="number of images")
+    s.add_argument("--steps", type=int, default=1000, help="top-level Gibbs steps")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", default="samples.png")
+    s.set_defaults(func=run_sample)
+
+
+def build_model(args: argparse.Namespace):
+    """The estimator the options describe (``--schedule paper`` overrides epochs)."""
+    common = {"pretrain_epochs": args.pretrain_epochs, "device": args.device,
+              "random_state": args.seed, "verbose": True}
+    if args.finetune == "backprop":
+        return DBNClassifier(tuple(args.layers), finetune_epochs=args.finetune_epochs,
+                             learning_rate=args.learning_rate or 1e-3, dropout=args.dropout,
+                             **common)
+    extra = {"finetune_epochs": args.finetune_epochs}
+    if args.schedule == "paper":
+        common["pretrain_epochs"] = PAPER["pretrain_epochs"]
+        extra = {k: v for k, v in PAPER.items() if k != "pretrain_epochs"}
+    return DBN(tuple(args.layers), learning_rate=args.learning_rate or 0.01, **extra, **common)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    X, y = load_split(args, "train")
+    X_test, y_test = load_split(args, "test")
+    if args.schedule == "paper" and args.finetune == "backprop":
+        args.pretrain_epochs = PAPER["pretrain_epochs"]
+    model = build_model(args)
+    start = time.perf_counter()
+    model.fit(X, y)
+    total = time.perf_counter() - start
+    error = 1.0 - model.score(X_test, y_test)
+    tqdm.write(f"pre-training: {model.times_['pretrain']:.1f} s, fine-tuning "
+               f"({args.finetune}): {model.times_['finetune']:.1f} s, total {total:.1f} s")
+    print(f"test error: {100 * error:.2f}% on {len(X_test)} images")
+    model.save(args.out)
+    print(f"saved {args.out}")
+    for path in write_plots(model, Path(args.plot_dir or Path(args.out).parent),
+                            Path(args.out).stem, args.seed):
+        print(f"wrote {path}")
+    return 0
+
+
+def write_plots(model, out_dir: Path, stem: str, seed: int) -> list[Path]:
+    """First-layer filters, training curves and, for a DBN, generated images per class."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"{stem}_filters.png", out_dir / f"{stem}_history.png"]
+    if isinstance(model, DBNClassifier):
+        W = model.coefs_[0]
+    else:
+        W = model.layers_[0].R.cpu().numpy()
+    tile_images(W[:100], path=paths[0], normalize="each", title="First-layer filters")
+    plot_history(model.history_, path=paths[1], title=f"{type(model).__name__} fine-tuning")
+    if isinstance(model, DBN):
+        paths.append(out_dir / f"{stem}_samples.png")
+        labels = np.repeat(model.classes_, 10)
+        images = model.sample(len(labels), label=labels, steps=1000, random_state=seed)
+        plot_class_samples(images, labels, path=paths[2], title="Generated, one row per class")
+    return paths
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    model = load(args.model)
+    if not isinstance(model, DBN):
+        raise ValueError(f"{args.model} holds a {type(model).__name__}; sampling needs a DBN "
+                         "(train-dbn --finetune up-down)")
+    if args.label is None:
+        labels = np.resize(model.classes_, args.n)
+    else:
+        labels = np.full(args.n, _parse_label(args.label, model.classes_))
+    images = model.sample(args.n, label=labels, steps=args.steps, random_state=args.seed)
+    plot_class_samples(images, labels, path=args.out,
+                       title=f"{args.n} samples after {args.steps} Gibbs steps")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _parse_label(text: str, classes: np.ndarray):
+    """The class whose string form is ``text``."""
+    for c in classes:
+        if str(c) == text:
+            return c
+    raise ValueError(f"--label {text!r} is not a class of this model: {classes.tolist()}")

@@ -1,0 +1,379 @@
+"""A deep belief net fine-tuned by backpropagation as a classifier.
+
+Pre-training as in Hinton, Osindero & Teh (2006); fine-tuning as in Hinton &
+Salakhutdinov (2006): the RBM stack is unrolled into a feed-forward net of
+sigmoid layers h_l = σ(W_l h_{l-1} + c_l), a softmax output layer is added and the
+whole net minimises the cross-entropy -Σ log p(y|x), optionally with dropout
+(Srivastava et al. 2014).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from torch import nn
+
+from .._validation import check_positive, make_generator, resolve_device, to_numpy
+from ..io import check_tensor, register, save
+from ._stack import (
+    DTYPES,
+    check_sizes,
+    check_X,
+    encode_labels,
+    layer_params,
+    pretrain_stack,
+    progress,
+)
+
+_CHUNK = 4096
+
+
+@register
+class DBNClassifier(ClassifierMixin, BaseEstimator):
+    """Deep belief net classifier: greedy RBM pre-training, then backprop fine-tuning.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(500, 500, 2000)
+        Hidden units of each RBM in the stack, bottom first.
+    pretrain_epochs : int, default=10
+        CD epochs per layer (0 skips pre-training: a randomly initialised net).
+    rbm_params : dict or list of dict, optional
+        Keyword arguments of :class:`~deepbelief.BernoulliRBM` for every layer (one
+        dict) or for each layer (a list), e.g. ``{"learning_rate": 0.05, "k": 1}``.
+    sample_hidden : bool, default=False
+        Train layer l+1 on binary states drawn from p(h|v) of layer l rather than
+        on the probabilities.
+    finetune_epochs : int, default=50
+        Maximum epochs of backprop fine-tuning.
+    optimizer : {"adam", "sgd"}, default="adam"
+        Adam, or SGD with Nesterov-free momentum ``momentum``.
+    learning_rate : float, default=1e-3
+    learning_rate_schedule : {"constant", "cosine"}, default="constant"
+        ``"cosine"`` lowers the rate of epoch t to lr·(1 + cos(π t / T))/2 with
+        T = ``finetune_epochs``.
+    momentum : float, default=0.9
+        Momentum of ``optimizer="sgd"``.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights (added to the gradient).
+    dropout : float, default=0.0
+        Probability of dropping each hidden unit during fine-tuning.
+    input_dropout : float, default=0.0
+        Probability of dropping each input pixel during fine-tuning.
+    batch_size : int, default=100
+        Minibatch of fine-tuning (pre-training uses ``rbm_params``).
+    validation_fraction : float, default=0.1
+        Share of the training rows held out for early stopping (0 disables it; all
+        ``finetune_epochs`` then run).
+    n_iter_no_change : int, default=10
+        Stop after this many epochs without a lower validation loss; the best net
+        is kept.
+    device : str or torch.device, default="cpu"
+    dtype : {"float32", "float64"}, default="float32"
+    random_state : int, numpy or torch generator, or None
+        Seeds everything: initialisation, Gibbs draws, shuffling, dropout, split.
+    verbose : bool, default=False
+        One progress bar over all pre-training and fine-tuning epochs.
+
+    Attributes
+    ----------
+    classes_ : ndarray of the distinct labels.
+    rbms_ : list of BernoulliRBM
+        The pre-trained stack (before fine-tuning).
+    net_ : torch.nn.Sequential
+        The fine-tuned net, output logits (see :meth:`to_torch`).
+    history_ : dict of lists
+        Per fine-tuning epoch ``train_loss``, ``validation_loss`` and
+        ``validation_accuracy`` (when held out) and ``seconds``.
+    pretrain_history_ : list of dict
+        Each layer's RBM ``history_``.
+    times_ : dict
+        Seconds spent in ``pretrain`` and ``finetune``.
+    n_features_in_ : int
+    """
+
+    def __init__(self, hidden_layer_sizes=(500, 500, 2000), *, pretrain_epochs: int = 10,
+                 rbm_params=None, sample_hidden: bool = False, finetune_epochs: int = 50,
+                 optimizer: str = "adam", learning_rate: float = 1e-3,
+                 learning_rate_schedule: str = "constant", momentum: float = 0.9,
+                 weight_decay: float = 0.0, dropout: float = 0.0, input_dropout: float = 0.0,
+                 batch_size: int = 100, validation_fraction: float = 0.1,
+                 n_iter_no_change: int = 10, device: Any = "cpu", dtype: str = "float32",
+                 random_state: Any = None, verbose: bool = False) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.pretrain_epochs = pretrain_epochs
+        self.rbm_params = rbm_params
+        self.sample_hidden = sample_hidden
+        self.finetune_epochs = finetune_epochs
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.dropout = dropout
+        self.input_dropout = input_dropout
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> tuple[int, ...]:
+        sizes = check_sizes(self.hidden_layer_sizes)
+        check_positive(self.pretrain_epochs, "pretrain_epochs", integer=True, allow_zero=True)
+        check_positive(self.finetune_epochs, "finetune_epochs", integer=True, allow_zero=True)
+        check_positive(self.learning_rate, "learning_rate")
+        check_positive(self.weight_decay, "weight_decay", allow_zero=True)
+        check_positive(self.batch_size, "batch_size", integer=True)
+        check_positive(self.n_iter_no_change, "n_iter_no_change", integer=True)
+        for name in ("dropout", "input_dropout", "validation_fraction", "momentum"):
+            value = getattr(self, name)
+            check_positive(value, name, allow_zero=True)
+            if value >= 1:
+                raise ValueError(f"{name} must be < 1, got {value!r}")
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        if self.learning_rate_schedule not in ("constant", "cosine"):
+            raise ValueError("learning_rate_schedule must be 'constant' or 'cosine', got "
+                             f"{self.learning_rate_schedule!r}")
+        return sizes
+
+    def _input(self, X) -> torch.Tensor:
+        p = next(self.net_.parameters())
+        return check_X(X, self.dtype, p.device, self.n_features_in_, type(self).__name__).to(
+            p.dtype)
+
+    # ---------------------------------------------------------------- training
+    def fit(self, X, y, *, callback=None) -> DBNClassifier:
+        """Pre-train the RBM stack on ``X``, then fine-tune the unrolled net on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), values in [0, 1].
+        y : array-like of shape (n_samples,), labels of any type.
+        callback : callable, optional
+            Called as ``callback(self)`` after each fine-tuning epoch; fine-tuning
+            stops when it returns True.
+        """
+        sizes = self._check_params()
+        X = check_X(X, self.dtype, self.device)
+        self.classes_, index = encode_labels(y, X.shape[0])
+        y_t = torch.as_tensor(index, dtype=torch.int64, device=X.device)
+        self.n_features_in_ = X.shape[1]
+        self._rng = make_generator(self.random_state, X.device)
+        epochs = self.pretrain_epochs * len(sizes) + self.finetune_epochs
+        with progress(epochs, self.verbose) as bar:
+            start = time.perf_counter()
+            self._pretrain(X, sizes, bar)
+            self.times_ = {"pretrain": time.perf_counter() - start}
+            start = time.perf_counter()
+            self._finetune(X, y_t, bar, callback)
+            self.times_["finetune"] = time.perf_counter() - start
+        return self
+
+    def _pretrain(self, X: torch.Tensor, sizes: tuple[int, ...], bar) -> None:
+        self.rbms_ = []
+        if self.pretrain_epochs > 0:
+            params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs)
+            self.rbms_, _ = pretrain_stack(X, sizes, params, self._rng,
+                                           sample_hidden=self.sample_hidden,
+                                           device=X.device, dtype=self.dtype, bar=bar)
+        self.pretrain_history_ = [rbm.history_ for rbm in self.rbms_]
+        self.net_ = self._unroll(X.shape[1], sizes, len(self.classes_), X)
+
+    def _unroll(self, n_in: int, sizes: tuple[int, ...], n_out: int,
+                ref: torch.Tensor) -> nn.Sequential:
+        """Linear+Sigmoid per RBM (weight = W, bias = c), then a linear softmax layer."""
+        layers: list[nn.Module] = [nn.Dropout(self.input_dropout)] if self.input_dropout else []
+        fan_in = n_in
+        for i, size in enumerate(sizes):
+            linear = nn.Linear(fan_in, size)
+            if self.rbms_:
+                with torch.no_grad():
+                    linear.weight.copy_(self.rbms_[i].W_)
+                    linear.bias.copy_(self.rbms_[i].c_)
+            layers += [linear, nn.Sigmoid()]
+            if self.dropout:
+                layers.append(nn.Dropout(self.dropout))
+            fan_in = size
+        out = nn.Linear(fan_in, n_out)
+        with torch.no_grad():
+            out.weight.normal_(0.0, 0.01, generator=self._rng_cpu())
+            out.bias.zero_()
+        layers.append(out)
+        return nn.Sequential(*layers).to(ref.device, ref.dtype)
+
+    def _rng_cpu(self) -> torch.Generator:
+        """Layer initialisation happens on the CPU: a CPU generator seeded from ours."""
+        seed = int(torch.randint(2**62, (1,), generator=self._rng, device=self._rng.device))
+        return torch.Generator().manual_seed(seed)
+
+    def _split(self, X: torch.Tensor, y: torch.Tensor):
+        n_valid = int(round(self.validation_fraction * X.shape[0]))
+        if n_valid == 0 or n_valid == X.shape[0]:
+            return X, y, None
+        order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)
+        valid, train = order[:n_valid], order[n_valid:]
+        return X[train], y[train], (X[valid], y[valid])
+
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        params = self.net_.parameters()
+        if self.optimizer == "adam":
+            return torch.optim.Adam(params, lr=self.learning_rate, weight_decay=self.weight_decay)
+        return torch.optim.SGD(params, lr=self.learning_rate, momentum=self.momentum,
+                               weight_decay=self.weight_decay)
+
+    def _finetune(self, X: torch.Tensor, y: torch.Tensor, bar, callback=None) -> None:
+        X, y, valid = self._split(X, y)
+        self.history_ = {"train_loss": [], "seconds": []}
+        if valid is not None:
+            self.history_.update(validation_loss=[], validation_accuracy=[])
+        opt = self._make_optimizer()
+        schedule = None
+        if self.learning_rate_schedule == "cosine":
+            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self.finetune_epochs)
+        best, best_state, waited = float("inf"), None, 0
+        bar.set_description("fine-tuning (backprop)")
+        for _ in range(self.finetune_epochs):
+            start = time.perf_counter()
+            loss = self._train_epoch(X, y, opt)
+            if schedule is not None:
+                schedule.step()
+            self.history_["train_loss"].append(loss)
+            self.history_["seconds"].append(time.perf_counter() - start)
+            bar.update(1)
+            stop = callback is not None and bool(callback(self))
+            if valid is None:
+                bar.set_postfix(loss=f"{loss:.4g}")
+                if stop:
+                    break
+                continue
+            v_loss, v_acc = self._evaluate(*valid)
+            self.history_["validation_loss"].append(v_loss)
+            self.history_["validation_accuracy"].append(v_acc)
+            bar.set_postfix(loss=f"{loss:.4g}", val_loss=f"{v_loss:.4g}", val_acc=f"{v_acc:.4f}")
+            if v_loss < best:
+                best, best_state, waited = v_loss, copy.deepcopy(self.net_.state_dict()), 0
+            else:
+                waited += 1
+            if stop or waited >= self.n_iter_no_change:
+                break
+        if best_state is not None:
+            self.net_.load_state_dict(best_state)
+        self.net_.eval()
+        self.n_epochs_ = len(self.history_["train_loss"])
+
+    def _train_epoch(self, X: torch.Tensor, y: torch.Tensor, opt) -> float:
+        """One shuffled pass of minibatch updates; returns the mean training loss."""
+        self.net_.train()
+        order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)
+        total = torch.zeros((), device=X.device, dtype=X.dtype)
+        with torch.random.fork_rng(devices=[] if X.device.type == "cpu" else [X.device]):
+            torch.manual_seed(int(torch.randint(2**62, (1,), generator=self._rng,
+                                                device=self._rng.device)))
+            for start in range(0, X.shape[0], self.batch_size):
+                idx = order[start:start + self.batch_size]
+                loss = nn.functional.cross_entropy(self.net_(X[idx]), y[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.detach() * idx.shape[0]
+        return float(total) / X.shape[0]
+
+    @torch.no_grad()
+    def _evaluate(self, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+        logits = self._logits(X)
+        loss = nn.functional.cross_entropy(logits, y)
+        return float(loss), float((logits.argmax(1) == y).float().mean())
+
+    @torch.no_grad()
+    def _logits(self, X: torch.Tensor) -> torch.Tensor:
+        self.net_.eval()
+        return torch.cat([self.net_(chunk) for chunk in X.split(_CHUNK)])
+
+    # ------------------------------------------------------------------ outputs
+    def predict_proba(self, X) -> np.ndarray:
+        """p(y = k | x) = softmax(logits)_k, columns in the order of ``classes_``."""
+        return to_numpy(torch.softmax(self._logits(self._input(X)), dim=1))
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each row."""
+        return self.classes_[to_numpy(self._logits(self._input(X)).argmax(1))]
+
+    def transform(self, X) -> np.ndarray:
+        """Activities of the top hidden layer, σ(W_L h_{L-1} + c_L), fine-tuned net."""
+        hidden = self.net_[:-1].eval()
+        with torch.no_grad():
+            out = torch.cat([hidden(chunk) for chunk in self._input(X).split(_CHUNK)])
+        return to_numpy(out)
+
+    def to_torch(self, device: Any = "cpu") -> nn.Sequential:
+        """A copy of the fine-tuned net as a plain ``nn.Sequential`` (in eval mode).
+
+        It maps inputs in [0, 1] to logits; ``torch.softmax(net(x), 1)`` gives the
+        class probabilities, in the order of ``classes_``. ``device=None`` keeps the
+        model's device.
+        """
+        net = copy.deepcopy(self.net_).eval()
+        return net if device is None else net.to(resolve_device(device))
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices of the fine-tuned net, (n_out x n_in) each, bottom first."""
+        return [to_numpy(m.weight) for m in self.net_ if isinstance(m, nn.Linear)]
+
+    # -------------------------------------------------------------------- files
+    def save(self, path) -> None:
+        """Write the model to one safetensors file (see :func:`deepbelief.load`)."""
+        save(self, path)
+
+    def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        linears = [m for m in self.net_ if isinstance(m, nn.Linear)]
+        tensors = {}
+        for i, m in enumerate(linears):
+            tensors[f"weight_{i}"], tensors[f"bias_{i}"] = m.weight, m.bias
+        extra = {"classes": self.classes_.tolist(), "n_features": self.n_features_in_,
+                 "history": self.history_, "pretrain_history": self.pretrain_history_,
+                 "times": self.times_}
+        return tensors, extra
+
+    @classmethod
+    def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor],
+                    extra: dict) -> DBNClassifier:
+        if isinstance(params.get("hidden_layer_sizes"), list):
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        model = cls(**params)
+        sizes = model._check_params()
+        classes = np.asarray(extra["classes"])
+        n_in = int(extra["n_features"])
+        if classes.ndim != 1 or len(classes) < 2:
+            raise ValueError("model file has an invalid 'classes' list")
+        shapes = list(zip((*sizes, len(classes)), (n_in, *sizes), strict=True))
+        dev, dt = resolve_device(model.device), DTYPES[model.dtype]
+        model.classes_, model.n_features_in_, model.rbms_ = classes, n_in, []
+        model._rng = make_generator(None, dev)
+        model.net_ = model._unroll(n_in, sizes, len(classes), torch.empty(0, device=dev, dtype=dt))
+        linears = [m for m in model.net_ if isinstance(m, nn.Linear)]
+        with torch.no_grad():
+            for i, (m, shape) in enumerate(zip(linears, shapes, strict=True)):
+                m.weight.copy_(check_tensor(tensors, f"weight_{i}", shape))
+                m.bias.copy_(check_tensor(tensors, f"bias_{i}", shape[:1]))
+        model.net_.eval()
+        model.history_ = dict(extra.get("history", {}))
+        model.pretrain_history_ = list(extra.get("pretrain_history", []))
+        model.times_ = dict(extra.get("times", {}))
+        model.n_epochs_ = len(model.history_.get("train_loss", []))
+        return model
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        return tags

@@ -1,0 +1,340 @@
+"""The generative deep belief net of Hinton, Osindero & Teh (2006).
+
+Directed sigmoid layers below a top-level RBM that models the joint of the
+penultimate layer and a softmax label. Pre-trained greedily, fine-tuned by the
+up-down algorithm (see :mod:`._updown` for the formulas), classifying by the
+free energy of the top RBM with each label clamped, and drawing digits of a
+chosen class.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from torch.nn.functional import one_hot
+
+from .._validation import check_positive, make_generator, resolve_device, to_numpy
+from ..io import check_tensor, register, save
+from ._stack import (
+    DTYPES,
+    check_sizes,
+    check_X,
+    encode_labels,
+    layer_params,
+    pretrain_stack,
+    progress,
+)
+from ._updown import Directed, TopRBM, sample_labels, top_cd_step, top_gibbs, up_down_step
+
+_CHUNK = 1024
+
+
+@register
+class DBN(ClassifierMixin, BaseEstimator):
+    """Generative deep belief net with a label-joint top-level RBM, up-down fine-tuning.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(500, 500, 2000)
+        Units per layer, bottom first; the last is the top RBM's hidden layer, whose
+        visible layer is [penultimate layer, one-hot label].
+    pretrain_epochs : int, default=10
+        CD epochs per layer, the top RBM included.
+    rbm_params : dict or list of dict, optional
+        Pre-training settings for every layer or for each layer (a list with one
+        dict per entry of ``hidden_layer_sizes``): any
+        :class:`~deepbelief.BernoulliRBM` hyperparameter; the top RBM reads
+        ``k``, ``learning_rate``, ``momentum``, ``initial_momentum``,
+        ``momentum_epochs``, ``weight_decay``, ``batch_size`` and ``n_iter``.
+    sample_hidden : bool, default=False
+        Pre-train each layer on binary states rather than probabilities.
+    finetune_epochs : int, default=10
+        Epochs of up-down fine-tuning (0: pre-training only).
+    gibbs_steps : int or tuple of int, default=3
+        Top-level Gibbs steps per up-down update; a tuple splits the epochs into
+        equal stages, e.g. the paper's (3, 6, 10).
+    learning_rate : float, default=0.01
+        Up-down step size (plain SGD on batch means).
+    batch_size : int, default=100
+        Up-down minibatch.
+    device, dtype, random_state, verbose
+        As in :class:`~deepbelief.BernoulliRBM`; ``verbose`` shows one progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of the distinct labels (the top RBM's softmax units).
+    layers_ : list of Directed
+        Recognition and generative weights of the directed layers (tensors).
+    top_ : TopRBM
+        The top-level RBM's tensors.
+    pretrain_history_ : list of dict
+        RBM histories of the directed layers.
+    history_ : dict
+        Per up-down epoch ``reconstruction_error`` (data vs. its up-down
+        reconstruction) and ``seconds``.
+    times_ : dict
+        Seconds spent in ``pretrain`` and ``finetune``.
+    """
+
+    def __init__(self, hidden_layer_sizes=(500, 500, 2000), *, pretrain_epochs: int = 10,
+                 rbm_params=None, sample_hidden: bool = False, finetune_epochs: int = 10,
+                 gibbs_steps=3, learning_rate: float = 0.01, batch_size: int = 100,
+                 device: Any = "cpu", dtype: str = "float32", random_state: Any = None,
+                 verbose: bool = False) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.pretrain_epochs = pretrain_epochs
+        self.rbm_params = rbm_params
+        self.sample_hidden = sample_hidden
+        self.finetune_epochs = finetune_epochs
+        self.gibbs_steps = gibbs_steps
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.device = device
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        sizes = check_sizes(self.hidden_layer_sizes, min_layers=2)
+        steps = self.gibbs_steps
+        steps = tuple(steps) if isinstance(steps, (list, tuple)) else (steps,)
+        for k in steps:
+            check_positive(k, "gibbs_steps", integer=True)
+        check_positive(self.pretrain_epochs, "pretrain_epochs", integer=True)
+        check_positive(self.finetune_epochs, "finetune_epochs", integer=True, allow_zero=True)
+        check_positive(self.learning_rate, "learning_rate")
+        check_positive(self.batch_size, "batch_size", integer=True)
+        return sizes, steps
+
+    # ---------------------------------------------------------------- training
+    def fit(self, X, y, *, callback=None) -> DBN:
+        """Greedy pre-training, then ``finetune_epochs`` of up-down fine-tuning.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), values in [0, 1].
+        y : array-like of shape (n_samples,), labels of any type.
+        callback : callable, optional
+            Called as ``callback(self)`` after each up-down epoch; returning True stops.
+        """
+        sizes, steps = self._check_params()
+        X = check_X(X, self.dtype, self.device)
+        self.classes_, index = encode_labels(y, X.shape[0])
+        lab = one_hot(torch.as_tensor(index, device=X.device), len(self.classes_)).to(X.dtype)
+        self.n_features_in_ = X.shape[1]
+        self._rng = make_generator(self.random_state, X.device)
+        params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs)
+        total = sum(p["n_iter"] for p in params) + self.finetune_epochs
+        with progress(total, self.verbose) as bar:
+            start = time.perf_counter()
+            pen = self._pretrain(X, sizes, params, bar)
+            self._pretrain_top(pen, lab, sizes[-1], params[-1], bar)
+            self.times_ = {"pretrain": time.perf_counter() - start}
+            start = time.perf_counter()
+            self._finetune(X, lab, steps, bar, callback)
+            self.times_["finetune"] = time.perf_counter() - start
+        return self
+
+    def _pretrain(self, X: torch.Tensor, sizes, params, bar) -> torch.Tensor:
+        rbms, pen = pretrain_stack(X, sizes[:-1], params[:-1], self._rng,
+                                   sample_hidden=self.sample_hidden, device=X.device,
+                                   dtype=self.dtype, bar=bar)
+        self.layers_ = [Directed(r.W_.clone(), r.c_.clone(), r.W_.clone(), r.b_.clone())
+                        for r in rbms]
+        self.pretrain_history_ = [r.history_ for r in rbms]
+        return pen
+
+    def _pretrain_top(self, pen: torch.Tensor, lab: torch.Tensor, n_top: int,
+                      params: dict, bar) -> None:
+        """CD-k on [p, y] with the label group a softmax; momentum as in BernoulliRBM."""
+        p = {"k": 1, "learning_rate": 0.1, "momentum": 0.9, "initial_momentum": 0.5,
+             "momentum_epochs": 5, "weight_decay": 1e-4, "batch_size": 100, **params}
+        v = torch.cat([pen, lab], 1)
+        mean = v.mean(0).clamp(1e-3, 1 - 1e-3)
+        W = 0.01 * torch.randn(n_top, v.shape[1], generator=self._rng, device=v.device,
+                               dtype=v.dtype)
+        self.top_ = TopRBM(W, torch.log(mean / (1 - mean)),
+                           torch.zeros(n_top, device=v.device, dtype=v.dtype), lab.shape[1])
+        bar.set_description(f"pre-training top RBM ({pen.shape[1]}+{lab.shape[1]}-{n_top})")
+        for epoch in range(p["n_iter"]):
+            momentum = p["initial_momentum"] if epoch < p["momentum_epochs"] else p["momentum"]
+            for idx in self._batches(v.shape[0], p["batch_size"], v.device):
+                top_cd_step(self.top_, pen[idx], lab[idx], p["k"], p["learning_rate"],
+                            momentum, p["weight_decay"], self._rng)
+            bar.update(1)
+
+    def _batches(self, n: int, size: int, device) -> list[torch.Tensor]:
+        return torch.randperm(n, generator=self._rng, device=device).split(size)
+
+    def _finetune(self, X: torch.Tensor, lab: torch.Tensor, steps: tuple[int, ...], bar,
+                  callback) -> None:
+        self.history_ = {"reconstruction_error": [], "seconds": []}
+        bar.set_description("fine-tuning (up-down)")
+        monitor = X[:: max(1, X.shape[0] // 1000)][:1000]
+        for epoch in range(self.finetune_epochs):
+            start = time.perf_counter()
+            k = steps[min(len(steps) - 1, epoch * len(steps) // self.finetune_epochs)]
+            for idx in self._batches(X.shape[0], self.batch_size, X.device):
+                up_down_step(self.layers_, self.top_, X[idx], lab[idx], k,
+                             self.learning_rate, self._rng)
+            self.history_["reconstruction_error"].append(self._reconstruction_error(monitor))
+            self.history_["seconds"].append(time.perf_counter() - start)
+            bar.update(1)
+            bar.set_postfix(k=k, recon=f"{self.history_['reconstruction_error'][-1]:.4g}")
+            if callback is not None and callback(self):
+                break
+        self.n_epochs_ = len(self.history_["seconds"])
+
+    @torch.no_grad()
+    def _reconstruction_error(self, X: torch.Tensor) -> float:
+        """Mean squared error Σ_j (x_j - x̂_j)² of a deterministic up- then down-pass."""
+        h = X
+        for layer in self.layers_:
+            h = layer.up(h)
+        for layer in reversed(self.layers_):
+            h = layer.down(h)
+        return float(((X - h) ** 2).sum(1).mean())
+
+    # ------------------------------------------------------------------ outputs
+    def _input(self, X) -> torch.Tensor:
+        return check_X(X, self.dtype, self.top_.W.device, self.n_features_in_,
+                       type(self).__name__).to(self.top_.W.dtype)
+
+    @torch.no_grad()
+    def transform(self, X) -> np.ndarray:
+        """Penultimate-layer probabilities of a deterministic recognition up-pass."""
+        return to_numpy(self._up(self._input(X)))
+
+    def _up(self, X: torch.Tensor) -> torch.Tensor:
+        h = X
+        for layer in self.layers_:
+            h = layer.up(h)
+        return h
+
+    @torch.no_grad()
+    def free_energies(self, X) -> np.ndarray:
+        """F(p(x), y = k) of the top RBM for every row and label, shape (n, n_classes).
+
+        p(x) is the deterministic up-pass through the recognition weights.
+        """
+        pen = self._up(self._input(X))
+        return to_numpy(torch.cat([self.top_.free_energies(c) for c in pen.split(_CHUNK)]))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """p(y = k | x) = softmax(-F(p(x), k)), columns in the order of ``classes_``."""
+        return to_numpy(torch.softmax(-torch.from_numpy(self.free_energies(X)), 1))
+
+    def predict(self, X) -> np.ndarray:
+        """The paper's rule: the label with the lowest free energy."""
+        return self.classes_[self.free_energies(X).argmin(1)]
+
+    @torch.no_grad()
+    def sample(self, n_samples: int = 10, label=None, steps: int = 1000, *,
+               random_state=None, return_labels: bool = False):
+        """Draw images: a top-level Gibbs chain, then a top-down generative pass.
+
+        Parameters
+        ----------
+        n_samples : int
+        label : a class label, a sequence of ``n_samples`` labels, or None
+            Clamped during the chain; None runs it freely, the label drawn as a
+            softmax unit at every step.
+        steps : int
+            Gibbs steps of the top-level chain (started from the penultimate base
+            rates σ(b_p) and, when free, a uniform random label).
+        random_state : optional seed; default: the model's generator.
+        return_labels : also return each image's label (the chain's last one).
+
+        Returns
+        -------
+        images : ndarray (n_samples, n_features), the bottom layer's probabilities.
+        labels : ndarray (n_samples,), only when ``return_labels``.
+        """
+        check_positive(n_samples, "n_samples", integer=True)
+        check_positive(steps, "steps", integer=True, allow_zero=True)
+        dev, dt = self.top_.W.device, self.top_.W.dtype
+        gen = self._rng if random_state is None else make_generator(random_state, dev)
+        lab = self._label_vectors(label, n_samples, gen)
+        pen_rate = torch.sigmoid(self.top_.b[:self.top_.n_pen]).expand(n_samples, -1)
+        pen = torch.bernoulli(pen_rate.contiguous(), generator=gen).to(dt)
+        _, pen, lab = top_gibbs(self.top_, pen, lab, steps, gen, clamp_label=label is not None)
+        h = pen
+        for i, layer in enumerate(reversed(self.layers_)):
+            h = layer.down(h)
+            if i < len(self.layers_) - 1:
+                h = torch.bernoulli(h, generator=gen)
+        images = to_numpy(h)
+        if return_labels:
+            return images, self.classes_[to_numpy(lab.argmax(1))]
+        return images
+
+    def _label_vectors(self, label, n: int, gen: torch.Generator) -> torch.Tensor:
+        dev, dt = self.top_.W.device, self.top_.W.dtype
+        n_cls = len(self.classes_)
+        if label is None:
+            uniform = torch.full((n, n_cls), 1.0 / n_cls, device=dev, dtype=dt)
+            return sample_labels(uniform, gen)
+        labels = np.asarray(label)
+        labels = np.full(n, labels) if labels.ndim == 0 else labels
+        if labels.shape != (n,):
+            raise ValueError(f"label must be one label or {n} labels, got shape {labels.shape}")
+        index = np.searchsorted(self.classes_, labels)
+        index = np.minimum(index, n_cls - 1)
+        if not np.all(self.classes_[index] == labels):
+            raise ValueError(f"unknown label(s) {set(labels.tolist()) - set(self.classes_)}; "
+                             f"classes are {self.classes_.tolist()}")
+        return one_hot(torch.as_tensor(index, device=dev), n_cls).to(dt)
+
+    # -------------------------------------------------------------------- files
+    def save(self, path) -> None:
+        """Write the model to one safetensors file (see :func:`deepbelief.load`)."""
+        save(self, path)
+
+    def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        tensors = {"top_W": self.top_.W, "top_b": self.top_.b, "top_c": self.top_.c}
+        for i, layer in enumerate(self.layers_):
+            for name in ("R", "r", "G", "g"):
+                tensors[f"{name}_{i}"] = getattr(layer, name)
+        extra = {"classes": self.classes_.tolist(), "n_features": self.n_features_in_,
+                 "history": self.history_, "pretrain_history": self.pretrain_history_,
+                 "times": self.times_}
+        return tensors, extra
+
+    @classmethod
+    def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor], extra: dict) -> DBN:
+        for key in ("hidden_layer_sizes", "gibbs_steps"):
+            if isinstance(params.get(key), list):
+                params[key] = tuple(params[key])
+        model = cls(**params)
+        sizes, _ = model._check_params()
+        classes = np.asarray(extra["classes"])
+        if classes.ndim != 1 or len(classes) < 2:
+            raise ValueError("model file has an invalid 'classes' list")
+        dims = (int(extra["n_features"]), *sizes[:-1])
+        dev, dt = resolve_device(model.device), DTYPES[model.dtype]
+
+        def get(name, shape):
+            return check_tensor(tensors, name, shape).to(dev, dt)
+
+        model.layers_ = [Directed(get(f"R_{i}", (n_out, n_in)), get(f"r_{i}", (n_out,)),
+                                  get(f"G_{i}", (n_out, n_in)), get(f"g_{i}", (n_in,)))
+                         for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:], strict=True))]
+        n_vis = dims[-1] + len(classes)
+        model.top_ = TopRBM(get("top_W", (sizes[-1], n_vis)), get("top_b", (n_vis,)),
+                            get("top_c", (sizes[-1],)), len(classes))
+        model.classes_, model.n_features_in_ = classes, dims[0]
+        model._rng = make_generator(model.random_state, dev)
+        model.history_ = dict(extra.get("history", {}))
+        model.pretrain_history_ = list(extra.get("pretrain_history", []))
+        model.times_ = dict(extra.get("times", {}))
+        model.n_epochs_ = len(model.history_.get("seconds", []))
+        return model
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        return tags

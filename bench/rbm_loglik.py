@@ -1,0 +1,135 @@
+"""Test log-likelihood of a 784-500 RBM on binarised MNIST after a fixed wall budget.
+
+Trains deepbelief's BernoulliRBM (PCD with a time-based learning-rate decay) and
+then scikit-learn's BernoulliRBM, each for ``--minutes`` of wall time on the
+stochastically binarised MNIST training set, and reports each model's mean test
+log-likelihood, with log Z estimated by AIS (100 runs, 14,500 inverse
+temperatures, base rates from the training data) and its ±3 s.e. interval. For
+deepbelief's model, reverse AIS adds a stochastic upper bound on log Z, i.e. a
+conservative log-likelihood. Published for this setting (Salakhutdinov & Murray
+2008): CD-25, 500 hidden: -86.34 nats; CD-1: about -125. Usage::
+
+    python bench/rbm_loglik.py [--minutes 30] [--data-dir ../shared/data/mnist]
+                               [--threads 2] [--out rbm.safetensors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+# Sleeping (not spinning) OpenMP threads: on a shared machine, spinning threads
+# slow every small operation of the AIS loop down by an order of magnitude.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from deepbelief import BernoulliRBM  # noqa: E402
+from deepbelief.datasets import load_mnist  # noqa: E402
+from deepbelief.partition import (  # noqa: E402
+    ais_log_partition,
+    log_likelihood,
+    reverse_ais_log_partition,
+)
+
+N_HIDDEN = 500
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = (REPO / ".." / "shared" / "data" / "mnist").resolve()
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, default=30.0, help="training wall budget per model")
+    p.add_argument("--data-dir", default=str(DEFAULT_DATA))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--runs", type=int, default=100, help="AIS runs")
+    p.add_argument("--learning-rate", type=float, default=0.05)
+    p.add_argument("--final-fraction", type=float, default=0.05,
+                   help="learning rate at the end of the budget, as a fraction of the start")
+    p.add_argument("--k", type=int, default=1, help="Gibbs steps per PCD update")
+    p.add_argument("--skip-sklearn", action="store_true")
+    p.add_argument("--out", default=None, help="save deepbelief's trained model here")
+    return p.parse_args()
+
+
+def train_deepbelief(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:
+    """PCD with lr(t) = lr0 / (1 + a·t/T), a chosen so that lr(T) = final_fraction·lr0."""
+    rbm = BernoulliRBM(N_HIDDEN, k=args.k, persistent=True, sample_visible=True,
+                       learning_rate=args.learning_rate, batch_size=100, random_state=0)
+    Xt = torch.from_numpy(X)
+    budget = 60.0 * args.minutes
+    slope = 1.0 / args.final_fraction - 1.0
+    start = time.perf_counter()
+    rbm.partial_fit(Xt[:100])  # initialise (one minibatch); epochs follow
+    while (elapsed := time.perf_counter() - start) < budget:
+        rbm.learning_rate = args.learning_rate / (1.0 + slope * elapsed / budget)
+        rbm.train_epoch(Xt)
+        if rbm.n_epochs_ % 10 == 0:
+            print(f"  deepbelief epoch {rbm.n_epochs_:4d}  {elapsed / 60:5.1f} min  "
+                  f"lr {rbm.learning_rate:.4f}", flush=True)
+    print(f"deepbelief: {rbm.n_epochs_} epochs (PCD-{args.k}, batch 100) in "
+          f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    return rbm
+
+
+def train_sklearn(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:
+    """scikit-learn's BernoulliRBM (PCD-1, no momentum), minibatch by minibatch."""
+    from sklearn.neural_network import BernoulliRBM as SkRBM
+
+    batch = 20
+    sk = SkRBM(N_HIDDEN, learning_rate=args.learning_rate, batch_size=batch, random_state=0)
+    X64 = X.astype(np.float64)
+    rng = np.random.default_rng(0)
+    budget = 60.0 * args.minutes
+    start, epochs = time.perf_counter(), 0
+    while time.perf_counter() - start < budget:
+        order = rng.permutation(len(X64))
+        for i in range(0, len(X64), batch):
+            sk.partial_fit(X64[order[i:i + batch]])
+        epochs += 1
+    print(f"scikit-learn: {epochs} epochs (batch {batch}) in "
+          f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    return BernoulliRBM.from_weights(sk.components_, sk.intercept_visible_, sk.intercept_hidden_)
+
+
+def evaluate(name: str, rbm: BernoulliRBM, X: np.ndarray, X_test: np.ndarray,
+             args: argparse.Namespace, reverse: bool) -> None:
+    start = time.perf_counter()
+    est = ais_log_partition(rbm, n_runs=args.runs, data=X, seed=0)
+    ais_s = time.perf_counter() - start
+    test_ll = log_likelihood(rbm, X_test, log_z=est)
+    train_ll = log_likelihood(rbm, X, log_z=est)
+    width = (est.upper - est.lower) / 2
+    print(f"{name}: log Z = {est.log_z:.3f} [{est.lower:.3f}, {est.upper:.3f}]  "
+          f"AIS {args.runs} runs x 14,500 betas: {ais_s:.1f} s")
+    print(f"{name}: test log-likelihood {test_ll:.2f} nats (±{width:.2f}), "
+          f"train {train_ll:.2f}", flush=True)
+    if reverse:
+        start = time.perf_counter()
+        rev = reverse_ais_log_partition(rbm, X, n_runs=args.runs, seed=0)
+        print(f"{name}: reverse AIS log Z = {rev.log_z:.3f} ({time.perf_counter() - start:.1f} s)"
+              f" -> conservative test log-likelihood "
+              f"{log_likelihood(rbm, X_test, log_z=rev.log_z):.2f} nats", flush=True)
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    X, _ = load_mnist("train", data_dir=args.data_dir, binarize="stochastic", seed=0)
+    X_test, _ = load_mnist("test", data_dir=args.data_dir, binarize="stochastic", seed=0)
+    print(f"MNIST stochastic binarisation: train {X.shape}, test {X_test.shape}; "
+          f"{args.minutes:g} min per model, {args.threads} threads", flush=True)
+    rbm = train_deepbelief(X, args)
+    if args.out:
+        rbm.save(args.out)
+    evaluate("deepbelief", rbm, X, X_test, args, reverse=True)
+    if not args.skip_sklearn:
+        sk = train_sklearn(X, args)
+        evaluate("scikit-learn", sk, X, X_test, args, reverse=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         if args.reverse:
             rev = reverse_ais_log_partition(rbm, base, n_runs=args.runs, seed=args.seed)
             print(f"reverse-AIS log Z = {rev.log_z:.4f}  (a stochastic upper bound; "
-                  f"mean {args.split} log-likelihood >= "
+                  f"conservative mean {args.split} log-likelihood "
                   f"{log_likelihood(rbm, X, log_z=rev.log_z):.4f} nats)")
     ll = log_likelihood(rbm, X, log_z=log_z)
     seconds = time.perf_counter() - start

@@ -33,7 +33,7 @@ from ._validation import (
 _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _INITS = ("kmeans", "kmeans++", "random")
 _DTYPE = torch.float64
-_BLOCK_ELEMENTS = 1 << 18  # rows per block ≈ this / (n_components · n_features)
+_BLOCK_ELEMENTS = 1 << 20  # rows per block ≈ this / (n_components · n_features)
 _EMPTY_MASS = 1e-6  # a component with less responsibility than this has lost its points
 _LLOYD_MAX_ITER = 100
 

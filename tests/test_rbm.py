@@ -11,6 +11,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from deepbelief import BernoulliRBM
 
+
 def test_check_estimator_refuses_only_out_of_range_data():
     results = check_estimator(BernoulliRBM(8, n_iter=2, random_state=0), on_fail=None)
     # Checks that feed values outside [0, 1] (e.g. make_blobs) are refused by design;

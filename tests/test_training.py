@@ -1,6 +1,5 @@
 """Contrastive divergence: the closed-form update is the gradient of the slides' loss."""
 
-import numpy as np
 import pytest
 import torch
 from conftest import random_params
@@ -75,3 +74,17 @@ def test_training_raises_exact_log_likelihood(binary_digits, params):
     rbm.fit(X)
     after = _exact_mean_log_likelihood(rbm, X)
     assert after > before + 1.5, (before, after)
+
+
+def test_persistent_chains_survive_a_short_last_batch():
+    W, b, c = random_params(6, 4, seed=8)
+    g = torch.Generator().manual_seed(0)
+    data = (torch.rand(14, 6, generator=g, dtype=torch.float64) < 0.5).double()
+    trainer = CDTrainer(W.clone(), b.clone(), c.clone(), persistent=True)
+    trainer.step(data[:10], 0.1, 0.0, 0.0, g)
+    after_full = trainer.chains.clone()
+    trainer.step(data[10:], 0.1, 0.0, 0.0, g)
+    assert trainer.chains.shape == (10, 6)
+    torch.testing.assert_close(trainer.chains[4:], after_full[4:])  # waiting chains untouched
+    trainer.step(data[:10], 0.1, 0.0, 0.0, g)
+    assert trainer.chains.shape == (10, 6)

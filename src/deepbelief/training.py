@@ -105,23 +105,28 @@ class CDTrainer:
              weight_decay: float, generator: torch.Generator | None) -> None:
         """One update: θ_inc ← momentum·θ_inc + lr·(statistics/n - weight_decay·θ); θ += θ_inc."""
         chain = None
+        n = v0.shape[0]
         if self.persistent:
-            if self.chains is None or self.chains.shape != v0.shape:
-                self.chains = v0.clone() if self.mean_field else bernoulli(v0, generator)
-            chain = self.chains
+            have = 0 if self.chains is None else self.chains.shape[0]
+            if have < n:  # new chains start at the data
+                rows = v0[have:]
+                fresh = rows.clone() if self.mean_field else bernoulli(rows, generator)
+                self.chains = fresh if self.chains is None else torch.cat([self.chains, fresh])
+            # A short (last) minibatch advances the first n chains; the rest wait.
+            chain = self.chains[:n]
         ph0, v_k, ph_k = cd_chain(v0, self.W, self.b, self.c, self.k, generator, chain,
                                   self.sample_visible, self.mean_field)
         if self.persistent:
-            self.chains = v_k
+            self.chains[:n] = v_k
         if self.reducer is None:
             # Same update as below, with the two statistics GEMMs accumulated in place.
-            rate = learning_rate / v0.shape[0]
+            rate = learning_rate / n
             self.W_inc.addmm_(ph0.T, v0, beta=momentum, alpha=rate)
             self.W_inc.addmm_(ph_k.T, v_k, alpha=-rate)
             db, dc = v0.sum(0) - v_k.sum(0), ph0.sum(0) - ph_k.sum(0)
         else:
             dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
-            count = torch.tensor([float(v0.shape[0])], dtype=dW.dtype, device=dW.device)
+            count = torch.tensor([float(n)], dtype=dW.dtype, device=dW.device)
             self.reducer([dW, db, dc, count])
             rate = learning_rate / float(count.item())
             self.W_inc.mul_(momentum).add_(dW, alpha=rate)

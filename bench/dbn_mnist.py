@@ -47,9 +47,12 @@ def parse_args() -> argparse.Namespace:
 
 def budget(minutes: float | None, log):
     """A fine-tuning callback that logs the test error and stops after ``minutes``."""
-    start = time.perf_counter()
+    start = None
 
     def callback(model) -> bool:
+        nonlocal start
+        if start is None:  # the first fine-tuning epoch has just ended
+            start = time.perf_counter() - model.history_["seconds"][0]
         elapsed = time.perf_counter() - start
         log(model, elapsed)
         return minutes is not None and elapsed > 60 * minutes

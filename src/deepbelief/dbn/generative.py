@@ -234,7 +234,7 @@ class DBN(ClassifierMixin, BaseEstimator):
 
     @torch.no_grad()
     def sample(self, n_samples: int = 10, label=None, steps: int = 1000, *,
-               random_state=None, return_labels: bool = False):
+               random_state=None, return_labels: bool = False, mean_field: bool = True):
         """Draw images: a top-level Gibbs chain, then a top-down generative pass.
 
         Parameters
@@ -248,6 +248,9 @@ class DBN(ClassifierMixin, BaseEstimator):
             rates σ(b_p) and, when free, a uniform random label).
         random_state : optional seed; default: the model's generator.
         return_labels : also return each image's label (the chain's last one).
+        mean_field : run the top-down pass on probabilities, starting from p(p|t) of
+            the chain's last top state; otherwise each hidden layer is sampled on
+            the way down, as in the paper (noisier images).
 
         Returns
         -------
@@ -261,11 +264,12 @@ class DBN(ClassifierMixin, BaseEstimator):
         lab = self._label_vectors(label, n_samples, gen)
         pen_rate = torch.sigmoid(self.top_.b[:self.top_.n_pen]).expand(n_samples, -1)
         pen = torch.bernoulli(pen_rate.contiguous(), generator=gen).to(dt)
-        _, pen, lab = top_gibbs(self.top_, pen, lab, steps, gen, clamp_label=label is not None)
-        h = pen
+        t, h, lab = top_gibbs(self.top_, pen, lab, steps, gen, clamp_label=label is not None)
+        if mean_field:
+            h = self.top_.down(t)[0]
         for i, layer in enumerate(reversed(self.layers_)):
             h = layer.down(h)
-            if i < len(self.layers_) - 1:
+            if not mean_field and i < len(self.layers_) - 1:
                 h = torch.bernoulli(h, generator=gen)
         images = to_numpy(h)
         if return_labels:

@@ -1,0 +1,200 @@
+"""Deep belief nets on the digits set: pre-training, both fine-tunings, sampling, files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+
+import deepbelief
+from deepbelief.datasets import load_digits
+from deepbelief.dbn import DBN, DBNClassifier, pretrain_stack
+from deepbelief.dbn._stack import layer_params
+
+RBM = {"batch_size": 20, "learning_rate": 0.05}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """The command line's fixed 1500/297 split of the 8x8 digits."""
+    X, y = load_digits()
+    order = np.random.default_rng(0).permutation(len(X))
+    return X[order[:1500]], y[order[:1500]], X[order[1500:]], y[order[1500:]]
+
+
+@pytest.fixture(scope="module")
+def pixel_logreg(digits):
+    X, y, _, _ = digits
+    return LogisticRegression(max_iter=3000, C=10.0).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def classifier(digits):
+    X, y, _, _ = digits
+    return DBNClassifier((256, 256), pretrain_epochs=10, rbm_params=RBM, finetune_epochs=30,
+                         optimizer="sgd", learning_rate=0.1, learning_rate_schedule="cosine",
+                         batch_size=20, validation_fraction=0.0, random_state=0).fit(X, y)
+
+
+GENERATIVE = {"pretrain_epochs": 8, "rbm_params": {"batch_size": 20, "learning_rate": 0.1},
+              "batch_size": 20, "learning_rate": 0.02, "random_state": 3}
+SUBSET = 800
+
+
+@pytest.fixture(scope="module")
+def generative(digits):
+    """A small DBN 64-100-100-300 (+10 labels) after 5 epochs of up-down fine-tuning."""
+    X, y, _, _ = digits
+    return DBN((100, 100, 300), finetune_epochs=5, **GENERATIVE).fit(X[:SUBSET], y[:SUBSET])
+
+
+def test_pretraining_lowers_each_layers_reconstruction_error(digits):
+    X = torch.as_tensor(digits[0])
+    params = layer_params(RBM, 2, 6)
+    rbms, top = pretrain_stack(X, (64, 32), params, torch.Generator().manual_seed(0))
+    assert top.shape == (len(X), 32)
+    for rbm in rbms:
+        err, pll = rbm.history_["reconstruction_error"], rbm.history_["pseudo_log_likelihood"]
+        assert len(err) == 6
+        assert err[-1] < 0.7 * err[0]
+        assert pll[-1] > pll[0]
+
+
+def test_layer_params_merge_and_validate():
+    params = layer_params([{"k": 2}, {}], 2, 5)
+    assert params == [{"n_iter": 5, "k": 2}, {"n_iter": 5}]
+    with pytest.raises(ValueError, match="2 layers"):
+        layer_params([{}], 2, 5)
+    with pytest.raises(ValueError, match="n_components"):
+        layer_params({"n_components": 3}, 1, 5)
+
+
+def test_classifier_beats_logistic_regression(classifier, pixel_logreg, digits):
+    _, _, X_test, y_test = digits
+    ours, pixels = classifier.score(X_test, y_test), pixel_logreg.score(X_test, y_test)
+    assert ours > pixels, (ours, pixels)
+    proba = classifier.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 10)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
+    assert classifier.transform(X_test).shape == (len(X_test), 256)
+
+
+def test_classifier_is_initialised_from_the_rbms(digits):
+    X, y, _, _ = digits
+    clf = DBNClassifier((16,), pretrain_epochs=1, rbm_params=RBM, finetune_epochs=0,
+                        random_state=0).fit(X[:200], y[:200])
+    torch.testing.assert_close(clf.net_[0].weight, clf.rbms_[0].W_)
+    torch.testing.assert_close(clf.net_[0].bias, clf.rbms_[0].c_)
+
+
+def test_early_stopping_keeps_the_best_net(digits):
+    X, y, _, _ = digits
+    clf = DBNClassifier((32,), pretrain_epochs=1, rbm_params=RBM, finetune_epochs=60,
+                        learning_rate=0.05, n_iter_no_change=3, random_state=0).fit(X, y)
+    losses = clf.history_["validation_loss"]
+    assert clf.n_epochs_ < 60
+    assert np.argmin(losses) == len(losses) - 4
+
+
+def test_classifier_to_torch_and_string_labels(digits):
+    X, y, X_test, _ = digits
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                      "nine"])
+    clf = DBNClassifier((32,), pretrain_epochs=1, rbm_params=RBM, finetune_epochs=3,
+                        validation_fraction=0.0, dropout=0.2, random_state=0).fit(X, names[y])
+    assert set(clf.predict(X_test)) <= set(names)
+    net = clf.to_torch()
+    assert isinstance(net, torch.nn.Sequential) and not net.training
+    logits = net(torch.as_tensor(X_test, dtype=torch.float32))
+    np.testing.assert_array_equal(clf.classes_[logits.argmax(1).numpy()], clf.predict(X_test))
+
+
+def test_up_down_improves_on_pretraining_only(generative, digits, capsys):
+    X, y, X_test, y_test = digits
+    before = DBN((100, 100, 300), finetune_epochs=0, **GENERATIVE).fit(X[:SUBSET], y[:SUBSET])
+    after = generative
+    for a, b in zip(before.pretrain_history_, after.pretrain_history_, strict=True):
+        assert a["reconstruction_error"] == b["reconstruction_error"]  # same pre-training
+    acc_before, acc_after = before.score(X_test, y_test), after.score(X_test, y_test)
+    with capsys.disabled():
+        print(f"\nfree-energy rule test accuracy: pre-trained {acc_before:.3f}, "
+              f"after up-down {acc_after:.3f}")
+    assert acc_after > acc_before, (acc_before, acc_after)
+
+
+def test_generated_digits_are_recognised(generative, pixel_logreg, capsys):
+    labels = np.repeat(np.arange(10), 10)
+    images = generative.sample(100, label=labels, steps=200, random_state=0)
+    assert images.shape == (100, 64) and images.min() >= 0 and images.max() <= 1
+    rate = float((pixel_logreg.predict(images) == labels).mean())
+    with capsys.disabled():
+        print(f"\ngenerated digits recognised as their clamped label: {rate:.0%}")
+    assert rate > 0.5
+
+
+def test_free_sampling_returns_labels(generative):
+    images, labels = generative.sample(20, steps=20, random_state=0, return_labels=True)
+    assert images.shape == (20, 64)
+    assert set(labels) <= set(generative.classes_)
+
+
+def test_predict_is_the_lowest_free_energy(generative, digits):
+    X_test = digits[2][:50]
+    F = generative.free_energies(X_test)
+    np.testing.assert_array_equal(generative.predict(X_test), F.argmin(1))
+    proba = generative.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(proba.argmax(1), F.argmin(1))
+
+
+@pytest.mark.parametrize("which", ["classifier", "generative"])
+def test_save_load_round_trip(which, request, digits, tmp_path):
+    model = request.getfixturevalue(which)
+    X_test = digits[2]
+    path = tmp_path / "model.safetensors"
+    model.save(path)
+    loaded = deepbelief.load(path)
+    assert type(loaded) is type(model)
+    assert isinstance(loaded.hidden_layer_sizes, tuple)
+    np.testing.assert_array_equal(loaded.predict(X_test), model.predict(X_test))
+    np.testing.assert_allclose(loaded.predict_proba(X_test), model.predict_proba(X_test),
+                               rtol=1e-5, atol=1e-7)
+    assert loaded.history_ == model.history_
+
+
+def test_corrupt_file_is_a_value_error(classifier, tmp_path):
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    path = tmp_path / "model.safetensors"
+    classifier.save(path)
+    with safe_open(str(path), framework="pt") as fh:
+        metadata = fh.metadata()
+    tensors = load_file(path)
+    tensors["weight_1"] = tensors["weight_1"][:, :3].contiguous()
+    save_file(tensors, path, metadata=metadata)
+    with pytest.raises(ValueError, match="weight_1"):
+        deepbelief.load(path)
+
+
+@pytest.mark.parametrize("Model", [DBNClassifier, DBN])
+def test_bad_inputs(Model, digits):
+    X, y, _, _ = digits
+    model = Model((8, 8), pretrain_epochs=1, finetune_epochs=1, random_state=0)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        model.fit(X[:50] * 16, y[:50])
+    with pytest.raises(ValueError, match="labels"):
+        model.fit(X[:50], y[:49])
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        Model((8, 0)).fit(X[:50], y[:50])
+    model.fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:5, :60])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        model.predict(-X[:5])
+
+
+def test_sample_rejects_unknown_label(generative):
+    with pytest.raises(ValueError, match="unknown label"):
+        generative.sample(2, label=11)

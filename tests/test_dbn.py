@@ -198,3 +198,18 @@ def test_bad_inputs(Model, digits):
 def test_sample_rejects_unknown_label(generative):
     with pytest.raises(ValueError, match="unknown label"):
         generative.sample(2, label=11)
+
+
+def test_command_line_train_and_sample(tmp_path):
+    from deepbelief.cli import main
+
+    out = tmp_path / "dbn.safetensors"
+    assert main(["train-dbn", "--dataset", "digits", "--layers", "16", "16", "32",
+                 "--pretrain-epochs", "1", "--finetune", "up-down", "--finetune-epochs", "1",
+                 "--device", "cpu", "--out", str(out)]) == 0
+    for name in ("dbn_filters.png", "dbn_history.png", "dbn_samples.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert main(["sample", str(out), "--label", "3", "--n", "5", "--steps", "10",
+                 "--out", str(tmp_path / "three.png")]) == 0
+    assert (tmp_path / "three.png").stat().st_size > 0
+    assert main(["sample", str(out), "--label", "12", "--out", str(tmp_path / "x.png")]) == 2

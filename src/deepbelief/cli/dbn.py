@@ -30,6 +30,9 @@ def register(sub) -> None:
                         "with 3/6/10 Gibbs steps")
     p.add_argument("--learning-rate", type=float, default=None)
     p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="minibatch of pre-training and fine-tuning (default: 20 for digits, "
+                        "else 100)")
     p.add_argument("--out", default="dbn.safetensors")
     p.add_argument("--plot-dir", default=None, help="where the PNGs go (default: beside --out)")
     p.set_defaults(func=run_train)
@@ -46,8 +49,10 @@ def register(sub) -> None:
 
 def build_model(args: argparse.Namespace):
     """The estimator the options describe (``--schedule paper`` overrides epochs)."""
+    batch = args.batch_size or (20 if args.dataset == "digits" else 100)
     common = {"pretrain_epochs": args.pretrain_epochs, "device": args.device,
-              "random_state": args.seed, "verbose": True}
+              "random_state": args.seed, "verbose": True, "batch_size": batch,
+              "rbm_params": {"batch_size": batch}}
     if args.finetune == "backprop":
         return DBNClassifier(tuple(args.layers), finetune_epochs=args.finetune_epochs,
                              learning_rate=args.learning_rate or 1e-3, dropout=args.dropout,

@@ -191,23 +191,30 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
 
     def _unroll(self, n_in: int, sizes: tuple[int, ...], n_out: int,
                 ref: torch.Tensor) -> nn.Sequential:
-        """Linear+Sigmoid per RBM (weight = W, bias = c), then a linear softmax layer."""
+        """Linear+Sigmoid per RBM (weight = W, bias = c), then a linear softmax layer.
+
+        Without pre-training the hidden weights are Glorot-uniform, the output
+        weights N(0, 0.01²); all biases start at zero. Everything is drawn from
+        the model's generator, never the global one.
+        """
+        gen = self._rng_cpu()
         layers: list[nn.Module] = [nn.Dropout(self.input_dropout)] if self.input_dropout else []
         fan_in = n_in
         for i, size in enumerate(sizes):
-            linear = nn.Linear(fan_in, size)
-            if self.rbms_:
-                with torch.no_grad():
+            linear = _linear(fan_in, size)
+            with torch.no_grad():
+                if self.rbms_:
                     linear.weight.copy_(self.rbms_[i].W_)
                     linear.bias.copy_(self.rbms_[i].c_)
+                else:
+                    nn.init.xavier_uniform_(linear.weight, generator=gen)
             layers += [linear, nn.Sigmoid()]
             if self.dropout:
                 layers.append(nn.Dropout(self.dropout))
             fan_in = size
-        out = nn.Linear(fan_in, n_out)
+        out = _linear(fan_in, n_out)
         with torch.no_grad():
-            out.weight.normal_(0.0, 0.01, generator=self._rng_cpu())
-            out.bias.zero_()
+            out.weight.normal_(0.0, 0.01, generator=gen)
         layers.append(out)
         return nn.Sequential(*layers).to(ref.device, ref.dtype)
 
@@ -377,3 +384,12 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
         return tags
+
+
+def _linear(n_in: int, n_out: int) -> nn.Linear:
+    """An ``nn.Linear`` with zero parameters, built without touching the global RNG."""
+    linear = nn.Linear(n_in, n_out, device="meta").to_empty(device="cpu")
+    with torch.no_grad():
+        linear.weight.zero_()
+        linear.bias.zero_()
+    return linear

@@ -5,6 +5,7 @@ scikit-learn estimators computing with PyTorch on the CPU or a GPU.
 """
 
 from . import datasets, distributed, functional, partition, plot, sampling, training
+from .dbn import DBN, DBNClassifier
 from .io import load
 from .mixture import GaussianMixture
 from .naive_bayes import BernoulliNB, MultinomialNB
@@ -15,6 +16,8 @@ __version__ = "0.1.0"
 __all__ = [
     "BernoulliNB",
     "BernoulliRBM",
+    "DBN",
+    "DBNClassifier",
     "GaussianMixture",
     "MultinomialNB",
     "datasets",

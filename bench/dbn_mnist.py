@@ -89,7 +89,7 @@ def main() -> None:
 
     def log(model, elapsed: float) -> None:
         err = 1.0 - model.score(X_test_t, y_test)
-        print(f"  fine-tuning epoch {len(model.history_['train_loss']):3d}  "
+        print(f"  fine-tuning epoch {len(model.history_['seconds']):3d}  "
               f"{elapsed / 60:5.1f} min  test error {100 * err:.2f}%", flush=True)
 
     model = make_model(args)

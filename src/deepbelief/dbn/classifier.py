@@ -10,7 +10,9 @@ whole net minimises the cross-entropy -Σ log p(y|x), optionally with dropout
 from __future__ import annotations
 
 import copy
+import itertools
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,16 +20,23 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from torch import nn
 
+from .. import distributed
 from .._validation import check_positive, make_generator, resolve_device, to_numpy
 from ..io import check_tensor, register, save
+from ._resume import load_finetune, save_finetune
 from ._stack import (
     DTYPES,
+    batch_parts,
+    check_passes,
     check_sizes,
     check_X,
     encode_labels,
+    is_stream,
+    label_index,
     layer_params,
     pretrain_stack,
     progress,
+    stream_classes,
 )
 
 _CHUNK = 4096
@@ -75,6 +84,13 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         is kept.
     device : str or torch.device, default="cpu"
     dtype : {"float32", "float64"}, default="float32"
+    checkpoint_dir : str, optional
+        Where to write checkpoints (atomically): each RBM layer's in ``layer-<l>``
+        (every ``checkpoint_every`` CD epochs and at its end), fine-tuning's in
+        ``finetune`` (net, optimiser, scheduler, random state, history and
+        early-stopping best net, every ``checkpoint_every`` epochs and at the end).
+        ``fit(..., resume=True)`` continues from them. Only rank 0 writes.
+    checkpoint_every : int, default=1
     random_state : int, numpy or torch generator, or None
         Seeds everything: initialisation, Gibbs draws, shuffling, dropout, split.
     verbose : bool, default=False
@@ -104,6 +120,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
                  weight_decay: float = 0.0, dropout: float = 0.0, input_dropout: float = 0.0,
                  batch_size: int = 100, validation_fraction: float = 0.1,
                  n_iter_no_change: int = 10, device: Any = "cpu", dtype: str = "float32",
+                 checkpoint_dir: str | None = None, checkpoint_every: int = 1,
                  random_state: Any = None, verbose: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.pretrain_epochs = pretrain_epochs
@@ -122,6 +139,8 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.dtype = dtype
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
         self.random_state = random_state
         self.verbose = verbose
 
@@ -134,6 +153,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         check_positive(self.weight_decay, "weight_decay", allow_zero=True)
         check_positive(self.batch_size, "batch_size", integer=True)
         check_positive(self.n_iter_no_change, "n_iter_no_change", integer=True)
+        check_positive(self.checkpoint_every, "checkpoint_every", integer=True)
         for name in ("dropout", "input_dropout", "validation_fraction", "momentum"):
             value = getattr(self, name)
             check_positive(value, name, allow_zero=True)
@@ -152,43 +172,96 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
             p.dtype)
 
     # ---------------------------------------------------------------- training
-    def fit(self, X, y, *, callback=None) -> DBNClassifier:
+    def fit(self, X, y=None, *, classes=None, callback=None,
+            resume: bool = False) -> DBNClassifier:
         """Pre-train the RBM stack on ``X``, then fine-tune the unrolled net on (X, y).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), values in [0, 1].
-        y : array-like of shape (n_samples,), labels of any type.
+        X : array-like of shape (n_samples, n_features), values in [0, 1]; or an
+            iterable of ``(X_batch, y_batch)`` minibatches (e.g. a
+            ``torch.utils.data.DataLoader``) for data bigger than memory, read once
+            per epoch of every layer and of fine-tuning (so it must be re-iterable
+            unless that is once in all). Arrays move to the device once and are
+            shuffled every epoch; a stream is used in its own order, with no
+            early-stopping split (``validation_fraction`` is ignored).
+        y : array-like of shape (n_samples,), labels of any type; None for a stream.
+        classes : array-like, optional
+            All labels a stream can hold; by default one extra pass over its
+            ``y_batch`` collects them. Ignored for arrays.
         callback : callable, optional
             Called as ``callback(self)`` after each fine-tuning epoch; fine-tuning
             stops when it returns True.
+        resume : bool, default=False
+            Continue from the newest checkpoints in ``checkpoint_dir`` (finished
+            RBM layers are restored, an unfinished one continues, then fine-tuning
+            continues from its last saved epoch); with the same ``random_state``
+            and data the result is bit-identical to an uninterrupted run.
+
+        Notes
+        -----
+        Under ``torchrun`` (an initialised process group) every rank takes its
+        share of each global minibatch of an array, rank 0's order broadcast;
+        gradients are averaged by ``DistributedDataParallel`` with the loss
+        normalised by the global batch size, so the updates equal one process's.
+        A stream is each rank's own (e.g. a ``DataLoader`` with a
+        ``DistributedSampler``), with equal batch sizes on all ranks.
         """
         sizes = self._check_params()
-        X = check_X(X, self.dtype, self.device)
-        self.classes_, index = encode_labels(y, X.shape[0])
-        y_t = torch.as_tensor(index, dtype=torch.int64, device=X.device)
-        self.n_features_in_ = X.shape[1]
-        self._rng = make_generator(self.random_state, X.device)
+        if resume and self.checkpoint_dir is None:
+            raise ValueError("resume=True needs checkpoint_dir")
+        if is_stream(X):
+            passes = len(sizes) * self.pretrain_epochs + self.finetune_epochs
+            data, y_t = self._stream_data(X, y, classes, passes)
+        else:
+            data, y_t = self._array_data(X, y)
+        self._rng = make_generator(self.random_state, self._device())
         epochs = self.pretrain_epochs * len(sizes) + self.finetune_epochs
         with progress(epochs, self.verbose) as bar:
             start = time.perf_counter()
-            self._pretrain(X, sizes, bar)
+            self._pretrain(data, sizes, bar, resume)
             self.times_ = {"pretrain": time.perf_counter() - start}
             start = time.perf_counter()
-            self._finetune(X, y_t, bar, callback)
+            self._finetune(data, y_t, bar, callback, resume)
             self.times_["finetune"] = time.perf_counter() - start
         return self
 
-    def _pretrain(self, X: torch.Tensor, sizes: tuple[int, ...], bar) -> None:
+    def _device(self) -> torch.device:
+        return resolve_device(self.device)
+
+    def _array_data(self, X, y) -> tuple[torch.Tensor, torch.Tensor]:
+        X = check_X(X, self.dtype, self.device)
+        self.classes_, index = encode_labels(y, X.shape[0])
+        self.n_features_in_ = X.shape[1]
+        return X, torch.as_tensor(index, dtype=torch.int64, device=X.device)
+
+    def _stream_data(self, X, y, classes, passes: int):
+        if y is not None:
+            raise ValueError("y must be None when X is an iterable of (X_batch, y_batch)")
+        check_passes(X, passes + (classes is None))
+        self.classes_ = stream_classes(X, classes)
+        if iter(X) is X:
+            first = next(X, None)
+            X = X if first is None else itertools.chain([first], X)
+        else:
+            first = next(iter(X), None)
+        if first is None:
+            raise ValueError("X: the iterable of minibatches is empty")
+        self.n_features_in_ = check_X(batch_parts(first)[0], self.dtype, self.device).shape[1]
+        return X, None
+
+    def _pretrain(self, data, sizes: tuple[int, ...], bar, resume: bool) -> None:
         self.rbms_ = []
         if self.pretrain_epochs > 0:
             params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs)
-            self.rbms_, _ = pretrain_stack(X, sizes, params, self._rng,
-                                           sample_hidden=self.sample_hidden,
-                                           device=X.device, dtype=self.dtype, bar=bar)
+            self.rbms_, _ = pretrain_stack(
+                data, sizes, params, self._rng, sample_hidden=self.sample_hidden,
+                device=self._device(), dtype=self.dtype, bar=bar,
+                checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
+                resume=resume)
         self.pretrain_history_ = [rbm.history_ for rbm in self.rbms_]
-        self.net_ = self._unroll(X.shape[1], sizes, len(self.classes_), X)
-
+        ref = torch.empty(0, device=self._device(), dtype=DTYPES[self.dtype])
+        self.net_ = self._unroll(self.n_features_in_, sizes, len(self.classes_), ref)
     def _unroll(self, n_in: int, sizes: tuple[int, ...], n_out: int,
                 ref: torch.Tensor) -> nn.Sequential:
         """Linear+Sigmoid per RBM (weight = W, bias = c), then a linear softmax layer.
@@ -228,6 +301,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         if n_valid == 0 or n_valid == X.shape[0]:
             return X, y, None
         order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)
+        distributed.broadcast_(order)
         valid, train = order[:n_valid], order[n_valid:]
         return X[train], y[train], (X[valid], y[valid])
 
@@ -238,62 +312,136 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         return torch.optim.SGD(params, lr=self.learning_rate, momentum=self.momentum,
                                weight_decay=self.weight_decay)
 
-    def _finetune(self, X: torch.Tensor, y: torch.Tensor, bar, callback=None) -> None:
-        X, y, valid = self._split(X, y)
+    def _finetune(self, data, y: torch.Tensor | None, bar, callback, resume: bool) -> None:
+        train, valid = data, None
+        if y is not None:
+            *train, valid = self._split(data, y)
+            train = tuple(train)
         self.history_ = {"train_loss": [], "seconds": []}
         if valid is not None:
             self.history_.update(validation_loss=[], validation_accuracy=[])
+        self._early = {"best": float("inf"), "waited": 0, "stopped": False}
+        self._best_state = None
         opt = self._make_optimizer()
         schedule = None
         if self.learning_rate_schedule == "cosine":
             schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self.finetune_epochs)
-        best, best_state, waited = float("inf"), None, 0
+        if resume:
+            self._restore_finetune(opt, schedule, bar)
+        model = self._parallel()
         bar.set_description("fine-tuning (backprop)")
-        for _ in range(self.finetune_epochs):
-            start = time.perf_counter()
-            loss = self._train_epoch(X, y, opt)
-            if schedule is not None:
-                schedule.step()
-            self.history_["train_loss"].append(loss)
-            self.history_["seconds"].append(time.perf_counter() - start)
-            bar.update(1)
-            stop = callback is not None and bool(callback(self))
-            if valid is None:
-                bar.set_postfix(loss=f"{loss:.4g}")
-                if stop:
-                    break
-                continue
-            v_loss, v_acc = self._evaluate(*valid)
-            self.history_["validation_loss"].append(v_loss)
-            self.history_["validation_accuracy"].append(v_acc)
-            bar.set_postfix(loss=f"{loss:.4g}", val_loss=f"{v_loss:.4g}", val_acc=f"{v_acc:.4f}")
-            if v_loss < best:
-                best, best_state, waited = v_loss, copy.deepcopy(self.net_.state_dict()), 0
-            else:
-                waited += 1
-            if stop or waited >= self.n_iter_no_change:
-                break
-        if best_state is not None:
-            self.net_.load_state_dict(best_state)
+        while not self._early["stopped"] and self._epochs_done() < self.finetune_epochs:
+            self._finetune_epoch(model, train, valid, opt, schedule, bar, callback)
+            self._maybe_checkpoint(opt, schedule)
+        if self._best_state is not None:
+            self.net_.load_state_dict(self._best_state)
         self.net_.eval()
-        self.n_epochs_ = len(self.history_["train_loss"])
+        self.n_epochs_ = self._epochs_done()
 
-    def _train_epoch(self, X: torch.Tensor, y: torch.Tensor, opt) -> float:
-        """One shuffled pass of minibatch updates; returns the mean training loss."""
-        self.net_.train()
-        order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)
-        total = torch.zeros((), device=X.device, dtype=X.dtype)
-        with torch.random.fork_rng(devices=[] if X.device.type == "cpu" else [X.device]):
+    def _epochs_done(self) -> int:
+        return len(self.history_["train_loss"])
+
+    def _finetune_epoch(self, model: nn.Module, train, valid, opt, schedule, bar,
+                        callback) -> None:
+        """One epoch, its history entries and the early-stopping bookkeeping."""
+        start = time.perf_counter()
+        loss = self._train_epoch(model, train, opt)
+        if schedule is not None:
+            schedule.step()
+        self.history_["train_loss"].append(loss)
+        self.history_["seconds"].append(time.perf_counter() - start)
+        bar.update(1)
+        stop = callback is not None and bool(callback(self))
+        if valid is None:
+            bar.set_postfix(loss=f"{loss:.4g}")
+            self._early["stopped"] = stop
+            return
+        v_loss, v_acc = self._evaluate(*valid)
+        self.history_["validation_loss"].append(v_loss)
+        self.history_["validation_accuracy"].append(v_acc)
+        bar.set_postfix(loss=f"{loss:.4g}", val_loss=f"{v_loss:.4g}", val_acc=f"{v_acc:.4f}")
+        early = self._early
+        if v_loss < early["best"]:
+            early["best"], early["waited"] = v_loss, 0
+            self._best_state = copy.deepcopy(self.net_.state_dict())
+        else:
+            early["waited"] += 1
+        early["stopped"] = stop or early["waited"] >= self.n_iter_no_change
+
+    def _parallel(self) -> nn.Module:
+        """The net, wrapped in ``DistributedDataParallel`` inside a process group.
+
+        DDP starts every rank from rank 0's parameters and averages the gradients.
+        """
+        if not distributed.is_distributed():
+            return self.net_
+        device = next(self.net_.parameters()).device
+        ids = [device] if device.type == "cuda" else None
+        return nn.parallel.DistributedDataParallel(self.net_, device_ids=ids)
+
+    def _train_epoch(self, model: nn.Module, train, opt) -> float:
+        """One pass of minibatch updates; returns the mean training loss over all ranks.
+
+        Each batch's loss is its sum of per-example losses times its ``scale``: one
+        over the global batch size times the number of ranks for arrays (DDP then
+        averages to the global batch mean), one over the local size for streams.
+        """
+        model.train()
+        batches = self._epoch_batches(train)
+        device = next(self.net_.parameters()).device
+        total = torch.zeros((), device=device, dtype=DTYPES[self.dtype])
+        count = torch.zeros((), device=device, dtype=DTYPES[self.dtype])
+        with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
             torch.manual_seed(int(torch.randint(2**62, (1,), generator=self._rng,
                                                 device=self._rng.device)))
-            for start in range(0, X.shape[0], self.batch_size):
-                idx = order[start:start + self.batch_size]
-                loss = nn.functional.cross_entropy(self.net_(X[idx]), y[idx])
+            for x, target, scale in batches:
+                loss = nn.functional.cross_entropy(model(x), target, reduction="sum")
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                (loss * scale).backward()
                 opt.step()
-                total += loss.detach() * idx.shape[0]
-        return float(total) / X.shape[0]
+                total += loss.detach()
+                count += x.shape[0]
+        distributed.all_reduce_sum([total, count])
+        return float(total / count)
+
+    def _epoch_batches(self, train):
+        """``(x, y, scale)`` per minibatch: a shuffled, sharded array or the stream's own."""
+        if isinstance(train, tuple):
+            X, y = train
+            order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)
+            distributed.broadcast_(order)
+            world = distributed.world_size()
+            return ((X[part], y[part], world / idx.shape[0])
+                    for idx in order.split(self.batch_size)
+                    for part in (distributed.shard(idx),))
+        return (self._stream_batch(batch) for batch in train)
+
+    def _stream_batch(self, batch) -> tuple[torch.Tensor, torch.Tensor, float]:
+        x, y = batch_parts(batch)
+        p = next(self.net_.parameters())
+        x = check_X(x, self.dtype, p.device, self.n_features_in_, type(self).__name__)
+        return x, label_index(y, self.classes_, p.device), 1.0 / max(1, x.shape[0])
+
+    # ------------------------------------------------------------- checkpoints
+    def _finetune_dir(self) -> Path:
+        return Path(self.checkpoint_dir, "finetune")
+
+    def _maybe_checkpoint(self, opt, schedule) -> None:
+        epoch = self._epochs_done()
+        last = self._early["stopped"] or epoch == self.finetune_epochs
+        if self.checkpoint_dir is None or (epoch % self.checkpoint_every and not last):
+            return
+        state = {"history": self.history_, "early": self._early}
+        save_finetune(self._finetune_dir(), epoch, self.net_, opt, self._rng, state,
+                      best=self._best_state, schedule=schedule)
+
+    def _restore_finetune(self, opt, schedule, bar) -> None:
+        found = load_finetune(self._finetune_dir(), self.net_, opt, self._rng, schedule)
+        if found is None:
+            return
+        state, self._best_state = found
+        self.history_, self._early = state["history"], state["early"]
+        bar.update(self._epochs_done())
 
     @torch.no_grad()
     def _evaluate(self, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:

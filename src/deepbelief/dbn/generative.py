@@ -21,12 +21,18 @@ from .._validation import check_positive, make_generator, resolve_device, to_num
 from ..io import check_tensor, register, save
 from ._stack import (
     DTYPES,
+    batch_parts,
+    check_passes,
     check_sizes,
     check_X,
     encode_labels,
+    is_stream,
+    label_index,
     layer_params,
     pretrain_stack,
     progress,
+    stream_classes,
+    unwrap,
 )
 from ._updown import Directed, TopRBM, sample_labels, top_cd_step, top_gibbs, up_down_step
 
@@ -111,23 +117,38 @@ class DBN(ClassifierMixin, BaseEstimator):
         return sizes, steps
 
     # ---------------------------------------------------------------- training
-    def fit(self, X, y, *, callback=None) -> DBN:
+    def fit(self, X, y=None, *, classes=None, callback=None) -> DBN:
         """Greedy pre-training, then ``finetune_epochs`` of up-down fine-tuning.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), values in [0, 1].
-        y : array-like of shape (n_samples,), labels of any type.
+        X : array-like of shape (n_samples, n_features), values in [0, 1]; or an
+            iterable of ``(X_batch, y_batch)`` minibatches (e.g. a
+            ``torch.utils.data.DataLoader``), re-iterable unless read once in all.
+            Arrays move to the device once and are shuffled every epoch; a stream
+            is used in its own order, each directed layer's RBM training on the
+            batches mapped through the layers below.
+        y : array-like of shape (n_samples,), labels of any type; None for a stream.
+        classes : array-like, optional
+            All labels a stream can hold; by default one extra pass over its
+            ``y_batch`` collects them. Ignored for arrays.
         callback : callable, optional
             Called as ``callback(self)`` after each up-down epoch; returning True stops.
         """
         sizes, steps = self._check_params()
-        X = check_X(X, self.dtype, self.device)
-        self.classes_, index = encode_labels(y, X.shape[0])
-        lab = one_hot(torch.as_tensor(index, device=X.device), len(self.classes_)).to(X.dtype)
-        self.n_features_in_ = X.shape[1]
-        self._rng = make_generator(self.random_state, X.device)
         params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs)
+        if is_stream(X):
+            if y is not None:
+                raise ValueError("y must be None when X is an iterable of (X_batch, y_batch)")
+            passes = sum(p["n_iter"] for p in params) + self.finetune_epochs
+            check_passes(X, passes + (classes is None))
+            self.classes_, lab = stream_classes(X, classes), None
+        else:
+            X = check_X(X, self.dtype, self.device)
+            self.classes_, index = encode_labels(y, X.shape[0])
+            lab = self._one_hot(torch.as_tensor(index, device=X.device), X.dtype)
+            self.n_features_in_ = X.shape[1]
+        self._rng = make_generator(self.random_state, resolve_device(self.device))
         total = sum(p["n_iter"] for p in params) + self.finetune_epochs
         with progress(total, self.verbose) as bar:
             start = time.perf_counter()
@@ -139,47 +160,75 @@ class DBN(ClassifierMixin, BaseEstimator):
             self.times_["finetune"] = time.perf_counter() - start
         return self
 
-    def _pretrain(self, X: torch.Tensor, sizes, params, bar) -> torch.Tensor:
+    def _one_hot(self, index: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        return one_hot(index, len(self.classes_)).to(dtype)
+
+    def _pretrain(self, X, sizes, params, bar):
         rbms, pen = pretrain_stack(X, sizes[:-1], params[:-1], self._rng,
-                                   sample_hidden=self.sample_hidden, device=X.device,
-                                   dtype=self.dtype, bar=bar)
+                                   sample_hidden=self.sample_hidden,
+                                   device=resolve_device(self.device), dtype=self.dtype, bar=bar)
+        self.n_features_in_ = rbms[0].n_features_in_
         self.layers_ = [Directed(r.W_.clone(), r.c_.clone(), r.W_.clone(), r.b_.clone())
                         for r in rbms]
         self.pretrain_history_ = [r.history_ for r in rbms]
         return pen
 
-    def _pretrain_top(self, pen: torch.Tensor, lab: torch.Tensor, n_top: int,
-                      params: dict, bar) -> None:
-        """CD-k on [p, y] with the label group a softmax; momentum as in BernoulliRBM."""
+    def _pretrain_top(self, pen, lab: torch.Tensor | None, n_top: int, params: dict,
+                      bar) -> None:
+        """CD-k on [p, y] with the label group a softmax; momentum as in BernoulliRBM.
+
+        ``pen`` is a tensor (with ``lab`` its one-hot labels) or, for a stream, the
+        penultimate stream whose source batches hold the labels.
+        """
         p = {"k": 1, "learning_rate": 0.1, "momentum": 0.9, "initial_momentum": 0.5,
              "momentum_epochs": 5, "weight_decay": 1e-4, "batch_size": 100, **params}
-        v = torch.cat([pen, lab], 1)
-        mean = v.mean(0).clamp(1e-3, 1 - 1e-3)
-        W = 0.01 * torch.randn(n_top, v.shape[1], generator=self._rng, device=v.device,
-                               dtype=v.dtype)
+        if lab is None:
+            ref = torch.cat(next(iter(self._stream_pairs(pen))), 1)
+        else:
+            ref = torch.cat([pen, lab], 1)
+        mean = ref.mean(0).clamp(1e-3, 1 - 1e-3)
+        W = 0.01 * torch.randn(n_top, ref.shape[1], generator=self._rng, device=ref.device,
+                               dtype=ref.dtype)
+        n_classes = len(self.classes_)
         self.top_ = TopRBM(W, torch.log(mean / (1 - mean)),
-                           torch.zeros(n_top, device=v.device, dtype=v.dtype), lab.shape[1])
-        bar.set_description(f"pre-training top RBM ({pen.shape[1]}+{lab.shape[1]}-{n_top})")
+                           torch.zeros(n_top, device=ref.device, dtype=ref.dtype), n_classes)
+        bar.set_description(f"pre-training top RBM ({ref.shape[1] - n_classes}+{n_classes}"
+                            f"-{n_top})")
         for epoch in range(p["n_iter"]):
             momentum = p["initial_momentum"] if epoch < p["momentum_epochs"] else p["momentum"]
-            for idx in self._batches(v.shape[0], p["batch_size"], v.device):
-                top_cd_step(self.top_, pen[idx], lab[idx], p["k"], p["learning_rate"],
+            for pen_batch, lab_batch in self._pairs(pen, lab, p["batch_size"]):
+                top_cd_step(self.top_, pen_batch, lab_batch, p["k"], p["learning_rate"],
                             momentum, p["weight_decay"], self._rng)
             bar.update(1)
 
-    def _batches(self, n: int, size: int, device) -> list[torch.Tensor]:
-        return torch.randperm(n, generator=self._rng, device=device).split(size)
+    def _pairs(self, data, lab: torch.Tensor | None, size: int):
+        """``(x, one-hot y)`` minibatches: a shuffled tensor's, or a stream's in its order."""
+        if lab is not None:
+            order = torch.randperm(data.shape[0], generator=self._rng, device=data.device)
+            return ((data[idx], lab[idx]) for idx in order.split(size))
+        return self._stream_pairs(data)
 
-    def _finetune(self, X: torch.Tensor, lab: torch.Tensor, steps: tuple[int, ...], bar,
+    def _stream_pairs(self, data):
+        """Batches of a stream, mapped through the layers below, beside their labels."""
+        source, fns = unwrap(data)
+        for batch in source:
+            x, y = batch_parts(batch)
+            x = check_X(x, self.dtype, self.device, self.n_features_in_, type(self).__name__)
+            for fn in fns:
+                x = fn(x)
+            yield x, self._one_hot(label_index(y, self.classes_, x.device), x.dtype)
+
+    def _finetune(self, X, lab: torch.Tensor | None, steps: tuple[int, ...], bar,
                   callback) -> None:
         self.history_ = {"reconstruction_error": [], "seconds": []}
         bar.set_description("fine-tuning (up-down)")
-        monitor = X[:: max(1, X.shape[0] // 1000)][:1000]
+        monitor = X if lab is not None else next(iter(self._stream_pairs(X)))[0]
+        monitor = monitor[:: max(1, monitor.shape[0] // 1000)][:1000]
         for epoch in range(self.finetune_epochs):
             start = time.perf_counter()
             k = steps[min(len(steps) - 1, epoch * len(steps) // self.finetune_epochs)]
-            for idx in self._batches(X.shape[0], self.batch_size, X.device):
-                up_down_step(self.layers_, self.top_, X[idx], lab[idx], k,
+            for x, lab_batch in self._pairs(X, lab, self.batch_size):
+                up_down_step(self.layers_, self.top_, x, lab_batch, k,
                              self.learning_rate, self._rng)
             self.history_["reconstruction_error"].append(self._reconstruction_error(monitor))
             self.history_["seconds"].append(time.perf_counter() - start)

@@ -213,3 +213,19 @@ def test_command_line_train_and_sample(tmp_path):
                  "--out", str(tmp_path / "three.png")]) == 0
     assert (tmp_path / "three.png").stat().st_size > 0
     assert main(["sample", str(out), "--label", "12", "--out", str(tmp_path / "x.png")]) == 2
+
+
+def test_command_line_checkpoints_and_resume(tmp_path):
+    from deepbelief.cli import main
+
+    args = ["train-dbn", "--dataset", "digits", "--layers", "16", "--pretrain-epochs", "1",
+            "--finetune-epochs", "2", "--device", "cpu", "--checkpoint-dir",
+            str(tmp_path / "ckpt")]
+    assert main([*args, "--out", str(tmp_path / "a.safetensors")]) == 0
+    assert (tmp_path / "ckpt" / "finetune" / "checkpoint-000002.safetensors").exists()
+    assert main([*args, "--resume", "--out", str(tmp_path / "b.safetensors")]) == 0
+    a, b = deepbelief.load(tmp_path / "a.safetensors"), deepbelief.load(tmp_path / "b.safetensors")
+    for wa, wb in zip(a.coefs_, b.coefs_, strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    assert main(["train-dbn", "--dataset", "digits", "--finetune", "up-down", "--resume",
+                 "--checkpoint-dir", str(tmp_path), "--out", str(tmp_path / "c")]) == 2

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from .. import distributed
 from ..dbn import DBN, DBNClassifier
 from ..io import load
 from ..plot import plot_class_samples, plot_history, tile_images
@@ -35,6 +36,12 @@ def register(sub) -> None:
                         "else 100)")
     p.add_argument("--out", default="dbn.safetensors")
     p.add_argument("--plot-dir", default=None, help="where the PNGs go (default: beside --out)")
+    p.add_argument("--checkpoint-dir", default=None,
+                   help="write resumable checkpoints there (backprop fine-tuning)")
+    p.add_argument("--checkpoint-every", type=int, default=1,
+                   help="epochs between checkpoints (default: 1)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the newest checkpoint in --checkpoint-dir")
     p.set_defaults(func=run_train)
 
     s = sub.add_parser("sample", help="draw images of a class from a generative DBN file")
@@ -56,7 +63,10 @@ def build_model(args: argparse.Namespace):
     if args.finetune == "backprop":
         return DBNClassifier(tuple(args.layers), finetune_epochs=args.finetune_epochs,
                              learning_rate=args.learning_rate or 1e-3, dropout=args.dropout,
-                             **common)
+                             checkpoint_dir=args.checkpoint_dir,
+                             checkpoint_every=args.checkpoint_every, **common)
+    if args.checkpoint_dir is not None or args.resume:
+        raise ValueError("--checkpoint-dir and --resume work with --finetune backprop only")
     extra = {"finetune_epochs": args.finetune_epochs}
     if args.schedule == "paper":
         common["pretrain_epochs"] = PAPER["pretrain_epochs"]
@@ -65,24 +75,41 @@ def build_model(args: argparse.Namespace):
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """Train, report the test error and, on rank 0 only, save the model and its plots.
+
+    Under ``torchrun`` every process runs this; they train together.
+    """
+    if args.resume and args.checkpoint_dir is None:
+        raise ValueError("--resume needs --checkpoint-dir")
+    distributed.init_from_env(args.device)
     X, y = load_split(args, "train")
     X_test, y_test = load_split(args, "test")
     if args.schedule == "paper" and args.finetune == "backprop":
         args.pretrain_epochs = PAPER["pretrain_epochs"]
     model = build_model(args)
     start = time.perf_counter()
-    model.fit(X, y)
+    if args.finetune == "backprop":
+        model.fit(X, y, resume=args.resume)
+    else:
+        model.fit(X, y)
     total = time.perf_counter() - start
     error = 1.0 - model.score(X_test, y_test)
+    if distributed.is_main_process():
+        _report(model, args, error, total, len(X_test))
+    distributed.finish()
+    return 0
+
+
+def _report(model, args: argparse.Namespace, error: float, seconds: float,
+            n_test: int) -> None:
     tqdm.write(f"pre-training: {model.times_['pretrain']:.1f} s, fine-tuning "
-               f"({args.finetune}): {model.times_['finetune']:.1f} s, total {total:.1f} s")
-    print(f"test error: {100 * error:.2f}% on {len(X_test)} images")
+               f"({args.finetune}): {model.times_['finetune']:.1f} s, total {seconds:.1f} s")
+    print(f"test error: {100 * error:.2f}% on {n_test} images")
     model.save(args.out)
     print(f"saved {args.out}")
     for path in write_plots(model, Path(args.plot_dir or Path(args.out).parent),
                             Path(args.out).stem, args.seed):
         print(f"wrote {path}")
-    return 0
 
 
 def write_plots(model, out_dir: Path, stem: str, seed: int) -> list[Path]:

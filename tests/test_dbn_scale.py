@@ -91,6 +91,28 @@ def test_in_process_resume_matches(tmp_path, digits):
     assert resumed.n_epochs_ == 7
 
 
+def test_generative_dbn_resume_matches(tmp_path, digits):
+    X, y = digits[0][:400], digits[1][:400]
+    params = dict(hidden_layer_sizes=(32, 32, 64), pretrain_epochs=2, rbm_params=RBM,
+                  finetune_epochs=5, gibbs_steps=(1, 2), batch_size=20, checkpoint_every=2,
+                  random_state=1)
+    full = DBN(**params).fit(X, y)
+
+    def crash(model):
+        if len(model.history_["seconds"]) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        DBN(**params, checkpoint_dir=str(tmp_path)).fit(X, y, callback=crash)
+    assert list_checkpoints(tmp_path / "updown")[-1].name == "checkpoint-000002.safetensors"
+    resumed = DBN(**params, checkpoint_dir=str(tmp_path)).fit(X, y, resume=True)
+    assert torch.equal(full.top_.W, resumed.top_.W)
+    for a, b in zip(full.layers_, resumed.layers_, strict=True):
+        assert torch.equal(a.R, b.R) and torch.equal(a.G, b.G) and torch.equal(a.g, b.g)
+    assert full.history_["reconstruction_error"] == resumed.history_["reconstruction_error"]
+    assert resumed.n_epochs_ == 5
+
+
 def _run_worker(out, ckpt, mode="resume"):
     env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK")}
     return subprocess.Popen([sys.executable, str(WORKER), str(out), str(ckpt), mode],

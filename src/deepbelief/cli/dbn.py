@@ -37,7 +37,7 @@ def register(sub) -> None:
     p.add_argument("--out", default="dbn.safetensors")
     p.add_argument("--plot-dir", default=None, help="where the PNGs go (default: beside --out)")
     p.add_argument("--checkpoint-dir", default=None,
-                   help="write resumable checkpoints there (backprop fine-tuning)")
+                   help="write resumable checkpoints there")
     p.add_argument("--checkpoint-every", type=int, default=1,
                    help="epochs between checkpoints (default: 1)")
     p.add_argument("--resume", action="store_true",
@@ -59,14 +59,12 @@ def build_model(args: argparse.Namespace):
     batch = args.batch_size or (20 if args.dataset == "digits" else 100)
     common = {"pretrain_epochs": args.pretrain_epochs, "device": args.device,
               "random_state": args.seed, "verbose": True, "batch_size": batch,
-              "rbm_params": {"batch_size": batch}}
+              "rbm_params": {"batch_size": batch}, "checkpoint_dir": args.checkpoint_dir,
+              "checkpoint_every": args.checkpoint_every}
     if args.finetune == "backprop":
         return DBNClassifier(tuple(args.layers), finetune_epochs=args.finetune_epochs,
                              learning_rate=args.learning_rate or 1e-3, dropout=args.dropout,
-                             checkpoint_dir=args.checkpoint_dir,
-                             checkpoint_every=args.checkpoint_every, **common)
-    if args.checkpoint_dir is not None or args.resume:
-        raise ValueError("--checkpoint-dir and --resume work with --finetune backprop only")
+                             **common)
     extra = {"finetune_epochs": args.finetune_epochs}
     if args.schedule == "paper":
         common["pretrain_epochs"] = PAPER["pretrain_epochs"]
@@ -88,10 +86,7 @@ def run_train(args: argparse.Namespace) -> int:
         args.pretrain_epochs = PAPER["pretrain_epochs"]
     model = build_model(args)
     start = time.perf_counter()
-    if args.finetune == "backprop":
-        model.fit(X, y, resume=args.resume)
-    else:
-        model.fit(X, y)
+    model.fit(X, y, resume=args.resume)
     total = time.perf_counter() - start
     error = 1.0 - model.score(X_test, y_test)
     if distributed.is_main_process():

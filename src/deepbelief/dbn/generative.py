@@ -10,6 +10,7 @@ chosen class.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,9 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from torch.nn.functional import one_hot
 
+from .. import distributed
 from .._validation import check_positive, make_generator, resolve_device, to_numpy
+from ..checkpoint import load_latest, save_checkpoint
 from ..io import check_tensor, register, save
 from ._stack import (
     DTYPES,
@@ -67,6 +70,12 @@ class DBN(ClassifierMixin, BaseEstimator):
         Up-down step size (plain SGD on batch means).
     batch_size : int, default=100
         Up-down minibatch.
+    checkpoint_dir : str, optional
+        Where to write checkpoints (atomically), every ``checkpoint_every`` epochs
+        and at the end of each stage: directed layer l's RBM in ``layer-<l>``, the
+        top RBM in ``top``, up-down fine-tuning in ``updown`` (weights, momentum,
+        random state, history). ``fit(..., resume=True)`` continues from them.
+    checkpoint_every : int, default=1
     device, dtype, random_state, verbose
         As in :class:`~deepbelief.BernoulliRBM`; ``verbose`` shows one progress bar.
 
@@ -89,8 +98,9 @@ class DBN(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden_layer_sizes=(500, 500, 2000), *, pretrain_epochs: int = 10,
                  rbm_params=None, sample_hidden: bool = False, finetune_epochs: int = 10,
                  gibbs_steps=3, learning_rate: float = 0.01, batch_size: int = 100,
-                 device: Any = "cpu", dtype: str = "float32", random_state: Any = None,
-                 verbose: bool = False) -> None:
+                 device: Any = "cpu", dtype: str = "float32",
+                 checkpoint_dir: str | None = None, checkpoint_every: int = 1,
+                 random_state: Any = None, verbose: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.pretrain_epochs = pretrain_epochs
         self.rbm_params = rbm_params
@@ -101,6 +111,8 @@ class DBN(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.device = device
         self.dtype = dtype
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
         self.random_state = random_state
         self.verbose = verbose
 
@@ -114,10 +126,11 @@ class DBN(ClassifierMixin, BaseEstimator):
         check_positive(self.finetune_epochs, "finetune_epochs", integer=True, allow_zero=True)
         check_positive(self.learning_rate, "learning_rate")
         check_positive(self.batch_size, "batch_size", integer=True)
+        check_positive(self.checkpoint_every, "checkpoint_every", integer=True)
         return sizes, steps
 
     # ---------------------------------------------------------------- training
-    def fit(self, X, y=None, *, classes=None, callback=None) -> DBN:
+    def fit(self, X, y=None, *, classes=None, callback=None, resume: bool = False) -> DBN:
         """Greedy pre-training, then ``finetune_epochs`` of up-down fine-tuning.
 
         Parameters
@@ -134,8 +147,15 @@ class DBN(ClassifierMixin, BaseEstimator):
             ``y_batch`` collects them. Ignored for arrays.
         callback : callable, optional
             Called as ``callback(self)`` after each up-down epoch; returning True stops.
+        resume : bool, default=False
+            Continue from the newest checkpoints in ``checkpoint_dir``; with the same
+            ``random_state`` and data the result is bit-identical to an
+            uninterrupted run.
         """
         sizes, steps = self._check_params()
+        if resume and self.checkpoint_dir is None:
+            raise ValueError("resume=True needs checkpoint_dir")
+        self._resume = resume
         params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs)
         if is_stream(X):
             if y is not None:
@@ -166,7 +186,9 @@ class DBN(ClassifierMixin, BaseEstimator):
     def _pretrain(self, X, sizes, params, bar):
         rbms, pen = pretrain_stack(X, sizes[:-1], params[:-1], self._rng,
                                    sample_hidden=self.sample_hidden,
-                                   device=resolve_device(self.device), dtype=self.dtype, bar=bar)
+                                   device=resolve_device(self.device), dtype=self.dtype, bar=bar,
+                                   checkpoint_dir=self.checkpoint_dir,
+                                   checkpoint_every=self.checkpoint_every, resume=self._resume)
         self.n_features_in_ = rbms[0].n_features_in_
         self.layers_ = [Directed(r.W_.clone(), r.c_.clone(), r.W_.clone(), r.b_.clone())
                         for r in rbms]
@@ -194,12 +216,14 @@ class DBN(ClassifierMixin, BaseEstimator):
                            torch.zeros(n_top, device=ref.device, dtype=ref.dtype), n_classes)
         bar.set_description(f"pre-training top RBM ({ref.shape[1] - n_classes}+{n_classes}"
                             f"-{n_top})")
-        for epoch in range(p["n_iter"]):
+        done = int(self._restore("top", bar).get("epoch", 0)) if self._resume else 0
+        for epoch in range(done, p["n_iter"]):
             momentum = p["initial_momentum"] if epoch < p["momentum_epochs"] else p["momentum"]
             for pen_batch, lab_batch in self._pairs(pen, lab, p["batch_size"]):
                 top_cd_step(self.top_, pen_batch, lab_batch, p["k"], p["learning_rate"],
                             momentum, p["weight_decay"], self._rng)
             bar.update(1)
+            self._maybe_checkpoint("top", epoch + 1, epoch + 1 == p["n_iter"], {})
 
     def _pairs(self, data, lab: torch.Tensor | None, size: int):
         """``(x, one-hot y)`` minibatches: a shuffled tensor's, or a stream's in its order."""
@@ -220,11 +244,13 @@ class DBN(ClassifierMixin, BaseEstimator):
 
     def _finetune(self, X, lab: torch.Tensor | None, steps: tuple[int, ...], bar,
                   callback) -> None:
-        self.history_ = {"reconstruction_error": [], "seconds": []}
+        state = self._restore("updown", bar) if self._resume else {}
+        self.history_ = state.get("history", {"reconstruction_error": [], "seconds": []})
         bar.set_description("fine-tuning (up-down)")
         monitor = X if lab is not None else next(iter(self._stream_pairs(X)))[0]
         monitor = monitor[:: max(1, monitor.shape[0] // 1000)][:1000]
-        for epoch in range(self.finetune_epochs):
+        end = 0 if state.get("stopped") else self.finetune_epochs
+        for epoch in range(len(self.history_["seconds"]), end):
             start = time.perf_counter()
             k = steps[min(len(steps) - 1, epoch * len(steps) // self.finetune_epochs)]
             for x, lab_batch in self._pairs(X, lab, self.batch_size):
@@ -234,9 +260,49 @@ class DBN(ClassifierMixin, BaseEstimator):
             self.history_["seconds"].append(time.perf_counter() - start)
             bar.update(1)
             bar.set_postfix(k=k, recon=f"{self.history_['reconstruction_error'][-1]:.4g}")
-            if callback is not None and callback(self):
+            stop = callback is not None and bool(callback(self))
+            last = stop or epoch + 1 == self.finetune_epochs
+            self._maybe_checkpoint("updown", epoch + 1, last,
+                                   {"history": self.history_, "stopped": stop})
+            if stop:
                 break
         self.n_epochs_ = len(self.history_["seconds"])
+
+    # ------------------------------------------------------------- checkpoints
+    def _maybe_checkpoint(self, stage: str, epoch: int, last: bool, state: dict) -> None:
+        """Save every tensor trained so far after ``epoch`` of ``stage`` (rank 0 only)."""
+        if (self.checkpoint_dir is None or not distributed.is_main_process()
+                or (epoch % self.checkpoint_every and not last)):
+            return
+        tensors = {"rng": self._rng.get_state(), **self._weights()}
+        tensors.update({f"top_inc_{i}": t for i, t in enumerate(self.top_.increments)})
+        save_checkpoint(Path(self.checkpoint_dir, stage), epoch, tensors,
+                        {"epoch": epoch, **state})
+
+    def _weights(self) -> dict[str, torch.Tensor]:
+        tensors = {"top_W": self.top_.W, "top_b": self.top_.b, "top_c": self.top_.c}
+        for i, layer in enumerate(self.layers_):
+            for name in ("R", "r", "G", "g"):
+                tensors[f"{name}_{i}"] = getattr(layer, name)
+        return tensors
+
+    def _restore(self, stage: str, bar) -> dict:
+        """Load the newest checkpoint of ``stage`` into the model; its JSON state or {}."""
+        found = load_latest(Path(self.checkpoint_dir, stage))
+        if found is None:
+            return {}
+        tensors, state = found
+        for name, target in self._weights().items():
+            if name not in tensors or tensors[name].shape != target.shape:
+                raise ValueError(f"checkpoint in {self.checkpoint_dir}/{stage} does not fit "
+                                 f"this model ({name})")
+            target.copy_(tensors[name])
+        W = self.top_.W
+        self.top_.increments = [tensors[f"top_inc_{i}"].to(W.device, W.dtype)
+                                for i in range(3) if f"top_inc_{i}" in tensors]
+        self._rng.set_state(tensors["rng"])
+        bar.update(int(state["epoch"]))
+        return state
 
     @torch.no_grad()
     def _reconstruction_error(self, X: torch.Tensor) -> float:

@@ -78,7 +78,8 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         Minibatch of fine-tuning (pre-training uses ``rbm_params``).
     validation_fraction : float, default=0.1
         Share of the training rows held out for early stopping (0 disables it; all
-        ``finetune_epochs`` then run).
+        ``finetune_epochs`` then run). Arrays only: a stream of minibatches is
+        trained on whole, without early stopping.
     n_iter_no_change : int, default=10
         Stop after this many epochs without a lower validation loss; the best net
         is kept.

@@ -151,6 +151,12 @@ class DBN(ClassifierMixin, BaseEstimator):
             Continue from the newest checkpoints in ``checkpoint_dir``; with the same
             ``random_state`` and data the result is bit-identical to an
             uninterrupted run.
+
+        Notes
+        -----
+        Under ``torchrun`` the directed layers' RBMs train data-parallel (see
+        :class:`~deepbelief.BernoulliRBM`); the top RBM and up-down fine-tuning
+        run on each rank's own data, and rank 0's model is the one saved.
         """
         sizes, steps = self._check_params()
         if resume and self.checkpoint_dir is None:

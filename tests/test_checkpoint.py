@@ -83,8 +83,13 @@ def test_iterables_of_minibatches(digits):
         batch_size=50, shuffle=False)
     rbm = BernoulliRBM(16, n_iter=2, random_state=0).fit(loader)
     assert rbm.n_epochs_ == 2 and rbm.components_.shape == (16, 64)
+    class Batches:  # re-iterable
+        def __iter__(self):
+            return iter(np.array_split(X, 8))
+
     one_shot = BernoulliRBM(16, n_iter=1, random_state=0).fit(iter(np.array_split(X, 8)))
-    assert np.isfinite(one_shot.components_).all()
+    reiterable = BernoulliRBM(16, n_iter=1, random_state=0).fit(Batches())
+    np.testing.assert_array_equal(one_shot.components_, reiterable.components_)
     with pytest.raises(ValueError, match="one-shot"):
         BernoulliRBM(16, n_iter=2).fit(iter(np.array_split(X, 8)))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -173,8 +174,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if distributed.is_distributed():
             # Rank 0's initialisation everywhere; each other rank draws its own samples.
             distributed.broadcast_(self.W_, self.b_)
-            if distributed.rank() > 0:
-                self._rng.manual_seed(self._rng.initial_seed() + distributed.rank())
+            if distributed.rank() > 0:  # a new generator: never reseed the caller's
+                seed = self._rng.initial_seed() + distributed.rank()
+                self._rng = torch.Generator(X.device).manual_seed(seed)
         self.n_epochs_ = 0
         self.history_ = {"reconstruction_error": [], "pseudo_log_likelihood": [], "seconds": []}
         self._trainer = None
@@ -238,7 +240,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 raise ValueError("X is a one-shot iterator, which can feed one epoch only; "
                                  "pass a DataLoader or another re-iterable for n_iter > 1")
             for batch in X:
-                return X, self._check_X(_batch_data(batch), "X", reset=reset)
+                first = self._check_X(_batch_data(batch), "X", reset=reset)
+                # A one-shot iterator has consumed its first batch: train on it too.
+                return (itertools.chain([first], X) if iter(X) is X else X), first
             raise ValueError("X: the iterable of minibatches is empty")
         X = self._check_X(X, "X", reset=reset)
         return X, X
@@ -255,13 +259,13 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         monitor = first[:: max(1, first.shape[0] // _MONITOR_ROWS)][:_MONITOR_ROWS]
         show = self.verbose and distributed.is_main_process()
         bar = tqdm(range(n_epochs), desc="RBM", unit="epoch", disable=not show)
-        for _ in bar:
+        for epoch in bar:
             start = time.perf_counter()
             self.train_epoch(data, trainer)
             self._record(monitor, valid, time.perf_counter() - start)
             bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in self.history_.items()
                              if k != "seconds"})
-            self._maybe_checkpoint()
+            self._maybe_checkpoint(last=epoch == n_epochs - 1)
             if callback is not None:
                 callback(self)
 
@@ -289,9 +293,10 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             yield X[distributed.shard(order[start:start + self.batch_size])]
 
     # ------------------------------------------------------------- checkpoints
-    def _maybe_checkpoint(self) -> None:
-        if (self.checkpoint_dir is None or self.n_epochs_ % self.checkpoint_every
-                or not distributed.is_main_process()):
+    def _maybe_checkpoint(self, last: bool = False) -> None:
+        """Checkpoint every ``checkpoint_every`` epochs and after the last one."""
+        due = last or self.n_epochs_ % self.checkpoint_every == 0
+        if self.checkpoint_dir is None or not due or not distributed.is_main_process():
             return
         tensors = {"W": self.W_, "b": self.b_, "c": self.c_, "rng": self._rng.get_state()}
         tensors.update({f"trainer.{k}": v for k, v in self._trainer.state_dict().items()})

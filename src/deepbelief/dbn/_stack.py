@@ -184,7 +184,6 @@ def pretrain_stack(X, sizes: Sequence[int], params: Sequence[dict],
             bar.set_description(f"pre-training layer {len(rbms) + 1} ({size} units)")
         rbm.fit(data, callback=None if bar is None else _advance(bar),
                 resume=resume and ckpt is not None)
-        _checkpoint_final_epoch(rbm)
         rbms.append(rbm)
         if isinstance(data, torch.Tensor):
             data = up(data, rbm.W_, rbm.c_)
@@ -193,18 +192,6 @@ def pretrain_stack(X, sizes: Sequence[int], params: Sequence[dict],
         else:
             data = MappedStream(data, _layer_up(rbm, sample_hidden, generator))
     return rbms, data
-
-
-def _checkpoint_final_epoch(rbm: BernoulliRBM) -> None:
-    """Make the finished layer's state a checkpoint even if its epochs skip the last one."""
-    every = rbm.checkpoint_every
-    if rbm.checkpoint_dir is None or rbm.n_epochs_ % every == 0:
-        return
-    rbm.checkpoint_every = 1
-    try:
-        rbm._maybe_checkpoint()
-    finally:
-        rbm.checkpoint_every = every
 
 
 def _advance(bar: tqdm):

@@ -5,6 +5,9 @@
 Everything inside the EM loop is a torch tensor operation on the whole data set (in
 row blocks that fit in cache): log densities for all components come from one GEMM
 against the stacked precision Cholesky factors, covariances from one batched GEMM.
+The M-step only needs sufficient statistics, which add up over minibatches and over
+ranks, so the same code fits a stream of minibatches larger than memory and runs
+data-parallel under ``torchrun`` (see :meth:`GaussianMixture.fit`).
 The parametrisation follows scikit-learn: each precision matrix Λ_k = Σ_k⁻¹ is kept
 as an upper-triangular factor U_k with Λ_k = U_k U_kᵀ (``precisions_cholesky_``).
 """
@@ -22,6 +25,7 @@ from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from . import distributed
 from ._validation import (
     as_tensor2d,
     check_positive,
@@ -29,6 +33,7 @@ from ._validation import (
     resolve_device,
     to_numpy,
 )
+from .rbm import _batch_data, _is_batch_stream
 
 _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _INITS = ("kmeans", "kmeans++", "random")
@@ -154,50 +159,73 @@ def _add_to_diagonal(A: torch.Tensor, value: float) -> torch.Tensor:
     return A
 
 
-def _covariances_full(X, resp, nk, means, reg_covar):
-    """Σ_k = Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ / N_k + reg·I, as a batched GEMM."""
-    K, D = means.shape
+def _scatter_full(X, resp, shift):
+    """S_k = Σ_n r_nk (x_n - c_k)(x_n - c_k)ᵀ, as a batched GEMM per row block."""
+    K, D = shift.shape
     scatter = torch.zeros(K, D, D, dtype=X.dtype, device=X.device)
     for rows in _row_blocks(X.shape[0], K * D):
-        Y = (X[rows][None] - means[:, None]) * resp[rows].T.sqrt()[:, :, None]
+        Y = (X[rows][None] - shift[:, None]) * resp[rows].T.sqrt()[:, :, None]
         scatter.baddbmm_(Y.mT, Y)
-    return _add_to_diagonal(scatter / nk[:, None, None], reg_covar)
+    return scatter
 
 
-def _covariance_tied(X, resp, nk, means, reg_covar):
-    """Σ = Σ_k Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ / N + reg·I.
+def _accumulate_statistics(X: torch.Tensor, resp: torch.Tensor, shift: torch.Tensor | None,
+                           covariance_type: str) -> list[torch.Tensor]:
+    """Sufficient statistics of one block of rows, additive over blocks and ranks.
 
-    Since Σ_n r_nk (x_n - μ_k) = 0 and Σ_k r_nk = 1, the scatter equals
-    (X - R M)ᵀ X, one GEMM that is centred on the left factor.
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+        Samples (already centred by the fit's offset).
+    resp : Tensor of shape (n_samples, n_components)
+        Responsibilities r_nk.
+    shift : Tensor of shape (n_components, n_features) or None
+        Centres c_k of the second moments ('full' and 'tied'); the current means
+        keep the sums well conditioned. ``None`` uses the means of this block, which
+        is exact when the block is the whole data set.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+        Which second moment is kept.
+
+    Returns
+    -------
+    stats : list of Tensor
+        Σ_n r_nk, Σ_n r_nk x_n and the second moment: Σ_n r_nk (x_n - c_k)(x_n - c_k)ᵀ
+        for 'full', Σ_n (x_n - Σ_k r_nk c_k) x_nᵀ for 'tied', Σ_n r_nk x_n² otherwise.
     """
-    scatter = (X - resp @ means).T @ X
-    return _add_to_diagonal((scatter + scatter.T) / (2.0 * nk.sum()), reg_covar)
+    nk, sx = resp.sum(dim=0), resp.T @ X
+    if shift is None:
+        shift = sx / (nk + 10.0 * torch.finfo(resp.dtype).eps)[:, None]
+    if covariance_type == "full":
+        second = _scatter_full(X, resp, shift)
+    elif covariance_type == "tied":
+        second = (X - resp @ shift).T @ X
+    else:
+        second = resp.T @ (X * X)
+    return [nk, sx, second]
 
 
-def _covariances_diag(X, resp, nk, means, reg_covar):
-    """σ²_kd = Σ_n r_nk x_nd² / N_k - μ_kd² + reg."""
-    return (resp.T @ (X * X)) / nk[:, None] - means * means + reg_covar
+def _estimate_gaussian_parameters(stats: list[torch.Tensor], shift: torch.Tensor | None,
+                                  reg_covar: float, covariance_type: str):
+    """M-step from summed statistics: N_k, μ_k = Σ_n r_nk x_n / N_k and Σ_k.
 
-
-def _covariances_spherical(X, resp, nk, means, reg_covar):
-    """σ²_k = mean over d of the diagonal variances σ²_kd."""
-    return _covariances_diag(X, resp, nk, means, reg_covar).mean(dim=1)
-
-
-_COVARIANCE_ESTIMATORS = {
-    "full": _covariances_full,
-    "tied": _covariance_tied,
-    "diag": _covariances_diag,
-    "spherical": _covariances_spherical,
-}
-
-
-def _estimate_gaussian_parameters(X, resp, reg_covar, covariance_type):
-    """M-step statistics: N_k = Σ_n r_nk, μ_k = Σ_n r_nk x_n / N_k, and Σ_k."""
-    nk = resp.sum(dim=0) + 10.0 * torch.finfo(resp.dtype).eps
-    means = (resp.T @ X) / nk[:, None]
-    covariances = _COVARIANCE_ESTIMATORS[covariance_type](X, resp, nk, means, reg_covar)
-    return nk, means, covariances
+    With centres c_k, Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ = S_k - N_k (μ_k - c_k)(μ_k - c_k)ᵀ;
+    for 'tied', Σ_k Σ_n r_nk (x_n - μ_k) x_nᵀ = T + Σ_k (c_k - μ_k) (Σ_n r_nk x_n)ᵀ.
+    ``shift`` is the ``shift`` given to :func:`_accumulate_statistics`.
+    """
+    nk_raw, sx, second = stats[:3]
+    nk = nk_raw + 10.0 * torch.finfo(nk_raw.dtype).eps
+    means = sx / nk[:, None]
+    if covariance_type == "full":
+        if shift is not None:
+            d = means - shift
+            second = second - nk[:, None, None] * d[:, :, None] * d[:, None, :]
+        return nk, means, _add_to_diagonal(second / nk[:, None, None], reg_covar)
+    if covariance_type == "tied":
+        if shift is not None:
+            second = second + (shift - means).T @ sx
+        return nk, means, _add_to_diagonal((second + second.T) / (2.0 * nk.sum()), reg_covar)
+    variances = second / nk[:, None] - means * means + reg_covar
+    return nk, means, variances if covariance_type == "diag" else variances.mean(dim=1)
 
 
 def _cholesky_with_jitter(cov: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, bool]:
@@ -526,10 +554,26 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Estimate φ, μ, Σ with EM, keeping the best of ``n_init`` initialisations.
 
+        Each EM iteration sums the sufficient statistics (Σ_n r_nk, Σ_n r_nk x_n and
+        a second moment) over the data, then takes one M-step from the sums. The
+        data may be one array, moved to ``device`` once, or, for data larger than
+        memory, a re-iterable of minibatches (a ``DataLoader``, whose ``(x, y)``
+        items use ``x``) streamed once per iteration; then the initialisation
+        (``init``, unless ``weights_init``, ``means_init`` and ``precisions_init``
+        are all given) sees the first minibatch only.
+
+        Inside a ``torch.distributed`` process group (``torchrun``, see
+        :mod:`deepbelief.distributed`), every rank fits on rows ``rank::world_size``
+        of each array or minibatch it is given, so passing the same data on every
+        rank just works. The statistics and the log-likelihood are summed over
+        ranks, the initialisation is rank 0's, and all ranks take the same M-steps
+        and stop together.
+
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like of shape (n_samples, n_features) or iterable of minibatches
+            Training data. A one-shot iterator is refused: EM needs one pass per
+            iteration.
         y : Ignored
             Present for API consistency.
 
@@ -540,27 +584,53 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         self._check_hyperparameters()
         device = resolve_device(self.device)
-        Xt = self._validate_X(X, device, reset=True)
-        if Xt.shape[0] < self.n_components:
-            raise ValueError(f"n_samples={Xt.shape[0]} must be >= "
-                             f"n_components={self.n_components}")
-        user = self._check_initial_parameters(Xt.shape[1], device)
-        offset = Xt.mean(dim=0)
-        Xc = Xt - offset
+        stream = _is_batch_stream(X)
+        first = self._first_block(X, device) if stream else distributed.shard(
+            self._validate_X(X, device, reset=True))
+        if first.shape[0] < self.n_components:
+            raise ValueError(f"n_samples={first.shape[0]} (of this process's first block) "
+                             f"must be >= n_components={self.n_components}")
+        user = self._check_initial_parameters(first.shape[1], device)
+        offset = first.mean(dim=0)
+        distributed.broadcast_(offset)
+        first = first - offset
         if "means" in user:
             user["means"] = user["means"] - offset
+
+        def blocks() -> Iterator[torch.Tensor]:
+            """This rank's rows of the training data, centred, block by block."""
+            if not stream:
+                yield first
+                return
+            for batch in X:
+                block = as_tensor2d(_batch_data(batch), dtype=_DTYPE, device=device,
+                                    n_features=first.shape[1])
+                yield distributed.shard(block) - offset
+
+        exact = not stream and not distributed.is_distributed()
         gen = make_generator(self.random_state, device)
         self._repairs = {"empty": 0, "singular": 0}
         best = None
         for trial in range(self.n_init):
             if self.verbose:
                 print(f"Initialisation {trial}")
-            result = self._fit_single(Xc, self._initial_params(Xc, user, gen))
+            result = self._fit_single(blocks, self._initial_params(first, user, gen),
+                                      first, exact)
             if best is None or result[1] > best[1]:
                 best = result
-        self._store(best, offset, Xt.shape[1])
+        self._store(best, offset, first.shape[1])
         self._warn_repairs()
         return self
+
+    def _first_block(self, X, device) -> torch.Tensor:
+        """This rank's rows of the first minibatch of a re-iterable stream."""
+        if iter(X) is X:
+            raise ValueError("X is a one-shot iterator, but EM passes over the data once "
+                             "per iteration; pass a DataLoader or another re-iterable")
+        for batch in X:
+            return distributed.shard(as_tensor2d(_batch_data(batch), dtype=_DTYPE,
+                                                 device=device, min_samples=2))
+        raise ValueError("X: the iterable of minibatches is empty")
 
     def fit_predict(self, X, y=None) -> np.ndarray:
         """Fit, then return the most probable component of every training sample.
@@ -579,14 +649,27 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         return self.fit(X).predict(X)
 
-    def _fit_single(self, X: torch.Tensor, params: _Params):
-        """EM from ``params``: (params, lower bound, n_iter, converged, lower bounds)."""
+    def _fit_single(self, blocks, params: _Params, reference: torch.Tensor, exact: bool):
+        """EM from ``params``: (params, lower bound, n_iter, converged, lower bounds).
+
+        ``blocks()`` yields this rank's data block by block; ``reference`` (the first
+        block) supplies re-seeded means. ``exact``: the one block is all the data, so
+        the second moments are centred on the new means in the same pass.
+        """
         lower_bound, bounds, converged, n_iter = -math.inf, [], False, 0
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
-            log_norm, log_resp = _e_step(X, params, self.covariance_type)
-            params = self._m_step(X, log_resp.exp(), -log_norm)
-            lower_bound = float(log_norm.mean())
+            shift = None if exact else params.means
+            stats = None
+            for X in blocks():
+                log_norm, log_resp = _e_step(X, params, self.covariance_type)
+                block = _accumulate_statistics(X, log_resp.exp(), shift, self.covariance_type)
+                block += [log_norm.sum(), log_norm.new_tensor(float(X.shape[0]))]
+                stats = block if stats is None else [
+                    a + b for a, b in zip(stats, block, strict=True)]
+            distributed.all_reduce_sum(stats)
+            params = self._m_step(stats[:3], shift, reference, -log_norm if exact else None)
+            lower_bound = float(stats[3] / stats[4])
             bounds.append(lower_bound)
             if self.verbose:
                 print(f"  Iteration {n_iter}\tlog-likelihood change {lower_bound - previous:.5g}")
@@ -612,7 +695,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             cov = _covariances_from_precision_cholesky(prec_chol, self.covariance_type)
             return _Params(weights, means, cov, prec_chol)
         resp = self._initial_resp(X, gen)
-        params = self._m_step(X, resp, None)
+        stats = _accumulate_statistics(X, resp, None, self.covariance_type)
+        params = self._m_step(stats, None, X, None)
+        distributed.broadcast_(params.weights, params.means, params.covariances,
+                               params.prec_chol)
         if "weights" in user:
             params.weights = user["weights"]
         if "means" in user:
@@ -623,14 +709,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 params.prec_chol, self.covariance_type)
         return params
 
-    def _m_step(self, X: torch.Tensor, resp: torch.Tensor,
+    def _m_step(self, stats: list[torch.Tensor], shift: torch.Tensor | None, X: torch.Tensor,
                 badness: torch.Tensor | None) -> _Params:
-        """φ, μ, Σ from responsibilities; empty components are re-seeded.
+        """φ, μ, Σ from summed statistics; empty components are re-seeded from ``X``.
 
-        ``badness`` ranks the samples for re-seeding (the negative log-likelihood
-        after an E-step); ``None`` uses the distance to the nearest mean.
+        ``badness`` ranks the rows of ``X`` for re-seeding (the negative
+        log-likelihood after an E-step); ``None`` uses the distance to the nearest mean.
         """
-        nk, means, cov = _estimate_gaussian_parameters(X, resp, self.reg_covar,
+        nk, means, cov = _estimate_gaussian_parameters(stats, shift, self.reg_covar,
                                                        self.covariance_type)
         empty = nk < _EMPTY_MASS
         if bool(empty.any()):
@@ -655,6 +741,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if self.covariance_type != "tied":
             cov = cov.clone()
             cov[empty] = cov[~empty].mean(dim=0)
+        distributed.broadcast_(means, cov)
         return nk, means, cov
 
     def _warn_repairs(self) -> None:

@@ -161,9 +161,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _initialize(self, X: torch.Tensor) -> None:
         """W ~ N(0, 0.01²), c = 0, b = log(p / (1 - p)) of the data's means p."""
-        self._check_params()
         self._rng = make_generator(self.random_state, X.device)
-        n, d = X.shape
+        d = X.shape[1]
         self.n_features_in_ = d
         self.n_components_ = self.n_components
         self.W_ = 0.01 * torch.randn(self.n_components, d, generator=self._rng,

@@ -63,23 +63,36 @@ def run_learnergy(X):
     return time.perf_counter() - start
 
 
-def run_gemm(X):
-    """The five GEMMs of CD-1 per batch, nothing else: the compute floor."""
+def cd1_gemms(X, n_hidden: int = N_HIDDEN, batch: int = BATCH):
+    """A function running the five GEMMs of CD-1 over the tensor X, nothing else.
+
+    The compute floor of a CD-1 epoch, on whatever device X lives.
+    """
     import torch
 
-    Xt = torch.from_numpy(X)
-    W = torch.randn(N_HIDDEN, X.shape[1]) * 0.01
-    h = torch.empty(BATCH, N_HIDDEN)
-    v = torch.empty(BATCH, X.shape[1])
+    W = torch.randn(n_hidden, X.shape[1], device=X.device) * 0.01
+    h = torch.empty(batch, n_hidden, device=X.device)
+    v = torch.empty(batch, X.shape[1], device=X.device)
     dW = torch.empty_like(W)
+
+    def run() -> None:
+        for i in range(0, len(X) - batch + 1, batch):
+            v0 = X[i:i + batch]
+            torch.mm(v0, W.T, out=h)
+            torch.mm(h, W, out=v)
+            torch.mm(v, W.T, out=h)
+            torch.mm(h.T, v0, out=dW)
+            dW.addmm_(h.T, v, alpha=-1.0)
+
+    return run
+
+
+def run_gemm(X):
+    import torch
+
+    run = cd1_gemms(torch.from_numpy(X))
     start = time.perf_counter()
-    for i in range(0, len(Xt), BATCH):
-        v0 = Xt[i:i + BATCH]
-        torch.mm(v0, W.T, out=h)
-        torch.mm(h, W, out=v)
-        torch.mm(v, W.T, out=h)
-        torch.mm(h.T, v0, out=dW)
-        dW.addmm_(h.T, v, alpha=-1.0)
+    run()
     return time.perf_counter() - start
 
 

@@ -46,14 +46,15 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path):
     assert b.n_epochs_ == 6
 
 
-def test_in_process_resume_matches(tmp_path, digits):
+@pytest.mark.parametrize("centring", [0.0, 0.05])
+def test_in_process_resume_matches(tmp_path, digits, centring):
     X = digits[0][:300]
     params = dict(n_components=16, batch_size=25, persistent=True, random_state=4,
-                  checkpoint_dir=str(tmp_path))
+                  centring=centring, checkpoint_dir=str(tmp_path))
     full = BernoulliRBM(n_iter=5, **{**params, "checkpoint_dir": None}).fit(X)
     BernoulliRBM(n_iter=3, **params).fit(X)
     resumed = BernoulliRBM(n_iter=5, **params).fit(X, resume=True)
-    assert torch.equal(full.W_, resumed.W_)
+    assert torch.equal(full.W_, resumed.W_) and torch.equal(full.b_, resumed.b_)
     assert resumed.n_epochs_ == 5
 
 

@@ -29,6 +29,41 @@ def test_closed_form_equals_autograd_of_free_energy_loss(k, persistent):
     torch.testing.assert_close(dc, -gc)
 
 
+@pytest.mark.parametrize("reduced", [False, True])
+def test_centred_step_follows_autograd_in_centred_coordinates(reduced):
+    W, b, c = random_params(7, 5, scale=0.5, seed=3)
+    g = torch.Generator().manual_seed(1)
+    v0 = (torch.rand(16, 7, generator=g, dtype=torch.float64) < 0.4).double()
+    params = [t.clone() for t in (W, b, c)]
+    trainer = CDTrainer(*params, k=2, mean_field=True, centring=0.1,
+                        reducer=(lambda tensors: None) if reduced else None)
+    trainer.step(v0, 1.0, 0.0, 0.0, None)
+    mu, lam = v0.mean(0), fn.p_h_given_v(v0, W, c).mean(0)  # the first batch sets them
+    torch.testing.assert_close(trainer.mu, mu)
+    torch.testing.assert_close(trainer.lam, lam)
+
+    # The loss mean(F(v0) - F(v_k)) as a function of centred parameters (W, bₒ, cₒ),
+    # with b = bₒ - Wᵀλ and c = cₒ - Wμ.
+    _, v_k, _ = cd_chain(v0, W, b, c, 2, None, mean_field=True)
+    Wc, bo, co = (t.clone().requires_grad_(True) for t in (W, b + W.T @ lam, c + W @ mu))
+    plain = (Wc, bo - Wc.T @ lam, co - Wc @ mu)
+    loss = (fn.free_energy(v0, *plain) - fn.free_energy(v_k, *plain)).mean()
+    gW, gb, gc = torch.autograd.grad(loss, (Wc, bo, co))
+
+    W1, b1, c1 = params
+    torch.testing.assert_close(W1 - W, -gW)
+    torch.testing.assert_close(b1 + W1.T @ lam - (b + W.T @ lam), -gb)
+    torch.testing.assert_close(c1 + W1 @ mu - (c + W @ mu), -gc)
+    ph0, _, ph_k = cd_chain(v0, W, b, c, 2, None, mean_field=True)
+    plain_dW = cd_statistics(v0, ph0, v_k, ph_k)[0] / 16
+    assert not torch.allclose(W1 - W, plain_dW)  # centring changed the step
+
+    ph1 = fn.p_h_given_v(v0, W1, c1).mean(0)
+    trainer.step(v0, 1.0, 0.0, 0.0, None)  # later batches move the offsets by the rate
+    torch.testing.assert_close(trainer.lam, 0.9 * lam + 0.1 * ph1)
+    torch.testing.assert_close(trainer.mu, mu)
+
+
 def test_step_applies_momentum_and_weight_decay():
     W, b, c = random_params(6, 4, seed=5)
     v0 = (torch.rand(10, 6, generator=torch.Generator().manual_seed(1)) < 0.5).double()
@@ -65,6 +100,7 @@ def _exact_mean_log_likelihood(rbm, X):
 @pytest.mark.parametrize("params", [
     dict(persistent=False, learning_rate=0.05, n_iter=15),
     dict(persistent=True, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
+    dict(persistent=True, centring=0.01, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
 ])
 def test_training_raises_exact_log_likelihood(binary_digits, params):
     X = binary_digits[0][:600]

@@ -11,6 +11,16 @@ Following Hinton's practical guide, the chain is driven by *binary* hidden state
 the statistics use hidden *probabilities*, and in plain CD the visible
 reconstructions are probabilities too (unless ``sample_visible``). Updates are momentum SGD with L2
 weight decay on W. Everything stays in torch tensors, updated in place.
+
+Centring (Montavon & Müller 2012; Melchior, Fischer & Wiskott 2016) writes the
+same model with offsets μ (visible) and λ (hidden),
+
+    E(v, h) = -bₒᵀ(v - μ) - cₒᵀ(h - λ) - (h - λ)ᵀW(v - μ),
+
+i.e. b = bₒ - Wᵀλ and c = cₒ - Wμ in the plain form, and follows the gradient in
+(W, bₒ, cₒ):  ΔW = ΔW_plain - λ Δbᵀ - Δc μᵀ  (Δb, Δc unchanged). μ and λ track the
+data means of v and p(h|v) by exponential moving averages; the model itself is
+kept, as always, in the plain (W, b, c).
 """
 
 from __future__ import annotations
@@ -82,23 +92,30 @@ class CDTrainer:
     k : Gibbs steps per update.
     persistent : keep the negative chains across minibatches (PCD, Tieleman 2008).
     sample_visible, mean_field : see :func:`cd_chain`.
-    reducer : optional in-place sum over processes of ``[dW, db, dc, n]``
+    centring : follow the centred gradient (module docstring); 0 disables it,
+        otherwise it is the moving-average rate of the offsets μ and λ (0.01 is
+        Melchior et al.'s choice).
+    reducer : optional in-place sum over processes of ``[dW, db, dc, n, ...]``
         (data-parallel training); the update then uses the global statistics.
     """
 
     def __init__(self, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, *, k: int = 1,
                  persistent: bool = False, sample_visible: bool = False,
-                 mean_field: bool = False, reducer: Reducer | None = None) -> None:
+                 mean_field: bool = False, centring: float = 0.0,
+                 reducer: Reducer | None = None) -> None:
         self.W, self.b, self.c = W, b, c
         self.k = k
         self.persistent = persistent
         self.sample_visible = sample_visible
         self.mean_field = mean_field
+        self.centring = centring
         self.reducer = reducer
         self.W_inc = torch.zeros_like(W)
         self.b_inc = torch.zeros_like(b)
         self.c_inc = torch.zeros_like(c)
         self.chains: torch.Tensor | None = None
+        self.mu: torch.Tensor | None = None
+        self.lam: torch.Tensor | None = None
 
     @torch.no_grad()
     def step(self, v0: torch.Tensor, learning_rate: float, momentum: float,
@@ -121,15 +138,23 @@ class CDTrainer:
         if self.reducer is None:
             # Same update as below, with the two statistics GEMMs accumulated in place.
             rate = learning_rate / n
+            if self.centring:
+                self._update_offsets(v0.mean(0), ph0.mean(0))
             self.W_inc.addmm_(ph0.T, v0, beta=momentum, alpha=rate)
             self.W_inc.addmm_(ph_k.T, v_k, alpha=-rate)
             db, dc = v0.sum(0) - v_k.sum(0), ph0.sum(0) - ph_k.sum(0)
         else:
             dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
             count = torch.tensor([float(n)], dtype=dW.dtype, device=dW.device)
-            self.reducer([dW, db, dc, count])
-            rate = learning_rate / float(count.item())
+            sums = [v0.sum(0), ph0.sum(0)] if self.centring else []
+            self.reducer([dW, db, dc, count, *sums])
+            n_total = float(count.item())
+            rate = learning_rate / n_total
+            if self.centring:
+                self._update_offsets(sums[0] / n_total, sums[1] / n_total)
             self.W_inc.mul_(momentum).add_(dW, alpha=rate)
+        if self.centring:  # ΔW in centred coordinates: ΔW - λ Δbᵀ - Δc μᵀ
+            self.W_inc.addr_(self.lam, db, alpha=-rate).addr_(dc, self.mu, alpha=-rate)
         if weight_decay:
             self.W_inc.add_(self.W, alpha=-learning_rate * weight_decay)
         self.b_inc.mul_(momentum).add_(db, alpha=rate)
@@ -137,12 +162,24 @@ class CDTrainer:
         self.W.add_(self.W_inc)
         self.b.add_(self.b_inc)
         self.c.add_(self.c_inc)
+        if self.centring:  # bₒ, cₒ moved by the increments: b = bₒ - Wᵀλ, c = cₒ - Wμ
+            self.b.addmv_(self.W_inc.T, self.lam, alpha=-1.0)
+            self.c.addmv_(self.W_inc, self.mu, alpha=-1.0)
+
+    def _update_offsets(self, mean_v: torch.Tensor, mean_h: torch.Tensor) -> None:
+        """μ, λ ← (1 - ν)·(μ, λ) + ν·(batch means); the first batch sets them."""
+        if self.mu is None:
+            self.mu, self.lam = mean_v.clone(), mean_h.clone()
+        else:
+            self.mu.lerp_(mean_v, self.centring)
+            self.lam.lerp_(mean_h, self.centring)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """Momentum buffers and persistent chains, for checkpoints."""
+        """Momentum buffers, persistent chains and centring offsets, for checkpoints."""
         state = {"W_inc": self.W_inc, "b_inc": self.b_inc, "c_inc": self.c_inc}
-        if self.chains is not None:
-            state["chains"] = self.chains
+        for name in ("chains", "mu", "lam"):
+            if getattr(self, name) is not None:
+                state[name] = getattr(self, name)
         return state
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
@@ -150,5 +187,6 @@ class CDTrainer:
         self.W_inc.copy_(state["W_inc"])
         self.b_inc.copy_(state["b_inc"])
         self.c_inc.copy_(state["c_inc"])
-        chains = state.get("chains")
-        self.chains = None if chains is None else chains.to(self.W.device, self.W.dtype).clone()
+        for name in ("chains", "mu", "lam"):
+            t = state.get(name)
+            setattr(self, name, None if t is None else t.to(self.W.device, self.W.dtype).clone())

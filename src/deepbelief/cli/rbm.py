@@ -23,6 +23,8 @@ def register(sub) -> None:
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--k", type=int, default=1, help="Gibbs steps per update")
     p.add_argument("--persistent", action="store_true", help="persistent CD")
+    p.add_argument("--centring", type=float, default=0.0,
+                   help="centred gradient with this offset moving-average rate (e.g. 0.01)")
     p.add_argument("--out", default="rbm.safetensors")
     p.add_argument("--checkpoint-dir", default=None)
     p.add_argument("--checkpoint-every", type=int, default=1, help="epochs between checkpoints")
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     distributed.init_from_env(args.device)
     X, _ = load_split(args, "train")
     X_test, _ = load_split(args, "test")
-    rbm = BernoulliRBM(args.hidden, k=args.k, persistent=args.persistent,
+    rbm = BernoulliRBM(args.hidden, k=args.k, persistent=args.persistent, centring=args.centring,
                        learning_rate=args.learning_rate, weight_decay=args.weight_decay,
                        batch_size=args.batch_size, n_iter=args.epochs, device=args.device,
                        random_state=args.seed, verbose=True,

@@ -1,0 +1,54 @@
+"""The train-rbm and evaluate commands, end to end on the digits."""
+
+import re
+
+import pytest
+
+import deepbelief
+from deepbelief.cli import main
+from deepbelief.partition import exact_log_partition
+
+
+def _number(pattern: str, text: str) -> float:
+    match = re.search(pattern, text)
+    assert match, text
+    return float(match.group(1))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "rbm.safetensors"
+    assert main(["train-rbm", "--dataset", "digits", "--hidden", "10", "--epochs", "3",
+                 "--persistent", "--centring", "0.01", "--learning-rate", "0.05",
+                 "--out", str(out)]) == 0
+    return out
+
+
+def test_train_rbm_saves_a_centred_pcd_model(trained):
+    rbm = deepbelief.load(trained)
+    assert rbm.W_.shape == (10, 64)
+    assert rbm.persistent and rbm.centring == 0.01 and rbm.n_epochs_ == 3
+
+
+def test_evaluate_exact_and_ais_agree(trained, capsys):
+    assert main(["evaluate", str(trained), "--dataset", "digits", "--exact"]) == 0
+    exact_text = capsys.readouterr().out
+    log_z = _number(r"log Z = (\S+) \(exact\)", exact_text)
+    assert log_z == pytest.approx(exact_log_partition(deepbelief.load(trained)), abs=1e-3)
+    exact_ll = _number(r"log-likelihood = (\S+) nats", exact_text)
+
+    assert main(["evaluate", str(trained), "--dataset", "digits", "--runs", "20"]) == 0
+    ais_text = capsys.readouterr().out
+    assert _number(r"log Z = (\S+)\s+\(AIS", ais_text) == pytest.approx(log_z, abs=0.2)
+    assert _number(r"log-likelihood = (\S+) nats", ais_text) == pytest.approx(exact_ll, abs=0.2)
+    assert "reverse-AIS log Z" in ais_text
+
+
+def test_evaluate_refuses_a_classifier_file(tmp_path, capsys):
+    X, y = deepbelief.datasets.load_digits()
+    clf = deepbelief.DBNClassifier(hidden_layer_sizes=(8,), pretrain_epochs=1,
+                                   finetune_epochs=1).fit(X[:100], y[:100])
+    path = tmp_path / "clf.safetensors"
+    clf.save(path)
+    assert main(["evaluate", str(path), "--dataset", "digits"]) == 2
+    assert "does not hold a Bernoulli RBM" in capsys.readouterr().err

@@ -73,3 +73,11 @@ def test_labels():
 def test_check_positive_names_the_argument(value):
     with pytest.raises(ValueError, match="n_components"):
         check_positive(value, "n_components", integer=True)
+
+
+def test_values_are_checked_before_the_cast():
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):  # would round to -0.0 in float32
+        as_tensor2d(np.array([[-1e-98, 0.5]]), name="X", unit_interval=True)
+    with pytest.raises(ValueError, match="NaN or infinity"):  # would overflow to inf
+        as_tensor2d(np.array([[1e300]]), name="X")
+    assert as_tensor2d(np.array([[1e30]]), name="X").item() == pytest.approx(1e30)

@@ -6,6 +6,7 @@ loops themselves never check anything.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -108,11 +109,14 @@ def as_tensor2d(
             f"{name} has {t.shape[1]} features, but {owner} is expecting {n_features} "
             "features as input"
         )
+    # Checked before the cast, which could round a tiny negative value to -0.0 or a
+    # large one to inf. One pass: NaN reaches both extremes, ±inf one of them.
+    lo, hi = (float(x) for x in torch.aminmax(t))
     t = t.to(device=device, dtype=dtype)
-    if not bool(torch.isfinite(t).all()):
+    if not (math.isfinite(lo) and math.isfinite(hi)) or (
+            not unit_interval and not math.isfinite(float(t.abs().max()))):
         raise ValueError(f"{name}: input contains NaN or infinity")
     if unit_interval:
-        lo, hi = float(t.min()), float(t.max())
         if lo < 0.0 or hi > 1.0:
             neg = "Negative values in data passed to " + name + ". " if lo < 0.0 else ""
             raise ValueError(neg +

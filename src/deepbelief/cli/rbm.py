@@ -20,6 +20,10 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--learning-rate", type=float, default=0.1)
+    p.add_argument("--learning-rate-decay", type=float, default=0.0,
+                   help="rate at epoch t: learning_rate / (1 + decay * t)")
+    p.add_argument("--momentum", type=float, default=None,
+                   help="one momentum throughout (default: 0.5 for 5 epochs, then 0.9)")
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--k", type=int, default=1, help="Gibbs steps per update")
     p.add_argument("--persistent", action="store_true", help="persistent CD")
@@ -38,8 +42,11 @@ def run(args: argparse.Namespace) -> int:
     distributed.init_from_env(args.device)
     X, _ = load_split(args, "train")
     X_test, _ = load_split(args, "test")
+    momentum = {} if args.momentum is None else {"momentum": args.momentum,
+                                                 "initial_momentum": args.momentum}
     rbm = BernoulliRBM(args.hidden, k=args.k, persistent=args.persistent, centring=args.centring,
                        learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+                       learning_rate_decay=args.learning_rate_decay, **momentum,
                        batch_size=args.batch_size, n_iter=args.epochs, device=args.device,
                        random_state=args.seed, verbose=True,
                        checkpoint_dir=args.checkpoint_dir, checkpoint_every=args.checkpoint_every)

@@ -18,20 +18,15 @@ conservative log-likelihood. Published for this setting (Salakhutdinov & Murray
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
-# Sleeping (not spinning) OpenMP threads: on a shared machine, spinning threads
-# slow every small operation of the AIS loop down by an order of magnitude.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from deepbelief import BernoulliRBM  # noqa: E402
-from deepbelief.datasets import load_mnist  # noqa: E402
-from deepbelief.partition import (  # noqa: E402
+from deepbelief import BernoulliRBM
+from deepbelief.datasets import load_mnist
+from deepbelief.partition import (
     ais_log_partition,
     log_likelihood,
     reverse_ais_log_partition,

@@ -109,12 +109,14 @@ def as_tensor2d(
             f"{name} has {t.shape[1]} features, but {owner} is expecting {n_features} "
             "features as input"
         )
-    # Checked before the cast, which could round a tiny negative value to -0.0 or a
-    # large one to inf. One pass: NaN reaches both extremes, ±inf one of them.
+    # One pass: NaN reaches both extremes, ±inf one of them. [0, 1] is checked before
+    # the cast (which can round a tiny negative value to -0.0), finiteness after it
+    # (which can overflow a large value to inf).
     lo, hi = (float(x) for x in torch.aminmax(t))
     t = t.to(device=device, dtype=dtype)
-    if not (math.isfinite(lo) and math.isfinite(hi)) or (
-            not unit_interval and not math.isfinite(float(t.abs().max()))):
+    if not unit_interval:
+        lo, hi = (float(x) for x in torch.aminmax(t))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"{name}: input contains NaN or infinity")
     if unit_interval:
         if lo < 0.0 or hi > 1.0:

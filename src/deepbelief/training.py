@@ -138,11 +138,12 @@ class CDTrainer:
         if self.reducer is None:
             # Same update as below, with the two statistics GEMMs accumulated in place.
             rate = learning_rate / n
+            sum_v0, sum_h0 = v0.sum(0), ph0.sum(0)
             if self.centring:
-                self._update_offsets(v0.mean(0), ph0.mean(0))
+                self._update_offsets(sum_v0 / n, sum_h0 / n)
             self.W_inc.addmm_(ph0.T, v0, beta=momentum, alpha=rate)
             self.W_inc.addmm_(ph_k.T, v_k, alpha=-rate)
-            db, dc = v0.sum(0) - v_k.sum(0), ph0.sum(0) - ph_k.sum(0)
+            db, dc = sum_v0 - v_k.sum(0), sum_h0 - ph_k.sum(0)
         else:
             dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
             count = torch.tensor([float(n)], dtype=dW.dtype, device=dW.device)

@@ -70,6 +70,7 @@ def make_model(args: argparse.Namespace):
                              input_dropout=args.input_dropout, validation_fraction=0.0,
                              **common)
     steps = (3, 6, 10) if args.schedule == "paper" else 3
+    common["rbm_params"] = None  # the DBN's own pre-training settings (CD-5 at the top)
     return DBN(LAYERS, finetune_epochs=args.finetune_epochs, gibbs_steps=steps,
                learning_rate=args.learning_rate or 0.01, **common)
 

@@ -364,3 +364,41 @@ def test_read_idx_real_labels(mnist_dir):
     labels = read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz")
     assert labels.shape == (10000,)
     assert labels.dtype == np.uint8
+
+
+def test_balanced_split_is_balanced_and_disjoint():
+    y = np.repeat(np.arange(4), [30, 25, 40, 22])
+    chosen, rest = datasets.balanced_split(y, 20, seed=1)
+    assert np.bincount(y[chosen]).tolist() == [20, 20, 20, 20]
+    assert not set(chosen) & set(rest)
+    assert sorted(np.concatenate([chosen, rest]).tolist()) == list(range(len(y)))
+    again, _ = datasets.balanced_split(y, 20, seed=1)
+    np.testing.assert_array_equal(chosen, again)
+    with pytest.raises(ValueError, match="fewer than 23"):
+        datasets.balanced_split(y, 23)
+
+
+def test_balanced_batches_hold_every_class_equally():
+    y = np.repeat(np.arange(3), [9, 7, 12])
+    sampler = datasets.BalancedBatchSampler(y, 2, seed=0)
+    assert len(sampler) == 3
+    for _ in range(2):  # reshuffled every pass
+        batches = list(sampler)
+        assert len(batches) == 3
+        for batch in batches:
+            assert np.bincount(y[batch], minlength=3).tolist() == [2, 2, 2]
+        seen = np.concatenate(batches)
+        assert len(set(seen.tolist())) == len(seen)  # no row twice in a pass
+    with pytest.raises(ValueError, match="at least 8"):
+        datasets.BalancedBatchSampler(y, 8)
+
+
+@pytest.mark.skipif(not MNIST_DIR.exists(), reason="MNIST files not present")
+def test_the_papers_split_of_mnist():
+    """44,000 balanced training images, a balanced 10,000 of the rest, the test set apart."""
+    _, y = load_mnist("train", data_dir=MNIST_DIR)
+    train, rest = datasets.balanced_split(y, 4400)
+    valid = rest[datasets.balanced_split(y[rest], 1000)[0]]
+    assert len(train) == 44000 and len(valid) == 10000
+    assert (np.bincount(y[train]) == 4400).all() and (np.bincount(y[valid]) == 1000).all()
+    assert not set(train.tolist()) & set(valid.tolist())

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 
 import deepbelief
+from deepbelief._validation import resolve_epochs
 from deepbelief.datasets import load_digits
 from deepbelief.dbn import DBN, DBNClassifier, pretrain_stack
 from deepbelief.dbn._stack import layer_params
+from deepbelief.dbn.generative import TOP_RBM
 
 RBM = {"batch_size": 20, "learning_rate": 0.05}
 
@@ -229,3 +234,83 @@ def test_command_line_checkpoints_and_resume(tmp_path):
         np.testing.assert_array_equal(wa, wb)
     assert main(["train-dbn", "--dataset", "digits", "--resume", "--out",
                  str(tmp_path / "c")]) == 2
+
+
+# ------------------------------------------------------------------ defaults
+@pytest.fixture(scope="module")
+def stratified():
+    """The digits split of the defaults' targets: stratified 2/3 - 1/3, random_state=0."""
+    X, y = load_digits()
+    return train_test_split(X, y, test_size=1 / 3, stratify=y, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def default_generative(stratified):
+    X, _, y, _ = stratified
+    return DBN(random_state=0).fit(X, y)
+
+
+def test_default_classifier_beats_logistic_regression(stratified, capsys):
+    """With no hyperparameters: 1.2k images train as well as 60k (updates, not epochs)."""
+    X, X_test, y, y_test = stratified
+    ours = DBNClassifier(random_state=0).fit(X, y).score(X_test, y_test)
+    pixels = LogisticRegression(max_iter=5000).fit(X, y).score(X_test, y_test)
+    with capsys.disabled():
+        print(f"\ndefault DBNClassifier {ours:.3f}, logistic regression {pixels:.3f}")
+    assert ours >= 0.975 and ours > pixels, (ours, pixels)
+
+
+def test_default_generative_dbn_classifies(default_generative, stratified, capsys):
+    _, X_test, _, y_test = stratified
+    accuracy = default_generative.score(X_test, y_test)
+    with capsys.disabled():
+        print(f"\ndefault DBN test accuracy (free-energy rule): {accuracy:.3f}")
+    assert accuracy >= 0.95
+
+
+def test_default_generative_dbn_draws_its_labels(default_generative, stratified, capsys):
+    X, _, y, _ = stratified
+    judge = LogisticRegression(max_iter=5000).fit(X, y)
+    rates = [float((judge.predict(default_generative.sample(100, label=k, random_state=k))
+                    == k).mean()) for k in range(10)]
+    with capsys.disabled():
+        print(f"\ndefault DBN samples recognised as their label: {np.round(rates, 2)}")
+    assert np.mean(rates) >= 0.8, rates
+
+
+def test_auto_epochs_count_updates():
+    """"auto" gives max(10 epochs, 6000 updates): 10 epochs of MNIST, 500 of 1.2k rows."""
+    assert resolve_epochs("auto", "n", 60000, 100) == 10
+    assert resolve_epochs("auto", "n", 1198, 100) == 500
+    assert resolve_epochs("auto", "n", None, 100) == 10
+    assert resolve_epochs(7, "n", 1198, 100) == 7
+    with pytest.raises(ValueError, match="'auto'"):
+        resolve_epochs("many", "n", 10, 1)
+    params = DBN(rbm_params={"learning_rate": 0.2})._plan_epochs((8, 8, 8), 1198)
+    assert [p["n_iter"] for p in params] == [500, 500, 500]
+    assert params[0]["learning_rate"] == params[2]["learning_rate"] == 0.2
+    assert params[2]["k"] == TOP_RBM["k"] and "k" not in params[0]
+
+
+def test_fine_tune_continues_up_down(generative, digits):
+    X, y, _, _ = digits
+    model = copy.deepcopy(generative)
+    before = len(model.history_["seconds"])
+    model.set_params(finetune_epochs=2).fine_tune(X[:SUBSET], y[:SUBSET])
+    assert len(model.history_["seconds"]) == before + 2
+    assert not torch.equal(model.top_.W, generative.top_.W)
+    with pytest.raises(ValueError, match="not among the classes"):
+        model.fine_tune(X[:10], y[:10] + 20)
+
+
+def test_sample_chain_rows_follow_one_chain(generative):
+    chains = generative.sample_chain(4, 50, random_state=0)
+    assert chains.shape == (10, 4, 64) and 0 <= chains.min() and chains.max() <= 1
+    again = generative.sample_chain(4, 50, random_state=0)
+    np.testing.assert_array_equal(chains, again)
+    assert not np.allclose(chains[:, 0], chains[:, 1])  # the chain moves between images
+    mind = generative.sample_chain(3, 20, labels=[1, 7], init=np.full(64, 0.5, np.float32),
+                                   random_state=0)
+    assert mind.shape == (2, 3, 64)
+    with pytest.raises(ValueError, match="init"):
+        generative.sample_chain(2, 5, init=np.zeros((3, 64), np.float32))

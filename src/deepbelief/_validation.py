@@ -167,3 +167,28 @@ def check_positive(value, name: str, *, integer: bool = False, allow_zero: bool 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
     """Tensor -> NumPy at the library's edge (detached, on the CPU)."""
     return t.detach().cpu().numpy()
+
+
+#: Minibatch updates that ``"auto"`` training lengths aim for: ten epochs of
+#: MNIST's 60,000 rows in batches of 100.
+AUTO_UPDATES = 6000
+
+
+def resolve_epochs(value, name: str, n_samples: int | None, batch_size: int, *,
+                   updates: int = AUTO_UPDATES, minimum: int = 10,
+                   allow_zero: bool = False) -> int:
+    """Epochs to run: ``value`` itself, or for ``"auto"`` enough for ``updates`` updates.
+
+    ``"auto"`` sizes training in parameter updates rather than passes, so that
+    the same default trains 1.8k rows as well as 60k: it gives
+    max(``minimum``, ⌈``updates`` / ⌈n_samples / batch_size⌉⌉) epochs, and
+    ``minimum`` for a stream of unknown length (``n_samples`` None).
+    """
+    if isinstance(value, str):
+        if value != "auto":
+            raise ValueError(f"{name} must be an integer or 'auto', got {value!r}")
+        if n_samples is None:
+            return minimum
+        per_epoch = math.ceil(n_samples / batch_size)
+        return max(minimum, math.ceil(updates / per_epoch))
+    return int(check_positive(value, name, integer=True, allow_zero=allow_zero))

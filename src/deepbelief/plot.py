@@ -21,7 +21,8 @@ from matplotlib.ticker import MaxNLocator
 
 from ._validation import as_labels, check_positive
 
-__all__ = ["plot_class_samples", "plot_history", "tile_images"]
+__all__ = ["plot_class_samples", "plot_history", "plot_misclassified", "plot_paper_figures",
+           "tile_images"]
 
 _NORMALIZE = ("each", "all", None)
 _PAD = 1
@@ -183,6 +184,78 @@ def plot_class_samples(
     _label_rows(ax, classes, tiles.shape[1])
     _save(fig, path)
     return fig
+
+
+def plot_misclassified(
+    images,
+    y_true,
+    y_pred,
+    shape: tuple[int, int] | None = None,
+    path: str | os.PathLike | None = None,
+    *,
+    n_cols: int | None = None,
+    title: str | None = None,
+    cmap="gray",
+) -> Figure:
+    """The images whose prediction is wrong, each marked "true→guess" beneath.
+
+    The paper's figure 6. ``images`` are all the rows that were classified
+    (``y_true``, ``y_pred`` their labels and predictions); only the wrong ones
+    are drawn, in their original order.
+    """
+    tiles = _as_tiles(images, shape)
+    y_true = as_labels(y_true, len(tiles), name="y_true")
+    y_pred = as_labels(y_pred, len(tiles), name="y_pred")
+    wrong = np.flatnonzero(y_true != y_pred)
+    if len(wrong) == 0:
+        raise ValueError("no image is misclassified")
+    n_cols = _resolve_n_cols(n_cols, len(wrong))
+    tiles = _normalize(tiles[wrong], None)
+    height, width = tiles.shape[1:]
+    text = max(4, height // 3)
+    cells = np.full((len(wrong), height + text, width), np.nan)
+    cells[:, :height] = tiles
+    mosaic = _mosaic(cells, n_cols)
+    fig, ax = _figure_for_image(mosaic.shape, None, title)
+    _show_mosaic(ax, mosaic, cmap)
+    ax.set_axis_off()
+    size = 72 * text * fig.get_size_inches()[1] / mosaic.shape[0] * 0.8
+    for i, row in enumerate(wrong):
+        r, c = divmod(i, n_cols)
+        ax.text(_PAD + c * (width + _PAD) + width / 2,
+                _PAD + r * (height + text + _PAD) + height + text / 2,
+                f"{y_true[row]}→{y_pred[row]}", ha="center", va="center", fontsize=size)
+    _save(fig, path)
+    return fig
+
+
+def plot_paper_figures(model, X, y, out_dir: str | os.PathLike, *, seed: int = 0,
+                       prefix: str = "") -> list[str]:
+    """The paper's pictures of a generative :class:`~deepbelief.DBN`, as PNG files.
+
+    ``<prefix>samples.png``: one row per label, 1000 top-level Gibbs steps
+    between the images of a row (figure 8); ``<prefix>mind.png``: what the net
+    has in mind for each label, starting from the same random image, 20 steps
+    apart (figure 9); ``<prefix>misclassified.png``: the rows of ``X`` the net
+    gets wrong, with its guess (figure 6). Returns the paths.
+    """
+    out = os.fspath(out_dir)
+    os.makedirs(out, exist_ok=True)
+    paths = [os.path.join(out, f"{prefix}{name}.png")
+             for name in ("samples", "mind", "misclassified")]
+    classes = model.classes_
+    chains = model.sample_chain(10, 1000, random_state=seed)
+    rows = np.repeat(classes, chains.shape[1])
+    plot_class_samples(chains.reshape(-1, chains.shape[2]), rows, path=paths[0],
+                       title="1000 Gibbs steps between images")
+    noise = np.random.default_rng(seed).random(chains.shape[2]) < 0.5
+    chains = model.sample_chain(20, 20, init=noise.astype(np.float32), random_state=seed)
+    rows = np.repeat(classes, chains.shape[1])
+    plot_class_samples(chains.reshape(-1, chains.shape[2]), rows, path=paths[1],
+                       title="From a random image, 20 Gibbs steps between images")
+    plot_misclassified(X, y, model.predict(X), path=paths[2],
+                       title="Misclassified (true→guess)")
+    return paths
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from .. import distributed
 from ..dbn import DBN, DBNClassifier
 from ..io import load
-from ..plot import plot_class_samples, plot_history, tile_images
+from ..plot import plot_class_samples, plot_history, plot_paper_figures, tile_images
 from ._common import add_data_options, add_run_options, load_split
 
 PAPER = {"pretrain_epochs": 30, "finetune_epochs": 300, "gibbs_steps": (3, 6, 10)}
@@ -48,7 +48,12 @@ def register(sub) -> None:
     s.add_argument("model", help="a DBN written by train-dbn --finetune up-down")
     s.add_argument("--label", default=None, help="class to clamp (default: every class)")
     s.add_argument("--n", type=int, default=100, help="number of images")
-    s.add_argument("--steps", type=int, default=1000, help="top-level Gibbs steps")
+    s.add_argument("--steps", type=int, default=None,
+                   help="top-level Gibbs steps (default: 1000; 20 for --figure mind)")
+    s.add_argument("--figure", choices=("independent", "chain", "mind"), default="independent",
+                   help="independent chains per image; one chain per label, --steps between "
+                   "images (the paper's figure 8); or one chain per label from a random "
+                   "image (figure 9)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", default="samples.png")
     s.set_defaults(func=run_sample)
@@ -90,25 +95,26 @@ def run_train(args: argparse.Namespace) -> int:
     total = time.perf_counter() - start
     error = 1.0 - model.score(X_test, y_test)
     if distributed.is_main_process():
-        _report(model, args, error, total, len(X_test))
+        _report(model, args, error, total, X_test, y_test)
     distributed.finish()
     return 0
 
 
 def _report(model, args: argparse.Namespace, error: float, seconds: float,
-            n_test: int) -> None:
+            X_test, y_test) -> None:
     tqdm.write(f"pre-training: {model.times_['pretrain']:.1f} s, fine-tuning "
                f"({args.finetune}): {model.times_['finetune']:.1f} s, total {seconds:.1f} s")
-    print(f"test error: {100 * error:.2f}% on {n_test} images")
+    print(f"test error: {100 * error:.2f}% on {len(X_test)} images")
     model.save(args.out)
     print(f"saved {args.out}")
     for path in write_plots(model, Path(args.plot_dir or Path(args.out).parent),
-                            Path(args.out).stem, args.seed):
+                            Path(args.out).stem, args.seed, X_test, y_test):
         print(f"wrote {path}")
 
 
-def write_plots(model, out_dir: Path, stem: str, seed: int) -> list[Path]:
-    """First-layer filters, training curves and, for a DBN, generated images per class."""
+def write_plots(model, out_dir: Path, stem: str, seed: int, X_test=None,
+                y_test=None) -> list[Path]:
+    """First-layer filters, training curves and, for a DBN, the paper's figures."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{stem}_filters.png", out_dir / f"{stem}_history.png"]
     if isinstance(model, DBNClassifier):
@@ -118,10 +124,8 @@ def write_plots(model, out_dir: Path, stem: str, seed: int) -> list[Path]:
     tile_images(W[:100], path=paths[0], normalize="each", title="First-layer filters")
     plot_history(model.history_, path=paths[1], title=f"{type(model).__name__} fine-tuning")
     if isinstance(model, DBN):
-        paths.append(out_dir / f"{stem}_samples.png")
-        labels = np.repeat(model.classes_, 10)
-        images = model.sample(len(labels), label=labels, steps=1000, random_state=seed)
-        plot_class_samples(images, labels, path=paths[2], title="Generated, one row per class")
+        paths += map(Path, plot_paper_figures(model, X_test, y_test, out_dir, seed=seed,
+                                              prefix=f"{stem}_"))
     return paths
 
 
@@ -130,13 +134,29 @@ def run_sample(args: argparse.Namespace) -> int:
     if not isinstance(model, DBN):
         raise ValueError(f"{args.model} holds a {type(model).__name__}; sampling needs a DBN "
                          "(train-dbn --finetune up-down)")
-    if args.label is None:
-        labels = np.resize(model.classes_, args.n)
+    steps = args.steps or (20 if args.figure == "mind" else 1000)
+    if args.figure == "independent":
+        if args.label is None:
+            labels = np.resize(model.classes_, args.n)
+        else:
+            labels = np.full(args.n, _parse_label(args.label, model.classes_))
+        images = model.sample(args.n, label=labels, steps=steps, random_state=args.seed)
+        title = f"{args.n} samples after {steps} Gibbs steps"
     else:
-        labels = np.full(args.n, _parse_label(args.label, model.classes_))
-    images = model.sample(args.n, label=labels, steps=args.steps, random_state=args.seed)
-    plot_class_samples(images, labels, path=args.out,
-                       title=f"{args.n} samples after {args.steps} Gibbs steps")
+        rows = model.classes_ if args.label is None else [_parse_label(args.label,
+                                                                      model.classes_)]
+        per_row = max(1, args.n // len(rows))
+        init = None
+        if args.figure == "mind":
+            noise = np.random.default_rng(args.seed).random(model.n_features_in_) < 0.5
+            init = noise.astype(np.float32)
+        images = model.sample_chain(per_row, steps, labels=rows, init=init,
+                                    random_state=args.seed)
+        labels = np.repeat(rows, per_row)
+        images = images.reshape(len(labels), -1)
+        start = "a random image" if init is not None else "the base rates"
+        title = f"One chain per row from {start}, {steps} Gibbs steps between images"
+    plot_class_samples(images, labels, path=args.out, title=title)
     print(f"wrote {args.out}")
     return 0
 

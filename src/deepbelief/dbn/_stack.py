@@ -18,7 +18,13 @@ from tqdm.auto import tqdm
 
 from .. import distributed
 from .. import functional as fn
-from .._validation import as_labels, as_tensor2d, check_positive, resolve_device
+from .._validation import (
+    as_labels,
+    as_tensor2d,
+    check_positive,
+    resolve_device,
+    resolve_epochs,
+)
 from ..rbm import BernoulliRBM, _batch_data, _is_batch_stream
 from ..sampling import bernoulli
 
@@ -27,10 +33,14 @@ CHUNK = 4096
 
 
 def layer_params(rbm_params: Mapping | Sequence[Mapping] | None, n_layers: int,
-                 n_iter: int) -> list[dict[str, Any]]:
+                 n_iter: int | str, n_samples: int | None = None,
+                 minimum: int = 10) -> list[dict[str, Any]]:
     """Per-layer RBM keyword arguments: ``{"n_iter": n_iter}`` updated by ``rbm_params``.
 
     ``rbm_params`` is one dict applied to every layer or a list of one dict per layer.
+    An ``"auto"`` epoch count becomes a number for ``n_samples`` rows (None: a
+    stream) and the layer's batch size, as :class:`~deepbelief.BernoulliRBM` sizes
+    it, with at least ``minimum`` epochs.
     """
     if rbm_params is None or isinstance(rbm_params, Mapping):
         given = [dict(rbm_params or {})] * n_layers
@@ -43,7 +53,14 @@ def layer_params(rbm_params: Mapping | Sequence[Mapping] | None, n_layers: int,
     for params in given:
         if forbidden & params.keys():
             raise ValueError(f"rbm_params may not set {sorted(forbidden & params.keys())}")
-    return [{"n_iter": n_iter, **params} for params in given]
+    out = []
+    for params in given:
+        layer = {"n_iter": n_iter, **params}
+        rbm = BernoulliRBM(**layer)
+        layer["n_iter"] = resolve_epochs(rbm.n_iter, "pretrain_epochs", n_samples,
+                                         rbm.batch_size, minimum=minimum)
+        out.append(layer)
+    return out
 
 
 def check_sizes(sizes, min_layers: int = 1) -> tuple[int, ...]:

@@ -21,7 +21,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from torch import nn
 
 from .. import distributed
-from .._validation import check_positive, make_generator, resolve_device, to_numpy
+from .._validation import (
+    check_positive,
+    make_generator,
+    resolve_device,
+    resolve_epochs,
+    to_numpy,
+)
 from ..io import check_tensor, register, save
 from ._resume import load_finetune, save_finetune
 from ._stack import (
@@ -50,16 +56,19 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     ----------
     hidden_layer_sizes : tuple of int, default=(500, 500, 2000)
         Hidden units of each RBM in the stack, bottom first.
-    pretrain_epochs : int, default=10
+    pretrain_epochs : int or "auto", default="auto"
         CD epochs per layer (0 skips pre-training: a randomly initialised net).
+        ``"auto"`` sizes them in updates as :class:`~deepbelief.BernoulliRBM`'s
+        ``n_iter="auto"`` does (10 epochs of MNIST, about 330 of the digits).
     rbm_params : dict or list of dict, optional
         Keyword arguments of :class:`~deepbelief.BernoulliRBM` for every layer (one
         dict) or for each layer (a list), e.g. ``{"learning_rate": 0.05, "k": 1}``.
     sample_hidden : bool, default=False
         Train layer l+1 on binary states drawn from p(h|v) of layer l rather than
         on the probabilities.
-    finetune_epochs : int, default=50
-        Maximum epochs of backprop fine-tuning.
+    finetune_epochs : int or "auto", default="auto"
+        Maximum epochs of backprop fine-tuning. ``"auto"``: at least 50 epochs and
+        at least 6,000 minibatch updates (early stopping usually ends it sooner).
     optimizer : {"adam", "sgd"}, default="adam"
         Adam, or SGD with Nesterov-free momentum ``momentum``.
     learning_rate : float, default=1e-3
@@ -114,8 +123,9 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
     """
 
-    def __init__(self, hidden_layer_sizes=(500, 500, 2000), *, pretrain_epochs: int = 10,
-                 rbm_params=None, sample_hidden: bool = False, finetune_epochs: int = 50,
+    def __init__(self, hidden_layer_sizes=(500, 500, 2000), *, pretrain_epochs: int | str = "auto",
+                 rbm_params=None, sample_hidden: bool = False,
+                 finetune_epochs: int | str = "auto",
                  optimizer: str = "adam", learning_rate: float = 1e-3,
                  learning_rate_schedule: str = "constant", momentum: float = 0.9,
                  weight_decay: float = 0.0, dropout: float = 0.0, input_dropout: float = 0.0,
@@ -148,8 +158,8 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> tuple[int, ...]:
         sizes = check_sizes(self.hidden_layer_sizes)
-        check_positive(self.pretrain_epochs, "pretrain_epochs", integer=True, allow_zero=True)
-        check_positive(self.finetune_epochs, "finetune_epochs", integer=True, allow_zero=True)
+        for name in ("pretrain_epochs", "finetune_epochs"):
+            resolve_epochs(getattr(self, name), name, None, 1, allow_zero=True)
         check_positive(self.learning_rate, "learning_rate")
         check_positive(self.weight_decay, "weight_decay", allow_zero=True)
         check_positive(self.batch_size, "batch_size", integer=True)
@@ -212,12 +222,14 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
         if is_stream(X):
-            passes = len(sizes) * self.pretrain_epochs + self.finetune_epochs
+            self._plan_epochs(sizes, None)
+            passes = sum(p["n_iter"] for p in self._layer_params) + self._finetune_epochs
             data, y_t = self._stream_data(X, y, classes, passes)
         else:
             data, y_t = self._array_data(X, y)
+            self._plan_epochs(sizes, data.shape[0])
         self._rng = make_generator(self.random_state, self._device())
-        epochs = self.pretrain_epochs * len(sizes) + self.finetune_epochs
+        epochs = sum(p["n_iter"] for p in self._layer_params) + self._finetune_epochs
         with progress(epochs, self.verbose) as bar:
             start = time.perf_counter()
             self._pretrain(data, sizes, bar, resume)
@@ -226,6 +238,19 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
             self._finetune(data, y_t, bar, callback, resume)
             self.times_["finetune"] = time.perf_counter() - start
         return self
+
+    def _plan_epochs(self, sizes: tuple[int, ...], n_samples: int | None) -> None:
+        """Each layer's RBM settings and the fine-tuning epochs, "auto" resolved."""
+        self._layer_params = []
+        if self.pretrain_epochs != 0:
+            self._layer_params = layer_params(self.rbm_params, len(sizes),
+                                              self.pretrain_epochs, n_samples)
+        n_train = None
+        if n_samples is not None:
+            n_train = n_samples - int(round(self.validation_fraction * n_samples))
+        self._finetune_epochs = resolve_epochs(self.finetune_epochs, "finetune_epochs",
+                                               n_train, self.batch_size, minimum=50,
+                                               allow_zero=True)
 
     def _device(self) -> torch.device:
         return resolve_device(self.device)
@@ -253,10 +278,9 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
 
     def _pretrain(self, data, sizes: tuple[int, ...], bar, resume: bool) -> None:
         self.rbms_ = []
-        if self.pretrain_epochs > 0:
-            params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs)
+        if self._layer_params:
             self.rbms_, _ = pretrain_stack(
-                data, sizes, params, self._rng, sample_hidden=self.sample_hidden,
+                data, sizes, self._layer_params, self._rng, sample_hidden=self.sample_hidden,
                 device=self._device(), dtype=self.dtype, bar=bar,
                 checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
                 resume=resume)
@@ -326,12 +350,12 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         opt = self._make_optimizer()
         schedule = None
         if self.learning_rate_schedule == "cosine":
-            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self.finetune_epochs)
+            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self._finetune_epochs)
         if resume:
             self._restore_finetune(opt, schedule, bar)
         model = self._parallel()
         bar.set_description("fine-tuning (backprop)")
-        while not self._early["stopped"] and self._epochs_done() < self.finetune_epochs:
+        while not self._early["stopped"] and self._epochs_done() < self._finetune_epochs:
             self._finetune_epoch(model, train, valid, opt, schedule, bar, callback)
             self._maybe_checkpoint(opt, schedule)
         if self._best_state is not None:
@@ -429,7 +453,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
 
     def _maybe_checkpoint(self, opt, schedule) -> None:
         epoch = self._epochs_done()
-        last = self._early["stopped"] or epoch == self.finetune_epochs
+        last = self._early["stopped"] or epoch == self._finetune_epochs
         if self.checkpoint_dir is None or (epoch % self.checkpoint_every and not last):
             return
         state = {"history": self.history_, "early": self._early}

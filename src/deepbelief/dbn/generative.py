@@ -10,18 +10,28 @@ chosen class.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 from torch.nn.functional import one_hot
 
 from .. import distributed
-from .._validation import check_positive, make_generator, resolve_device, to_numpy
+from .._validation import (
+    as_labels,
+    check_positive,
+    make_generator,
+    resolve_device,
+    resolve_epochs,
+    to_numpy,
+)
 from ..checkpoint import load_latest, save_checkpoint
 from ..io import check_tensor, register, save
+from ..sampling import bernoulli
 from ._stack import (
     DTYPES,
     batch_parts,
@@ -41,6 +51,15 @@ from ._updown import Directed, TopRBM, sample_labels, top_cd_step, top_gibbs, up
 
 _CHUNK = 1024
 
+#: "auto" pre-trains every layer for at least the paper's 30 epochs.
+_AUTO_PRETRAIN_EPOCHS = 30
+#: "auto" up-down runs at least 10 epochs and this many updates.
+_AUTO_UPDOWN_UPDATES = 2000
+
+#: The top RBM's pre-training settings unless ``rbm_params`` says otherwise.
+TOP_RBM = {"k": 5, "learning_rate": 0.05, "momentum": 0.5, "initial_momentum": 0.5,
+           "momentum_epochs": 5, "weight_decay": 2e-4, "batch_size": 100}
+
 
 @register
 class DBN(ClassifierMixin, BaseEstimator):
@@ -51,18 +70,23 @@ class DBN(ClassifierMixin, BaseEstimator):
     hidden_layer_sizes : tuple of int, default=(500, 500, 2000)
         Units per layer, bottom first; the last is the top RBM's hidden layer, whose
         visible layer is [penultimate layer, one-hot label].
-    pretrain_epochs : int, default=10
-        CD epochs per layer, the top RBM included.
+    pretrain_epochs : int or "auto", default="auto"
+        CD epochs per layer, the top RBM included. ``"auto"``: at least the
+        paper's 30 epochs and at least 6,000 minibatch updates (30 epochs of
+        MNIST, 500 of 1.2k digits), 30 for a stream.
     rbm_params : dict or list of dict, optional
         Pre-training settings for every layer or for each layer (a list with one
         dict per entry of ``hidden_layer_sizes``): any
         :class:`~deepbelief.BernoulliRBM` hyperparameter; the top RBM reads
         ``k``, ``learning_rate``, ``momentum``, ``initial_momentum``,
-        ``momentum_epochs``, ``weight_decay``, ``batch_size`` and ``n_iter``.
+        ``momentum_epochs``, ``weight_decay``, ``batch_size`` and ``n_iter``, and
+        starts from :data:`TOP_RBM` (CD-5: the label must be free to change in the
+        negative phase for the free energies to rank the labels).
     sample_hidden : bool, default=False
         Pre-train each layer on binary states rather than probabilities.
-    finetune_epochs : int, default=10
-        Epochs of up-down fine-tuning (0: pre-training only).
+    finetune_epochs : int or "auto", default="auto"
+        Epochs of up-down fine-tuning (0: pre-training only). ``"auto"``: at least
+        10 epochs and at least ``_AUTO_UPDOWN_UPDATES`` minibatch updates.
     gibbs_steps : int or tuple of int, default=3
         Top-level Gibbs steps per up-down update; a tuple splits the epochs into
         equal stages, e.g. the paper's (3, 6, 10).
@@ -95,8 +119,9 @@ class DBN(ClassifierMixin, BaseEstimator):
         Seconds spent in ``pretrain`` and ``finetune``.
     """
 
-    def __init__(self, hidden_layer_sizes=(500, 500, 2000), *, pretrain_epochs: int = 10,
-                 rbm_params=None, sample_hidden: bool = False, finetune_epochs: int = 10,
+    def __init__(self, hidden_layer_sizes=(500, 500, 2000), *,
+                 pretrain_epochs: int | str = "auto", rbm_params=None,
+                 sample_hidden: bool = False, finetune_epochs: int | str = "auto",
                  gibbs_steps=3, learning_rate: float = 0.01, batch_size: int = 100,
                  device: Any = "cpu", dtype: str = "float32",
                  checkpoint_dir: str | None = None, checkpoint_every: int = 1,
@@ -122,8 +147,8 @@ class DBN(ClassifierMixin, BaseEstimator):
         steps = tuple(steps) if isinstance(steps, (list, tuple)) else (steps,)
         for k in steps:
             check_positive(k, "gibbs_steps", integer=True)
-        check_positive(self.pretrain_epochs, "pretrain_epochs", integer=True)
-        check_positive(self.finetune_epochs, "finetune_epochs", integer=True, allow_zero=True)
+        resolve_epochs(self.pretrain_epochs, "pretrain_epochs", None, 1)
+        resolve_epochs(self.finetune_epochs, "finetune_epochs", None, 1, allow_zero=True)
         check_positive(self.learning_rate, "learning_rate")
         check_positive(self.batch_size, "batch_size", integer=True)
         check_positive(self.checkpoint_every, "checkpoint_every", integer=True)
@@ -162,11 +187,11 @@ class DBN(ClassifierMixin, BaseEstimator):
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
         self._resume = resume
-        params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs)
         if is_stream(X):
             if y is not None:
                 raise ValueError("y must be None when X is an iterable of (X_batch, y_batch)")
-            passes = sum(p["n_iter"] for p in params) + self.finetune_epochs
+            params = self._plan_epochs(sizes, None)
+            passes = sum(p["n_iter"] for p in params) + self._finetune_epochs
             check_passes(X, passes + (classes is None))
             self.classes_, lab = stream_classes(X, classes), None
         else:
@@ -174,17 +199,69 @@ class DBN(ClassifierMixin, BaseEstimator):
             self.classes_, index = encode_labels(y, X.shape[0])
             lab = self._one_hot(torch.as_tensor(index, device=X.device), X.dtype)
             self.n_features_in_ = X.shape[1]
+            params = self._plan_epochs(sizes, X.shape[0])
         self._rng = make_generator(self.random_state, resolve_device(self.device))
-        total = sum(p["n_iter"] for p in params) + self.finetune_epochs
+        total = sum(p["n_iter"] for p in params) + self._finetune_epochs
         with progress(total, self.verbose) as bar:
             start = time.perf_counter()
             pen = self._pretrain(X, sizes, params, bar)
             self._pretrain_top(pen, lab, sizes[-1], params[-1], bar)
             self.times_ = {"pretrain": time.perf_counter() - start}
             start = time.perf_counter()
-            self._finetune(X, lab, steps, bar, callback)
+            self._finetune(X, lab, steps, bar, callback, "updown", fresh=True)
             self.times_["finetune"] = time.perf_counter() - start
         return self
+
+    def fine_tune(self, X, y=None, *, callback=None, resume: bool = False,
+                  stage: str = "updown") -> DBN:
+        """``finetune_epochs`` more epochs of up-down on a fitted model.
+
+        E.g. after ``fit`` with ``finetune_epochs=0`` (pre-training alone), or to go
+        on with new data, as the paper did on all 60,000 images after choosing
+        its settings on 44,000. ``X``, ``y``, ``callback`` as in :meth:`fit`;
+        ``history_`` grows. With ``checkpoint_dir`` the epochs are checkpointed
+        under ``<checkpoint_dir>/<stage>``, and ``resume`` continues from there.
+        """
+        check_is_fitted(self, "top_")
+        _, steps = self._check_params()
+        if resume and self.checkpoint_dir is None:
+            raise ValueError("resume=True needs checkpoint_dir")
+        self._resume = resume
+        self._finetune_epochs = resolve_epochs(self.finetune_epochs, "finetune_epochs",
+                                               None if is_stream(X) else len(X),
+                                               self.batch_size,
+                                               updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
+        lab = None
+        if is_stream(X):
+            if y is not None:
+                raise ValueError("y must be None when X is an iterable of (X_batch, y_batch)")
+            check_passes(X, self._finetune_epochs)
+        else:
+            X = self._input(X)
+            index = label_index(as_labels(y, X.shape[0]), self.classes_, X.device)
+            lab = self._one_hot(index, X.dtype)
+        with progress(self._finetune_epochs, self.verbose) as bar:
+            start = time.perf_counter()
+            self._finetune(X, lab, steps, bar, callback, stage, fresh=False)
+            self.times_["finetune"] = self.times_.get("finetune", 0.0) + (
+                time.perf_counter() - start)
+        return self
+
+    def _plan_epochs(self, sizes: tuple[int, ...], n_samples: int | None) -> list[dict]:
+        """Each layer's pre-training settings (the top RBM's last) and the up-down epochs."""
+        params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs, n_samples,
+                              minimum=_AUTO_PRETRAIN_EPOCHS)
+        given = self.rbm_params
+        given = dict(given or {}) if given is None or isinstance(given, Mapping) else given[-1]
+        top = {**TOP_RBM, **given}
+        top["n_iter"] = resolve_epochs(given.get("n_iter", self.pretrain_epochs),
+                                       "pretrain_epochs", n_samples, top["batch_size"],
+                                       minimum=_AUTO_PRETRAIN_EPOCHS)
+        params[-1] = top
+        self._finetune_epochs = resolve_epochs(self.finetune_epochs, "finetune_epochs",
+                                               n_samples, self.batch_size,
+                                               updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
+        return params
 
     def _one_hot(self, index: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         return one_hot(index, len(self.classes_)).to(dtype)
@@ -203,13 +280,12 @@ class DBN(ClassifierMixin, BaseEstimator):
 
     def _pretrain_top(self, pen, lab: torch.Tensor | None, n_top: int, params: dict,
                       bar) -> None:
-        """CD-k on [p, y] with the label group a softmax; momentum as in BernoulliRBM.
+        """CD-k on [p, y] with the label group a softmax; settings from :data:`TOP_RBM`.
 
         ``pen`` is a tensor (with ``lab`` its one-hot labels) or, for a stream, the
         penultimate stream whose source batches hold the labels.
         """
-        p = {"k": 1, "learning_rate": 0.1, "momentum": 0.9, "initial_momentum": 0.5,
-             "momentum_epochs": 5, "weight_decay": 1e-4, "batch_size": 100, **params}
+        p = params
         if lab is None:
             ref = torch.cat(next(iter(self._stream_pairs(pen))), 1)
         else:
@@ -249,16 +325,20 @@ class DBN(ClassifierMixin, BaseEstimator):
             yield x, self._one_hot(label_index(y, self.classes_, x.device), x.dtype)
 
     def _finetune(self, X, lab: torch.Tensor | None, steps: tuple[int, ...], bar,
-                  callback) -> None:
-        state = self._restore("updown", bar) if self._resume else {}
-        self.history_ = state.get("history", {"reconstruction_error": [], "seconds": []})
+                  callback, stage: str, fresh: bool) -> None:
+        """``_finetune_epochs`` of up-down, checkpointed as ``stage``; ``history_`` grows
+        unless ``fresh``."""
+        state = self._restore(stage, bar) if self._resume else {}
+        history = None if fresh else getattr(self, "history_", None)
+        self.history_ = state.get("history",
+                                  history or {"reconstruction_error": [], "seconds": []})
         bar.set_description("fine-tuning (up-down)")
         monitor = X if lab is not None else next(iter(self._stream_pairs(X)))[0]
         monitor = monitor[:: max(1, monitor.shape[0] // 1000)][:1000]
-        end = 0 if state.get("stopped") else self.finetune_epochs
-        for epoch in range(len(self.history_["seconds"]), end):
+        end = 0 if state.get("stopped") else self._finetune_epochs
+        for epoch in range(int(state.get("epoch", 0)), end):
             start = time.perf_counter()
-            k = steps[min(len(steps) - 1, epoch * len(steps) // self.finetune_epochs)]
+            k = steps[min(len(steps) - 1, epoch * len(steps) // self._finetune_epochs)]
             for x, lab_batch in self._pairs(X, lab, self.batch_size):
                 up_down_step(self.layers_, self.top_, x, lab_batch, k,
                              self.learning_rate, self._rng)
@@ -267,8 +347,8 @@ class DBN(ClassifierMixin, BaseEstimator):
             bar.update(1)
             bar.set_postfix(k=k, recon=f"{self.history_['reconstruction_error'][-1]:.4g}")
             stop = callback is not None and bool(callback(self))
-            last = stop or epoch + 1 == self.finetune_epochs
-            self._maybe_checkpoint("updown", epoch + 1, last,
+            last = stop or epoch + 1 == self._finetune_epochs
+            self._maybe_checkpoint(stage, epoch + 1, last,
                                    {"history": self.history_, "stopped": stop})
             if stop:
                 break
@@ -380,22 +460,71 @@ class DBN(ClassifierMixin, BaseEstimator):
         """
         check_positive(n_samples, "n_samples", integer=True)
         check_positive(steps, "steps", integer=True, allow_zero=True)
-        dev, dt = self.top_.W.device, self.top_.W.dtype
+        dev = self.top_.W.device
         gen = self._rng if random_state is None else make_generator(random_state, dev)
         lab = self._label_vectors(label, n_samples, gen)
         pen_rate = torch.sigmoid(self.top_.b[:self.top_.n_pen]).expand(n_samples, -1)
-        pen = torch.bernoulli(pen_rate.contiguous(), generator=gen).to(dt)
+        pen = bernoulli(pen_rate.contiguous(), gen)
         t, h, lab = top_gibbs(self.top_, pen, lab, steps, gen, clamp_label=label is not None)
         if mean_field:
             h = self.top_.down(t)[0]
         for i, layer in enumerate(reversed(self.layers_)):
             h = layer.down(h)
             if not mean_field and i < len(self.layers_) - 1:
-                h = torch.bernoulli(h, generator=gen)
+                h = bernoulli(h, gen)
         images = to_numpy(h)
         if return_labels:
             return images, self.classes_[to_numpy(lab.argmax(1))]
         return images
+
+    @torch.no_grad()
+    def sample_chain(self, n_images: int = 10, steps: int = 1000, *, labels=None, init=None,
+                     random_state=None) -> np.ndarray:
+        """Images along one top-level Gibbs chain per label, ``steps`` steps apart.
+
+        The chain of label k has its label clamped. It starts from the penultimate
+        base rates σ(b_p) or, given ``init`` (one image, or one per label), from a
+        sampled up-pass of that image. Its first image is the top-down pass of the
+        start, each next one the top-down pass after ``steps`` more Gibbs steps
+        (mean-field, as :meth:`sample`). The paper's figure 8 is
+        ``sample_chain(10, 1000)``; its figure 9 (what the net has in mind for each
+        label, from a random image) is ``sample_chain(20, 20, init=noise)``.
+
+        Returns
+        -------
+        ndarray (n_labels, n_images, n_features), one row of images per label of
+        ``labels`` (default: every class, in the order of ``classes_``).
+        """
+        check_is_fitted(self, "top_")
+        check_positive(n_images, "n_images", integer=True)
+        check_positive(steps, "steps", integer=True)
+        dev = self.top_.W.device
+        gen = self._rng if random_state is None else make_generator(random_state, dev)
+        labels = self.classes_ if labels is None else np.asarray(labels).reshape(-1)
+        lab = self._label_vectors(labels, len(labels), gen)
+        if init is None:
+            rate = torch.sigmoid(self.top_.b[:self.top_.n_pen]).expand(len(labels), -1)
+            pen = bernoulli(rate.contiguous(), gen)
+        else:
+            x = self._input(np.reshape(to_numpy(init) if isinstance(init, torch.Tensor)
+                                       else init, (-1, self.n_features_in_)))
+            if x.shape[0] not in (1, len(labels)):
+                raise ValueError(f"init must hold 1 or {len(labels)} images, got {x.shape[0]}")
+            pen = x.expand(len(labels), -1).contiguous()
+            for layer in self.layers_:
+                pen = bernoulli(layer.up(pen), gen)
+        frames = []
+        for i in range(n_images):
+            t, pen, lab = top_gibbs(self.top_, pen, lab, 0 if i == 0 else steps, gen,
+                                    clamp_label=True)
+            frames.append(self._down(self.top_.down(t)[0]))
+        return to_numpy(torch.stack(frames, 1))
+
+    def _down(self, h: torch.Tensor) -> torch.Tensor:
+        """The mean-field top-down pass from the penultimate layer to the image."""
+        for layer in reversed(self.layers_):
+            h = layer.down(h)
+        return h
 
     def _label_vectors(self, label, n: int, gen: torch.Generator) -> torch.Tensor:
         dev, dt = self.top_.W.device, self.top_.W.dtype

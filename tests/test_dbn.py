@@ -212,11 +212,15 @@ def test_command_line_train_and_sample(tmp_path):
     assert main(["train-dbn", "--dataset", "digits", "--layers", "16", "16", "32",
                  "--pretrain-epochs", "1", "--finetune", "up-down", "--finetune-epochs", "1",
                  "--device", "cpu", "--out", str(out)]) == 0
-    for name in ("dbn_filters.png", "dbn_history.png", "dbn_samples.png"):
-        assert (tmp_path / name).stat().st_size > 0
+    for name in ("filters", "history", "samples", "mind", "misclassified"):
+        assert (tmp_path / f"dbn_{name}.png").stat().st_size > 0
     assert main(["sample", str(out), "--label", "3", "--n", "5", "--steps", "10",
                  "--out", str(tmp_path / "three.png")]) == 0
     assert (tmp_path / "three.png").stat().st_size > 0
+    for figure in ("chain", "mind"):
+        assert main(["sample", str(out), "--figure", figure, "--n", "30", "--steps", "5",
+                     "--out", str(tmp_path / f"{figure}.png")]) == 0
+        assert (tmp_path / f"{figure}.png").stat().st_size > 0
     assert main(["sample", str(out), "--label", "12", "--out", str(tmp_path / "x.png")]) == 2
 
 
@@ -271,7 +275,7 @@ def test_default_generative_dbn_classifies(default_generative, stratified, capsy
 def test_default_generative_dbn_draws_its_labels(default_generative, stratified, capsys):
     X, _, y, _ = stratified
     judge = LogisticRegression(max_iter=5000).fit(X, y)
-    rates = [float((judge.predict(default_generative.sample(100, label=k, random_state=k))
+    rates = [float((judge.predict(default_generative.sample(30, label=k, random_state=k))
                     == k).mean()) for k in range(10)]
     with capsys.disabled():
         print(f"\ndefault DBN samples recognised as their label: {np.round(rates, 2)}")

@@ -9,7 +9,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from deepbelief.plot import plot_class_samples, plot_history, tile_images
+from deepbelief.plot import plot_class_samples, plot_history, plot_misclassified, tile_images
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -263,3 +263,19 @@ def test_plot_class_samples_accepts_torch_and_checks_labels(rng):
         plot_class_samples(images, [0, 1, 2])
     with pytest.raises(ValueError, match="perfect square"):
         plot_class_samples(rng.random((2, 10)), [0, 1])
+
+
+def test_plot_misclassified_draws_only_the_wrong_ones(tmp_path, rng):
+    images = rng.random((12, 64))
+    y_true = np.arange(12) % 3
+    y_pred = y_true.copy()
+    y_pred[[2, 7, 11]] = 0
+    path = tmp_path / "wrong.png"
+    fig = plot_misclassified(images, y_true, y_pred, path=path, n_cols=2)
+    assert path.stat().st_size > 0
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["2→0", "1→0", "2→0"]
+    with pytest.raises(ValueError, match="no image is misclassified"):
+        plot_misclassified(images, y_true, y_true)
+    with pytest.raises(ValueError):
+        plot_misclassified(images, y_true[:5], y_pred)

@@ -23,17 +23,18 @@ def register(sub) -> None:
     add_data_options(p, default="mnist")
     add_run_options(p)
     p.add_argument("--layers", type=int, nargs="+", default=[500, 500, 2000])
-    p.add_argument("--pretrain-epochs", type=int, default=10)
+    p.add_argument("--pretrain-epochs", type=int, default=None,
+                   help="CD epochs per layer (default: the estimator's 'auto', sized in updates)")
     p.add_argument("--finetune", choices=("backprop", "up-down"), default="backprop")
-    p.add_argument("--finetune-epochs", type=int, default=30)
+    p.add_argument("--finetune-epochs", type=int, default=None,
+                   help="fine-tuning epochs (default: the estimator's 'auto')")
     p.add_argument("--schedule", choices=("paper",), default=None,
                    help="the paper's schedule: 30 epochs per layer, 300 up-down epochs "
                         "with 3/6/10 Gibbs steps")
     p.add_argument("--learning-rate", type=float, default=None)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--batch-size", type=int, default=None,
-                   help="minibatch of pre-training and fine-tuning (default: 20 for digits, "
-                        "else 100)")
+                   help="minibatch of pre-training and fine-tuning (default: 100)")
     p.add_argument("--out", default="dbn.safetensors")
     p.add_argument("--plot-dir", default=None, help="where the PNGs go (default: beside --out)")
     p.add_argument("--checkpoint-dir", default=None,
@@ -61,20 +62,16 @@ def register(sub) -> None:
 
 def build_model(args: argparse.Namespace):
     """The estimator the options describe (``--schedule paper`` overrides epochs)."""
-    batch = args.batch_size or (20 if args.dataset == "digits" else 100)
-    common = {"pretrain_epochs": args.pretrain_epochs, "device": args.device,
-              "random_state": args.seed, "verbose": True, "batch_size": batch,
-              "rbm_params": {"batch_size": batch}, "checkpoint_dir": args.checkpoint_dir,
-              "checkpoint_every": args.checkpoint_every}
+    common = {"device": args.device, "random_state": args.seed, "verbose": True,
+              "checkpoint_dir": args.checkpoint_dir, "checkpoint_every": args.checkpoint_every}
+    if args.batch_size is not None:
+        common.update(batch_size=args.batch_size, rbm_params={"batch_size": args.batch_size})
+    for name in ("pretrain_epochs", "finetune_epochs", "learning_rate"):
+        if getattr(args, name) is not None:
+            common[name] = getattr(args, name)
     if args.finetune == "backprop":
-        return DBNClassifier(tuple(args.layers), finetune_epochs=args.finetune_epochs,
-                             learning_rate=args.learning_rate or 1e-3, dropout=args.dropout,
-                             **common)
-    extra = {"finetune_epochs": args.finetune_epochs}
-    if args.schedule == "paper":
-        common["pretrain_epochs"] = PAPER["pretrain_epochs"]
-        extra = {k: v for k, v in PAPER.items() if k != "pretrain_epochs"}
-    return DBN(tuple(args.layers), learning_rate=args.learning_rate or 0.01, **extra, **common)
+        return DBNClassifier(tuple(args.layers), dropout=args.dropout, **common)
+    return DBN(tuple(args.layers), **{**common, **(PAPER if args.schedule == "paper" else {})})
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -86,7 +86,8 @@ class DBN(ClassifierMixin, BaseEstimator):
         Pre-train each layer on binary states rather than probabilities.
     finetune_epochs : int or "auto", default="auto"
         Epochs of up-down fine-tuning (0: pre-training only). ``"auto"``: at least
-        10 epochs and at least ``_AUTO_UPDOWN_UPDATES`` minibatch updates.
+        10 epochs and at least 2,000 minibatch updates (10 epochs of MNIST, 167 of
+        1.2k digits), 10 for a stream.
     gibbs_steps : int or tuple of int, default=3
         Top-level Gibbs steps per up-down update; a tuple splits the epochs into
         equal stages, e.g. the paper's (3, 6, 10).

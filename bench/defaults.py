@@ -1,0 +1,75 @@
+"""The estimators with no hyperparameters, on the digits and on MNIST.
+
+Digits: scikit-learn's 8x8 set scaled to [0, 1], a stratified 2/3 - 1/3 split
+(random_state=0), beside scikit-learn's LogisticRegression and MLPClassifier
+with their defaults, trained in the same run; the generative DBN's samples
+of each label are judged by the logistic regression. MNIST: the 60,000
+training and 10,000 test images. Usage::
+
+    python bench/defaults.py [--data digits mnist] [--models classifier dbn]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+
+from deepbelief import DBN, DBNClassifier
+from deepbelief.datasets import load_digits, load_mnist
+
+DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", nargs="+", choices=("digits", "mnist"), default=["digits", "mnist"])
+    p.add_argument("--models", nargs="+", choices=("classifier", "dbn"),
+                   default=["classifier", "dbn"])
+    p.add_argument("--data-dir", default=str(DATA_DIR.resolve()))
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    for name in args.data:
+        if name == "digits":
+            X, y = load_digits()
+            X, X_test, y, y_test = train_test_split(X, y, test_size=1 / 3, stratify=y,
+                                                    random_state=0)
+        else:
+            X, y = load_mnist("train", data_dir=args.data_dir)
+            X_test, y_test = load_mnist("test", data_dir=args.data_dir)
+        print(f"{name}: {len(X)} training, {len(X_test)} test images", flush=True)
+        judge = None
+        if name == "digits":
+            for peer in (LogisticRegression(max_iter=5000), MLPClassifier(random_state=0)):
+                model, seconds = timed(lambda peer=peer: peer.fit(X, y))
+                print(f"  {type(peer).__name__:20s} accuracy {model.score(X_test, y_test):.4f}"
+                      f"  {seconds:7.1f} s", flush=True)
+                judge = judge or model
+        for kind in args.models:
+            est = DBNClassifier(random_state=0) if kind == "classifier" else DBN(random_state=0)
+            model, seconds = timed(lambda est=est: est.fit(X, y))
+            acc = model.score(X_test, y_test)
+            print(f"  {type(est).__name__:20s} accuracy {acc:.4f} (error {100 * (1 - acc):.2f}%)"
+                  f"  {seconds:7.1f} s", flush=True)
+            if kind == "dbn" and judge is not None:
+                rates = [float((judge.predict(model.sample(100, label=k, random_state=k)) == k)
+                               .mean()) for k in model.classes_]
+                print(f"    samples recognised as their label: {np.mean(rates):.0%} "
+                      f"(per label {np.round(rates, 2).tolist()})", flush=True)
+
+
+if __name__ == "__main__":
+    main()

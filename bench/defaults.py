@@ -27,10 +27,10 @@ from deepbelief.datasets import load_digits, load_mnist
 DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 
 
-def timed(fn):
+def timed_fit(model, X, y):
     start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
+    model.fit(X, y)
+    return model, time.perf_counter() - start
 
 
 def main() -> None:
@@ -54,13 +54,13 @@ def main() -> None:
         judge = None
         if name == "digits":
             for peer in (LogisticRegression(max_iter=5000), MLPClassifier(random_state=0)):
-                model, seconds = timed(lambda peer=peer: peer.fit(X, y))
+                model, seconds = timed_fit(peer, X, y)
                 print(f"  {type(peer).__name__:20s} accuracy {model.score(X_test, y_test):.4f}"
                       f"  {seconds:7.1f} s", flush=True)
                 judge = judge or model
         for kind in args.models:
             est = DBNClassifier(random_state=0) if kind == "classifier" else DBN(random_state=0)
-            model, seconds = timed(lambda est=est: est.fit(X, y))
+            model, seconds = timed_fit(est, X, y)
             acc = model.score(X_test, y_test)
             print(f"  {type(est).__name__:20s} accuracy {acc:.4f} (error {100 * (1 - acc):.2f}%)"
                   f"  {seconds:7.1f} s", flush=True)

@@ -484,12 +484,13 @@ class DBN(ClassifierMixin, BaseEstimator):
         """Images along one top-level Gibbs chain per label, ``steps`` steps apart.
 
         The chain of label k has its label clamped. It starts from the penultimate
-        base rates σ(b_p) or, given ``init`` (one image, or one per label), from a
-        sampled up-pass of that image. Its first image is the top-down pass of the
-        start, each next one the top-down pass after ``steps`` more Gibbs steps
-        (mean-field, as :meth:`sample`). The paper's figure 8 is
-        ``sample_chain(10, 1000)``; its figure 9 (what the net has in mind for each
-        label, from a random image) is ``sample_chain(20, 20, init=noise)``.
+        base rates σ(b_p), its first image the top-down pass (mean-field, as
+        :meth:`sample`) after ``steps`` Gibbs steps; or, given ``init`` (one image,
+        or one per label), from a sampled up-pass of that image, its first image
+        the top-down pass of that start. Each next image comes ``steps`` steps on.
+        The paper's figure 8 is ``sample_chain(10, 1000)``; its figure 9 (what the
+        net has in mind for each label, from a random image) is
+        ``sample_chain(20, 20, init=noise)``.
 
         Returns
         -------
@@ -516,7 +517,8 @@ class DBN(ClassifierMixin, BaseEstimator):
                 pen = bernoulli(layer.up(pen), gen)
         frames = []
         for i in range(n_images):
-            t, pen, lab = top_gibbs(self.top_, pen, lab, 0 if i == 0 else steps, gen,
+            first = i == 0 and init is not None
+            t, pen, lab = top_gibbs(self.top_, pen, lab, 0 if first else steps, gen,
                                     clamp_label=True)
             frames.append(self._down(self.top_.down(t)[0]))
         return to_numpy(torch.stack(frames, 1))

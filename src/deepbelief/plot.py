@@ -21,8 +21,8 @@ from matplotlib.ticker import MaxNLocator
 
 from ._validation import as_labels, check_positive
 
-__all__ = ["plot_class_samples", "plot_history", "plot_misclassified", "plot_paper_figures",
-           "tile_images"]
+__all__ = ["plot_chains", "plot_class_samples", "plot_history", "plot_misclassified",
+           "plot_paper_figures", "tile_images"]
 
 _NORMALIZE = ("each", "all", None)
 _PAD = 1
@@ -229,6 +229,26 @@ def plot_misclassified(
     return fig
 
 
+def plot_chains(model, n_images: int, steps: int, path: str | os.PathLike | None = None, *,
+                labels=None, from_noise: bool = False, seed: int = 0) -> Figure:
+    """One row per label: a generative DBN's clamped chain, ``steps`` Gibbs steps apart.
+
+    See :meth:`deepbelief.DBN.sample_chain`; ``from_noise`` starts every chain
+    from the same random binary image (each pixel on with probability 0.5).
+    """
+    init = None
+    if from_noise:
+        noise = np.random.default_rng(seed).random(model.n_features_in_) < 0.5
+        init = noise.astype(np.float32)
+    chains = model.sample_chain(n_images, steps, labels=labels, init=init, random_state=seed)
+    rows = np.repeat(model.classes_ if labels is None else np.asarray(labels).reshape(-1),
+                     n_images)
+    start = "a random image" if from_noise else "the base rates"
+    return plot_class_samples(chains.reshape(len(rows), -1), rows, path=path,
+                              title=f"One chain per row from {start}, {steps} Gibbs steps "
+                                    "between images")
+
+
 def plot_paper_figures(model, X, y, out_dir: str | os.PathLike, *, seed: int = 0,
                        prefix: str = "") -> list[str]:
     """The paper's pictures of a generative :class:`~deepbelief.DBN`, as PNG files.
@@ -243,16 +263,8 @@ def plot_paper_figures(model, X, y, out_dir: str | os.PathLike, *, seed: int = 0
     os.makedirs(out, exist_ok=True)
     paths = [os.path.join(out, f"{prefix}{name}.png")
              for name in ("samples", "mind", "misclassified")]
-    classes = model.classes_
-    chains = model.sample_chain(10, 1000, random_state=seed)
-    rows = np.repeat(classes, chains.shape[1])
-    plot_class_samples(chains.reshape(-1, chains.shape[2]), rows, path=paths[0],
-                       title="1000 Gibbs steps between images")
-    noise = np.random.default_rng(seed).random(chains.shape[2]) < 0.5
-    chains = model.sample_chain(20, 20, init=noise.astype(np.float32), random_state=seed)
-    rows = np.repeat(classes, chains.shape[1])
-    plot_class_samples(chains.reshape(-1, chains.shape[2]), rows, path=paths[1],
-                       title="From a random image, 20 Gibbs steps between images")
+    plot_chains(model, 10, 1000, path=paths[0], seed=seed)
+    plot_chains(model, 20, 20, path=paths[1], from_noise=True, seed=seed)
     plot_misclassified(X, y, model.predict(X), path=paths[2],
                        title="Misclassified (true→guess)")
     return paths

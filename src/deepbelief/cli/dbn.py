@@ -12,7 +12,13 @@ from tqdm.auto import tqdm
 from .. import distributed
 from ..dbn import DBN, DBNClassifier
 from ..io import load
-from ..plot import plot_class_samples, plot_history, plot_paper_figures, tile_images
+from ..plot import (
+    plot_chains,
+    plot_class_samples,
+    plot_history,
+    plot_paper_figures,
+    tile_images,
+)
 from ._common import add_data_options, add_run_options, load_split
 
 PAPER = {"pretrain_epochs": 30, "finetune_epochs": 300, "gibbs_steps": (3, 6, 10)}
@@ -132,28 +138,17 @@ def run_sample(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.model} holds a {type(model).__name__}; sampling needs a DBN "
                          "(train-dbn --finetune up-down)")
     steps = args.steps or (20 if args.figure == "mind" else 1000)
+    label = None if args.label is None else _parse_label(args.label, model.classes_)
     if args.figure == "independent":
-        if args.label is None:
-            labels = np.resize(model.classes_, args.n)
-        else:
-            labels = np.full(args.n, _parse_label(args.label, model.classes_))
+        labels = np.resize(model.classes_, args.n) if label is None else np.full(args.n, label)
         images = model.sample(args.n, label=labels, steps=steps, random_state=args.seed)
-        title = f"{args.n} samples after {steps} Gibbs steps"
+        plot_class_samples(images, labels, path=args.out,
+                           title=f"{args.n} samples after {steps} Gibbs steps")
     else:
-        rows = model.classes_ if args.label is None else [_parse_label(args.label,
-                                                                      model.classes_)]
-        per_row = max(1, args.n // len(rows))
-        init = None
-        if args.figure == "mind":
-            noise = np.random.default_rng(args.seed).random(model.n_features_in_) < 0.5
-            init = noise.astype(np.float32)
-        images = model.sample_chain(per_row, steps, labels=rows, init=init,
-                                    random_state=args.seed)
-        labels = np.repeat(rows, per_row)
-        images = images.reshape(len(labels), -1)
-        start = "a random image" if init is not None else "the base rates"
-        title = f"One chain per row from {start}, {steps} Gibbs steps between images"
-    plot_class_samples(images, labels, path=args.out, title=title)
+        rows = None if label is None else [label]
+        per_row = max(1, args.n // (len(model.classes_) if rows is None else 1))
+        plot_chains(model, per_row, steps, path=args.out, labels=rows,
+                    from_noise=args.figure == "mind", seed=args.seed)
     print(f"wrote {args.out}")
     return 0
 

@@ -245,9 +245,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         if self.pretrain_epochs != 0:
             self._layer_params = layer_params(self.rbm_params, len(sizes),
                                               self.pretrain_epochs, n_samples)
-        n_train = None
-        if n_samples is not None:
-            n_train = n_samples - int(round(self.validation_fraction * n_samples))
+        n_train = None if n_samples is None else n_samples - self._n_valid(n_samples)
         self._finetune_epochs = resolve_epochs(self.finetune_epochs, "finetune_epochs",
                                                n_train, self.batch_size, minimum=50,
                                                allow_zero=True)
@@ -321,8 +319,12 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         seed = int(torch.randint(2**62, (1,), generator=self._rng, device=self._rng.device))
         return torch.Generator().manual_seed(seed)
 
+    def _n_valid(self, n_samples: int) -> int:
+        """Rows held out for early stopping."""
+        return int(round(self.validation_fraction * n_samples))
+
     def _split(self, X: torch.Tensor, y: torch.Tensor):
-        n_valid = int(round(self.validation_fraction * X.shape[0]))
+        n_valid = self._n_valid(X.shape[0])
         if n_valid == 0 or n_valid == X.shape[0]:
             return X, y, None
         order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)

@@ -10,7 +10,6 @@ chosen class.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from .._validation import (
 )
 from ..checkpoint import load_latest, save_checkpoint
 from ..io import check_tensor, register, save
+from ..rbm import BernoulliRBM
 from ..sampling import bernoulli
 from ._stack import (
     DTYPES,
@@ -56,9 +56,9 @@ _AUTO_PRETRAIN_EPOCHS = 30
 #: "auto" up-down runs at least 10 epochs and this many updates.
 _AUTO_UPDOWN_UPDATES = 2000
 
-#: The top RBM's pre-training settings unless ``rbm_params`` says otherwise.
-TOP_RBM = {"k": 5, "learning_rate": 0.05, "momentum": 0.5, "initial_momentum": 0.5,
-           "momentum_epochs": 5, "weight_decay": 2e-4, "batch_size": 100}
+#: The top RBM's pre-training settings unless ``rbm_params`` says otherwise; the
+#: rest are :class:`~deepbelief.BernoulliRBM`'s defaults.
+TOP_RBM = {"k": 5, "learning_rate": 0.05, "momentum": 0.5, "weight_decay": 2e-4}
 
 
 @register
@@ -228,19 +228,19 @@ class DBN(ClassifierMixin, BaseEstimator):
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
         self._resume = resume
-        self._finetune_epochs = resolve_epochs(self.finetune_epochs, "finetune_epochs",
-                                               None if is_stream(X) else len(X),
-                                               self.batch_size,
-                                               updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
         lab = None
-        if is_stream(X):
-            if y is not None:
-                raise ValueError("y must be None when X is an iterable of (X_batch, y_batch)")
-            check_passes(X, self._finetune_epochs)
-        else:
+        if not is_stream(X):
             X = self._input(X)
             index = label_index(as_labels(y, X.shape[0]), self.classes_, X.device)
             lab = self._one_hot(index, X.dtype)
+        elif y is not None:
+            raise ValueError("y must be None when X is an iterable of (X_batch, y_batch)")
+        self._finetune_epochs = resolve_epochs(self.finetune_epochs, "finetune_epochs",
+                                               None if lab is None else X.shape[0],
+                                               self.batch_size,
+                                               updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
+        if lab is None:
+            check_passes(X, self._finetune_epochs)
         with progress(self._finetune_epochs, self.verbose) as bar:
             start = time.perf_counter()
             self._finetune(X, lab, steps, bar, callback, stage, fresh=False)
@@ -252,13 +252,7 @@ class DBN(ClassifierMixin, BaseEstimator):
         """Each layer's pre-training settings (the top RBM's last) and the up-down epochs."""
         params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs, n_samples,
                               minimum=_AUTO_PRETRAIN_EPOCHS)
-        given = self.rbm_params
-        given = dict(given or {}) if given is None or isinstance(given, Mapping) else given[-1]
-        top = {**TOP_RBM, **given}
-        top["n_iter"] = resolve_epochs(given.get("n_iter", self.pretrain_epochs),
-                                       "pretrain_epochs", n_samples, top["batch_size"],
-                                       minimum=_AUTO_PRETRAIN_EPOCHS)
-        params[-1] = top
+        params[-1] = BernoulliRBM(**{**TOP_RBM, **params[-1]}).get_params()
         self._finetune_epochs = resolve_epochs(self.finetune_epochs, "finetune_epochs",
                                                n_samples, self.batch_size,
                                                updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)

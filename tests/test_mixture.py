@@ -200,7 +200,7 @@ def test_component_without_points_is_reseeded(blobs):
     "kwargs, X, match",
     [
         ({}, [[1.0, np.nan], [0.0, 1.0]], "NaN"),
-        ({}, [1.0, 2.0, 3.0], "2-D"),
+        ({}, [1.0, 2.0, 3.0], "2D"),
         ({"n_components": 5}, np.zeros((3, 2)), "n_components"),
         ({"covariance_type": "banana"}, np.zeros((3, 2)), "covariance_type"),
         ({"init": "kmeans+"}, np.zeros((3, 2)), "init"),

@@ -178,7 +178,7 @@ def test_posteriors_are_distributions(counts, alpha, bernoulli):
         ([[1, np.nan], [0, 2]], [0, 1], "NaN"),
         ([[1, 0], [0, 2]], [0, 1, 1], "labels"),
         (np.empty((0, 2)), [], "0 sample"),
-        ([1, 2, 3], [0, 1, 1], "2-D"),
+        ([1, 2, 3], [0, 1, 1], "2D"),
     ],
 )
 def test_bad_training_input(X, y, match):

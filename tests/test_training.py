@@ -7,6 +7,7 @@ from conftest import random_params
 from deepbelief import BernoulliRBM
 from deepbelief import functional as fn
 from deepbelief.partition import exact_log_partition
+from deepbelief.model import RBM
 from deepbelief.training import CDTrainer, cd_chain, cd_statistics
 
 
@@ -18,7 +19,7 @@ def test_closed_form_equals_autograd_of_free_energy_loss(k, persistent):
     v0 = (torch.rand(16, 7, generator=g, dtype=torch.float64) < 0.4).double()
     chain = (torch.rand(16, 7, generator=g, dtype=torch.float64) < 0.5).double() \
         if persistent else None
-    ph0, v_k, ph_k = cd_chain(v0, W, b, c, k, g, chain)
+    ph0, v_k, ph_k = cd_chain(RBM(W, b, c), v0, k, g, chain)
     dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
 
     params = [t.clone().requires_grad_(True) for t in (W, b, c)]
@@ -35,7 +36,7 @@ def test_centred_step_follows_autograd_in_centred_coordinates(reduced):
     g = torch.Generator().manual_seed(1)
     v0 = (torch.rand(16, 7, generator=g, dtype=torch.float64) < 0.4).double()
     params = [t.clone() for t in (W, b, c)]
-    trainer = CDTrainer(*params, k=2, mean_field=True, centring=0.1,
+    trainer = CDTrainer(RBM(*params), k=2, mean_field=True, centring=0.1,
                         reducer=(lambda tensors: None) if reduced else None)
     trainer.step(v0, 1.0, 0.0, 0.0, None)
     mu, lam = v0.mean(0), fn.p_h_given_v(v0, W, c).mean(0)  # the first batch sets them
@@ -44,7 +45,7 @@ def test_centred_step_follows_autograd_in_centred_coordinates(reduced):
 
     # The loss mean(F(v0) - F(v_k)) as a function of centred parameters (W, bₒ, cₒ),
     # with b = bₒ - Wᵀλ and c = cₒ - Wμ.
-    _, v_k, _ = cd_chain(v0, W, b, c, 2, None, mean_field=True)
+    _, v_k, _ = cd_chain(RBM(W, b, c), v0, 2, None, mean_field=True)
     Wc, bo, co = (t.clone().requires_grad_(True) for t in (W, b + W.T @ lam, c + W @ mu))
     plain = (Wc, bo - Wc.T @ lam, co - Wc @ mu)
     loss = (fn.free_energy(v0, *plain) - fn.free_energy(v_k, *plain)).mean()
@@ -54,7 +55,7 @@ def test_centred_step_follows_autograd_in_centred_coordinates(reduced):
     torch.testing.assert_close(W1 - W, -gW)
     torch.testing.assert_close(b1 + W1.T @ lam - (b + W.T @ lam), -gb)
     torch.testing.assert_close(c1 + W1 @ mu - (c + W @ mu), -gc)
-    ph0, _, ph_k = cd_chain(v0, W, b, c, 2, None, mean_field=True)
+    ph0, _, ph_k = cd_chain(RBM(W, b, c), v0, 2, None, mean_field=True)
     plain_dW = cd_statistics(v0, ph0, v_k, ph_k)[0] / 16
     assert not torch.allclose(W1 - W, plain_dW)  # centring changed the step
 
@@ -71,7 +72,7 @@ def test_step_applies_momentum_and_weight_decay():
 
     def run(reducer):
         params = [t.clone() for t in (W, b, c)]
-        trainer = CDTrainer(*params, k=1, reducer=reducer)
+        trainer = CDTrainer(RBM(*params), k=1, reducer=reducer)
         for _ in range(3):
             trainer.step(v0, lr, mom, wd, torch.Generator().manual_seed(9))
         return params, trainer
@@ -83,8 +84,8 @@ def test_step_applies_momentum_and_weight_decay():
 
     # One step by hand from the recorded statistics.
     params = [t.clone() for t in (W, b, c)]
-    trainer = CDTrainer(*params, k=1)
-    ph0, v_k, ph_k = cd_chain(v0, *params, 1, torch.Generator().manual_seed(9))
+    trainer = CDTrainer(RBM(*params), k=1)
+    ph0, v_k, ph_k = cd_chain(RBM(*params), v0, 1, torch.Generator().manual_seed(9))
     dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
     trainer.step(v0, lr, mom, wd, torch.Generator().manual_seed(9))
     torch.testing.assert_close(params[0], W + lr * (dW / 10 - wd * W))
@@ -105,7 +106,7 @@ def _exact_mean_log_likelihood(rbm, X):
 def test_training_raises_exact_log_likelihood(binary_digits, params):
     X = binary_digits[0][:600]
     rbm = BernoulliRBM(12, batch_size=20, random_state=0, **params)
-    rbm._initialize(rbm._check_X(X, reset=True))
+    rbm._initialize(rbm._validate(X, reset=True))
     before = _exact_mean_log_likelihood(rbm, X)
     rbm.fit(X)
     after = _exact_mean_log_likelihood(rbm, X)
@@ -116,11 +117,11 @@ def test_persistent_chains_survive_a_short_last_batch():
     W, b, c = random_params(6, 4, seed=8)
     g = torch.Generator().manual_seed(0)
     data = (torch.rand(14, 6, generator=g, dtype=torch.float64) < 0.5).double()
-    trainer = CDTrainer(W.clone(), b.clone(), c.clone(), persistent=True)
+    trainer = CDTrainer(RBM(W.clone(), b.clone(), c.clone()), persistent=True)
     trainer.step(data[:10], 0.1, 0.0, 0.0, g)
-    after_full = trainer.chains.clone()
+    after_full = trainer.chains.states.clone()
     trainer.step(data[10:], 0.1, 0.0, 0.0, g)
-    assert trainer.chains.shape == (10, 6)
-    torch.testing.assert_close(trainer.chains[4:], after_full[4:])  # waiting chains untouched
+    assert trainer.chains.states.shape == (10, 6)
+    torch.testing.assert_close(trainer.chains.states[4:], after_full[4:])  # waiting chains untouched
     trainer.step(data[:10], 0.1, 0.0, 0.0, g)
-    assert trainer.chains.shape == (10, 6)
+    assert trainer.chains.states.shape == (10, 6)

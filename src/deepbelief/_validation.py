@@ -1,7 +1,9 @@
 """Input checks shared by every estimator: one place that turns user data into tensors.
 
-Everything that reaches a hot loop has passed through :func:`as_tensor2d`, so the
-loops themselves never check anything.
+Estimators check their inputs with :func:`check_X` (built on scikit-learn's
+``check_array`` and ``check_is_fitted``); minibatches of a stream pass
+:func:`as_tensor2d`. Everything that reaches a hot loop has passed one of them,
+so the loops themselves never check anything.
 """
 
 from __future__ import annotations
@@ -11,6 +13,21 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_array, check_is_fitted
+
+
+#: Rows per chunk when a whole data set goes through a layer (bounds the memory).
+CHUNK = 4096
+
+#: The floating-point types an estimator's ``dtype`` may name.
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def resolve_dtype(dtype: str) -> torch.dtype:
+    """The torch dtype an estimator's ``dtype`` hyperparameter names."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+    return DTYPES[dtype]
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -58,52 +75,28 @@ def as_tensor2d(
 ) -> torch.Tensor:
     """Validate ``X`` and return it as a 2-D tensor of ``dtype`` on ``device``.
 
-    Refuses (with ``ValueError``/``TypeError`` naming ``name``): sparse matrices,
-    strings/objects, complex numbers, 1-D or >2-D input, fewer than ``min_samples``
-    rows or no columns, NaN/inf, a wrong number of features, and values outside
-    [0, 1] when ``unit_interval`` (Bernoulli units).
+    Arrays go through scikit-learn's ``check_array``; a tensor takes a fast path
+    (no copy off its device). Refuses (with ``ValueError``/``TypeError`` naming
+    ``name``): sparse matrices, strings/objects, complex numbers, 1-D or >2-D
+    input, fewer than ``min_samples`` rows or no columns, NaN/inf, a wrong number
+    of features, and values outside [0, 1] when ``unit_interval`` (Bernoulli units).
     """
     if hasattr(X, "tocsr") or hasattr(X, "toarray"):
         raise TypeError(
             f"{name}: sparse input is not supported; pass a dense array (X.toarray())"
         )
     if isinstance(X, torch.Tensor):
-        t = X.detach()
-        if t.is_complex():
-            raise ValueError(f"{name}: Complex data not supported")
-        if t.dtype == torch.bool or not (t.is_floating_point() or _is_int(t.dtype)):
-            t = t.to(torch.float32)
+        t = _tensor2d(X.detach(), name, min_samples)
     else:
-        arr = np.asarray(X)
-        if arr.dtype.kind in "OUSV":
-            try:
-                arr = arr.astype(np.float64)
-            except (TypeError, ValueError) as exc:
-                raise TypeError(
-                    f"{name}: expected numeric data, got an array of dtype {arr.dtype} ({exc})"
-                ) from exc
-        if arr.dtype.kind == "c":
-            raise ValueError(f"{name}: Complex data not supported")
-        if arr.dtype.kind not in "fiub":
-            raise TypeError(f"{name}: expected numeric data, got dtype {arr.dtype}")
+        try:
+            arr = check_array(X, dtype="numeric", ensure_all_finite=False,
+                              ensure_min_samples=min_samples, input_name=name)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{name}: {exc}") from exc
+        if arr.dtype.kind == "b":
+            arr = arr.view(np.uint8)
         arr = np.ascontiguousarray(arr)
         t = torch.from_numpy(arr if arr.flags.writeable else arr.copy())
-    if t.ndim != 2:
-        hint = (" Reshape your data with X.reshape(-1, 1) for a single feature or "
-                "X.reshape(1, -1) for a single sample." if t.ndim == 1 else "")
-        raise ValueError(
-            f"{name}: expected a 2-D array, got {t.ndim}-D of shape {tuple(t.shape)}.{hint}"
-        )
-    if t.shape[0] < min_samples:
-        raise ValueError(
-            f"{name}: found array with {t.shape[0]} sample(s) (shape={tuple(t.shape)}) "
-            f"while a minimum of {min_samples} is required."
-        )
-    if t.shape[1] < 1:
-        raise ValueError(
-            f"{name}: found array with 0 feature(s) (shape={tuple(t.shape)}) while a "
-            "minimum of 1 is required."
-        )
     if n_features is not None and t.shape[1] != n_features:
         raise ValueError(
             f"{name} has {t.shape[1]} features, but {owner} is expecting {n_features} "
@@ -118,14 +111,72 @@ def as_tensor2d(
         lo, hi = (float(x) for x in torch.aminmax(t))
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"{name}: input contains NaN or infinity")
-    if unit_interval:
-        if lo < 0.0 or hi > 1.0:
-            neg = "Negative values in data passed to " + name + ". " if lo < 0.0 else ""
-            raise ValueError(neg +
-                f"{name}: Bernoulli units need values in [0, 1]; found values in "
-                f"[{lo:g}, {hi:g}] (scale the data, e.g. MinMaxScaler, first)"
+    if unit_interval and (lo < 0.0 or hi > 1.0):
+        neg = "Negative values in data passed to " + name + ". " if lo < 0.0 else ""
+        raise ValueError(neg +
+            f"{name}: Bernoulli units need values in [0, 1]; found values in "
+            f"[{lo:g}, {hi:g}] (scale the data, e.g. MinMaxScaler, first)"
+        )
+    return t
+
+
+def _tensor2d(t: torch.Tensor, name: str, min_samples: int) -> torch.Tensor:
+    """The shape and type checks of ``check_array`` for a tensor, without leaving its device."""
+    if t.is_complex():
+        raise ValueError(f"{name}: Complex data not supported")
+    if t.dtype == torch.bool or not (t.is_floating_point() or _is_int(t.dtype)):
+        t = t.to(torch.float32)
+    if t.ndim > 2:
+        raise ValueError(f"{name}: Found array with dim {t.ndim}, while dim <= 2 is required.")
+    if t.ndim != 2:
+        raise ValueError(
+            f"{name}: Expected 2D array, got {t.ndim}D array instead. Reshape your data "
+            "either using array.reshape(-1, 1) if your data has a single feature or "
+            "array.reshape(1, -1) if it contains a single sample."
+        )
+    for axis, least, what in ((0, min_samples, "sample"), (1, 1, "feature")):
+        if t.shape[axis] < least:
+            raise ValueError(
+                f"{name}: Found array with {t.shape[axis]} {what}(s) (shape="
+                f"{tuple(t.shape)}) while a minimum of {least} is required."
             )
     return t
+
+
+def check_X(estimator, X, *, reset: bool, dtype: torch.dtype, device, name: str = "X",
+            unit_interval: bool = True, min_samples: int = 1,
+            n_features: int | None = None) -> torch.Tensor:
+    """Every estimator's input check: ``X`` as a 2-D tensor of ``dtype`` on ``device``.
+
+    ``reset`` (in ``fit``) records ``n_features_in_``; otherwise the estimator must
+    be fitted (scikit-learn's ``NotFittedError``) and ``X`` must have its
+    ``n_features_in_`` features (or ``n_features``, e.g. for hidden states). Values
+    must lie in [0, 1] when ``unit_interval`` (Bernoulli units).
+    """
+    if not reset:
+        check_is_fitted(estimator)
+        n_features = n_features or estimator.n_features_in_
+    t = as_tensor2d(X, name=name, dtype=dtype, device=device, unit_interval=unit_interval,
+                    n_features=n_features, min_samples=min_samples,
+                    owner=type(estimator).__name__)
+    if reset:
+        estimator.n_features_in_ = t.shape[1]
+    return t
+
+
+def minibatch_check(estimator, dtype: torch.dtype, device, *, fitted: bool = False,
+                    unit_interval: bool = True, min_samples: int = 1):
+    """The ``check(x, n_features)`` of a :class:`~deepbelief.data.Minibatches` source.
+
+    Training data (``fitted=False``): the array, or a stream's first minibatch
+    (``n_features`` None), passes :func:`check_X` with ``reset``; later minibatches
+    must have its features. ``fitted``: everything is checked against the model.
+    """
+    def check(x, n_features: int | None) -> torch.Tensor:
+        reset = not fitted and n_features is None
+        return check_X(estimator, x, reset=reset, dtype=dtype, device=device,
+                       unit_interval=unit_interval, min_samples=min_samples if reset else 1)
+    return check
 
 
 def _is_int(dtype: torch.dtype) -> bool:

@@ -9,7 +9,8 @@ plain torch and differentiable.
 from __future__ import annotations
 
 import torch
-from torch.nn.functional import softplus
+
+from .units import BINARY, Units
 
 
 def energy(v: torch.Tensor, h: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
@@ -18,13 +19,14 @@ def energy(v: torch.Tensor, h: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
     return -(v @ b) - (h @ c) - ((h @ W) * v).sum(dim=1)
 
 
-def free_energy(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
-                c: torch.Tensor) -> torch.Tensor:
+def free_energy(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
+                hidden: Units = BINARY) -> torch.Tensor:
     """F(v) = -bᵀv - Σ_i log(1 + exp(c_i + W_i v)), so that p(v) = exp(-F(v)) / Z.
 
-    ``softplus`` keeps it finite for large weights.
+    The sum is the hidden units' ``log_partition`` (``softplus``, finite for large
+    weights, for binary units).
     """
-    return -(v @ b) - softplus(v @ W.T + c).sum(dim=1)
+    return -(v @ b) - hidden.log_partition(hidden_input(v, W, c))
 
 
 def hidden_input(v: torch.Tensor, W: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -37,14 +39,16 @@ def visible_input(h: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Te
     return torch.addmm(b, h, W)
 
 
-def p_h_given_v(v: torch.Tensor, W: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    """p(h_i = 1 | v) = σ(c_i + W_i v)."""
-    return torch.sigmoid(hidden_input(v, W, c))
+def p_h_given_v(v: torch.Tensor, W: torch.Tensor, c: torch.Tensor,
+                units: Units = BINARY) -> torch.Tensor:
+    """p(h_i = 1 | v) = σ(c_i + W_i v) (the mean of other ``units``)."""
+    return units.mean(hidden_input(v, W, c))
 
 
-def p_v_given_h(h: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """p(v_j = 1 | h) = σ(b_j + W_jᵀ h)."""
-    return torch.sigmoid(visible_input(h, W, b))
+def p_v_given_h(h: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
+                units: Units = BINARY) -> torch.Tensor:
+    """p(v_j = 1 | h) = σ(b_j + W_jᵀ h); a softmax group: softmax(b + Wᵀh) over it."""
+    return units.mean(visible_input(h, W, b))
 
 
 def pseudo_log_likelihood(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,

@@ -29,11 +29,13 @@ from . import distributed
 from ._validation import (
     as_tensor2d,
     check_positive,
+    check_X,
+    minibatch_check,
     make_generator,
     resolve_device,
     to_numpy,
 )
-from .rbm import _batch_data, _is_batch_stream
+from .data import Minibatches, is_stream
 
 _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _INITS = ("kmeans", "kmeans++", "random")
@@ -159,17 +161,17 @@ def _add_to_diagonal(A: torch.Tensor, value: float) -> torch.Tensor:
     return A
 
 
-def _scatter_full(X, resp, shift):
+def _scatter_full(X, resp, centre):
     """S_k = Σ_n r_nk (x_n - c_k)(x_n - c_k)ᵀ, as a batched GEMM per row block."""
-    K, D = shift.shape
+    K, D = centre.shape
     scatter = torch.zeros(K, D, D, dtype=X.dtype, device=X.device)
     for rows in _row_blocks(X.shape[0], K * D):
-        Y = (X[rows][None] - shift[:, None]) * resp[rows].T.sqrt()[:, :, None]
+        Y = (X[rows][None] - centre[:, None]) * resp[rows].T.sqrt()[:, :, None]
         scatter.baddbmm_(Y.mT, Y)
     return scatter
 
 
-def _accumulate_statistics(X: torch.Tensor, resp: torch.Tensor, shift: torch.Tensor | None,
+def _accumulate_statistics(X: torch.Tensor, resp: torch.Tensor, centre: torch.Tensor | None,
                            covariance_type: str) -> list[torch.Tensor]:
     """Sufficient statistics of one block of rows, additive over blocks and ranks.
 
@@ -179,7 +181,7 @@ def _accumulate_statistics(X: torch.Tensor, resp: torch.Tensor, shift: torch.Ten
         Samples (already centred by the fit's offset).
     resp : Tensor of shape (n_samples, n_components)
         Responsibilities r_nk.
-    shift : Tensor of shape (n_components, n_features) or None
+    centre : Tensor of shape (n_components, n_features) or None
         Centres c_k of the second moments ('full' and 'tied'); the current means
         keep the sums well conditioned. ``None`` uses the means of this block, which
         is exact when the block is the whole data set.
@@ -193,36 +195,36 @@ def _accumulate_statistics(X: torch.Tensor, resp: torch.Tensor, shift: torch.Ten
         for 'full', Σ_n (x_n - Σ_k r_nk c_k) x_nᵀ for 'tied', Σ_n r_nk x_n² otherwise.
     """
     nk, sx = resp.sum(dim=0), resp.T @ X
-    if shift is None:
-        shift = sx / (nk + 10.0 * torch.finfo(resp.dtype).eps)[:, None]
+    if centre is None:
+        centre = sx / (nk + 10.0 * torch.finfo(resp.dtype).eps)[:, None]
     if covariance_type == "full":
-        second = _scatter_full(X, resp, shift)
+        second = _scatter_full(X, resp, centre)
     elif covariance_type == "tied":
-        second = (X - resp @ shift).T @ X
+        second = (X - resp @ centre).T @ X
     else:
         second = resp.T @ (X * X)
     return [nk, sx, second]
 
 
-def _estimate_gaussian_parameters(stats: list[torch.Tensor], shift: torch.Tensor | None,
+def _estimate_gaussian_parameters(stats: list[torch.Tensor], centre: torch.Tensor | None,
                                   reg_covar: float, covariance_type: str):
     """M-step from summed statistics: N_k, μ_k = Σ_n r_nk x_n / N_k and Σ_k.
 
     With centres c_k, Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ = S_k - N_k (μ_k - c_k)(μ_k - c_k)ᵀ;
     for 'tied', Σ_k Σ_n r_nk (x_n - μ_k) x_nᵀ = T + Σ_k (c_k - μ_k) (Σ_n r_nk x_n)ᵀ.
-    ``shift`` is the ``shift`` given to :func:`_accumulate_statistics`.
+    ``centre`` is the ``centre`` given to :func:`_accumulate_statistics`.
     """
     nk_raw, sx, second = stats[:3]
     nk = nk_raw + 10.0 * torch.finfo(nk_raw.dtype).eps
     means = sx / nk[:, None]
     if covariance_type == "full":
-        if shift is not None:
-            d = means - shift
+        if centre is not None:
+            d = means - centre
             second = second - nk[:, None, None] * d[:, :, None] * d[:, None, :]
         return nk, means, _add_to_diagonal(second / nk[:, None, None], reg_covar)
     if covariance_type == "tied":
-        if shift is not None:
-            second = second + (shift - means).T @ sx
+        if centre is not None:
+            second = second + (centre - means).T @ sx
         return nk, means, _add_to_diagonal((second + second.T) / (2.0 * nk.sum()), reg_covar)
     variances = second / nk[:, None] - means * means + reg_covar
     return nk, means, variances if covariance_type == "diag" else variances.mean(dim=1)
@@ -291,10 +293,10 @@ def _mahalanobis_full(X, means, prec_chol):
     """‖(x_n - μ_k)ᵀ U_k‖² for all n, k: one GEMM of X against [U_1 … U_K] per block."""
     K, D = means.shape
     stacked = prec_chol.permute(1, 0, 2).reshape(D, K * D)
-    shift = -torch.einsum("kd,kde->ke", means, prec_chol).reshape(K * D)
+    bias = -torch.einsum("kd,kde->ke", means, prec_chol).reshape(K * D)
     out = torch.empty(X.shape[0], K, dtype=X.dtype, device=X.device)
     for rows in _row_blocks(X.shape[0], K * D):
-        Y = torch.addmm(shift, X[rows], stacked)
+        Y = torch.addmm(bias, X[rows], stacked)
         out[rows] = Y.square_().view(-1, K, D).sum(dim=2)
     return out
 
@@ -544,10 +546,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return _precision_cholesky_from_precisions(P, self.covariance_type)
 
     def _validate_X(self, X, device, *, reset: bool) -> torch.Tensor:
-        if reset:
-            return as_tensor2d(X, dtype=_DTYPE, device=device, min_samples=2)
-        check_is_fitted(self, "means_")
-        return as_tensor2d(X, dtype=_DTYPE, device=device, n_features=self.n_features_in_)
+        if not reset:
+            check_is_fitted(self, "means_")
+        return check_X(self, X, reset=reset, dtype=_DTYPE, device=device,
+                       unit_interval=False, min_samples=2 if reset else 1)
 
     # ------------------------------------------------------------ fitting
 
@@ -584,53 +586,44 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         self._check_hyperparameters()
         device = resolve_device(self.device)
-        stream = _is_batch_stream(X)
-        first = self._first_block(X, device) if stream else distributed.shard(
-            self._validate_X(X, device, reset=True))
-        if first.shape[0] < self.n_components:
-            raise ValueError(f"n_samples={first.shape[0]} (of this process's first block) "
-                             f"must be >= n_components={self.n_components}")
-        user = self._check_initial_parameters(first.shape[1], device)
-        offset = first.mean(dim=0)
+        stream = is_stream(X)
+        # EM reads the data once per iteration: a one-shot iterator cannot feed it.
+        data = Minibatches(X, check=minibatch_check(self, _DTYPE, device, unit_interval=False,
+                                                    min_samples=2),
+                           passes=2, shard_streams=True)
+        first_block = distributed.shard(data.first)
+        if first_block.shape[0] < self.n_components:
+            raise ValueError(f"n_samples={first_block.shape[0]} (of this process's first "
+                             f"block) must be >= n_components={self.n_components}")
+        user = self._check_initial_parameters(first_block.shape[1], device)
+        offset = first_block.mean(dim=0)
         distributed.broadcast_(offset)
-        first = first - offset
+        first_block = first_block - offset
         if "means" in user:
             user["means"] = user["means"] - offset
 
         def blocks() -> Iterator[torch.Tensor]:
             """This rank's rows of the training data, centred, block by block."""
             if not stream:
-                yield first
+                yield first_block
                 return
-            for batch in X:
-                block = as_tensor2d(_batch_data(batch), dtype=_DTYPE, device=device,
-                                    n_features=first.shape[1])
-                yield distributed.shard(block) - offset
+            for batch in data.epoch(shuffle=False):
+                yield batch.x - offset
 
-        exact = not stream and not distributed.is_distributed()
+        whole_data = not stream and not distributed.is_distributed()
         gen = make_generator(self.random_state, device)
         self._repairs = {"empty": 0, "singular": 0}
         best = None
         for trial in range(self.n_init):
             if self.verbose:
                 print(f"Initialisation {trial}")
-            result = self._fit_single(blocks, self._initial_params(first, user, gen),
-                                      first, exact)
+            result = self._fit_single(blocks, self._initial_params(first_block, user, gen),
+                                      first_block, whole_data)
             if best is None or result[1] > best[1]:
                 best = result
-        self._store(best, offset, first.shape[1])
+        self._store(best, offset, first_block.shape[1])
         self._warn_repairs()
         return self
-
-    def _first_block(self, X, device) -> torch.Tensor:
-        """This rank's rows of the first minibatch of a re-iterable stream."""
-        if iter(X) is X:
-            raise ValueError("X is a one-shot iterator, but EM passes over the data once "
-                             "per iteration; pass a DataLoader or another re-iterable")
-        for batch in X:
-            return distributed.shard(as_tensor2d(_batch_data(batch), dtype=_DTYPE,
-                                                 device=device, min_samples=2))
-        raise ValueError("X: the iterable of minibatches is empty")
 
     def fit_predict(self, X, y=None) -> np.ndarray:
         """Fit, then return the most probable component of every training sample.
@@ -649,26 +642,27 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         return self.fit(X).predict(X)
 
-    def _fit_single(self, blocks, params: _Params, reference: torch.Tensor, exact: bool):
+    def _fit_single(self, blocks, params: _Params, reference: torch.Tensor, whole_data: bool):
         """EM from ``params``: (params, lower bound, n_iter, converged, lower bounds).
 
         ``blocks()`` yields this rank's data block by block; ``reference`` (the first
-        block) supplies re-seeded means. ``exact``: the one block is all the data, so
+        block) supplies re-seeded means. ``whole_data``: the one block is all the data, so
         the second moments are centred on the new means in the same pass.
         """
         lower_bound, bounds, converged, n_iter = -math.inf, [], False, 0
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
-            shift = None if exact else params.means
+            centre = None if whole_data else params.means
             stats = None
             for X in blocks():
                 log_norm, log_resp = _e_step(X, params, self.covariance_type)
-                block = _accumulate_statistics(X, log_resp.exp(), shift, self.covariance_type)
+                block = _accumulate_statistics(X, log_resp.exp(), centre, self.covariance_type)
                 block += [log_norm.sum(), log_norm.new_tensor(float(X.shape[0]))]
                 stats = block if stats is None else [
                     a + b for a, b in zip(stats, block, strict=True)]
             distributed.all_reduce_sum(stats)
-            params = self._m_step(stats[:3], shift, reference, -log_norm if exact else None)
+            params = self._m_step(stats[:3], centre, reference,
+                                  -log_norm if whole_data else None)
             lower_bound = float(stats[3] / stats[4])
             bounds.append(lower_bound)
             if self.verbose:
@@ -709,32 +703,32 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 params.prec_chol, self.covariance_type)
         return params
 
-    def _m_step(self, stats: list[torch.Tensor], shift: torch.Tensor | None, X: torch.Tensor,
-                badness: torch.Tensor | None) -> _Params:
+    def _m_step(self, stats: list[torch.Tensor], centre: torch.Tensor | None, X: torch.Tensor,
+                misfit: torch.Tensor | None) -> _Params:
         """φ, μ, Σ from summed statistics; empty components are re-seeded from ``X``.
 
-        ``badness`` ranks the rows of ``X`` for re-seeding (the negative
+        ``misfit`` ranks the rows of ``X`` for re-seeding (the negative
         log-likelihood after an E-step); ``None`` uses the distance to the nearest mean.
         """
-        nk, means, cov = _estimate_gaussian_parameters(stats, shift, self.reg_covar,
+        nk, means, cov = _estimate_gaussian_parameters(stats, centre, self.reg_covar,
                                                        self.covariance_type)
         empty = nk < _EMPTY_MASS
         if bool(empty.any()):
-            nk, means, cov = self._reseed(X, empty, nk, means, cov, badness)
+            nk, means, cov = self._reseed(X, empty, nk, means, cov, misfit)
         cov, prec_chol, repaired = _precision_cholesky(cov, self.covariance_type)
         self._repairs["singular"] += int(repaired)
         return _Params(nk / nk.sum(), means, cov, prec_chol)
 
-    def _reseed(self, X, empty, nk, means, cov, badness):
+    def _reseed(self, X, empty, nk, means, cov, misfit):
         """Move each empty component to a worst-explained sample, weight of one sample.
 
         Its covariance becomes the average of the other components' (for 'tied' the
         shared matrix is kept).
         """
         self._repairs["empty"] += int(empty.sum())
-        if badness is None:
-            badness = _squared_distances(X, means[~empty]).min(dim=1).values
-        worst = torch.topk(badness, int(empty.sum())).indices
+        if misfit is None:
+            misfit = _squared_distances(X, means[~empty]).min(dim=1).values
+        worst = torch.topk(misfit, int(empty.sum())).indices
         means, nk = means.clone(), nk.clone()
         means[empty] = X[worst]
         nk[empty] = 1.0

@@ -35,11 +35,12 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
-from torch.nn.functional import softplus
 
 from . import functional as fn
 from . import sampling
 from ._validation import check_positive, make_generator
+from .model import RBM
+from .units import BINARY
 
 __all__ = [
     "LogZEstimate",
@@ -114,7 +115,8 @@ def exact_log_partition(rbm, *, layer: str | None = None) -> float:
     for start in range(0, 2**m, rows):
         index = torch.arange(start, min(start + rows, 2**m), device=W.device)
         x = (index[:, None].bitwise_and(bits) != 0).to(torch.float64)
-        log_f = x @ own_bias + softplus(torch.addmm(other_bias, x, weights)).sum(1)
+        # -F(x) of the RBM seen from the enumerated layer (the other one summed out)
+        log_f = -fn.free_energy(x, weights.T, own_bias, other_bias)
         parts.append(torch.logsumexp(log_f, 0))
     return float(torch.logsumexp(torch.stack(parts), 0))
 
@@ -141,7 +143,7 @@ def base_rate_bias(rbm, data=None) -> torch.Tensor:
     check_is_fitted(rbm, "W_")
     if data is None:
         return torch.zeros_like(rbm.b_)
-    X = rbm._check_X(data, "data")
+    X = rbm._validate(data, "data")
     p = X.to(torch.float64).mean(0).clamp(_BASE_RATE_CLIP, 1 - _BASE_RATE_CLIP)
     return torch.log(p / (1 - p)).to(rbm.b_.dtype)
 
@@ -222,7 +224,7 @@ def reverse_ais_log_partition(rbm, data, n_runs: int = 100, betas=None, base: st
     check_positive(n_runs, "n_runs", integer=True)
     check_positive(burn_in, "burn_in", integer=True, allow_zero=True)
     betas = _check_betas(betas)
-    X = rbm._check_X(data, "data")
+    X = rbm._validate(data, "data")
     b_base = _base(rbm, base, X)
     gen = make_generator(seed, rbm.W_.device)
     if X.shape[0] >= n_runs:
@@ -230,8 +232,8 @@ def reverse_ais_log_partition(rbm, data, n_runs: int = 100, betas=None, base: st
     else:
         rows = torch.randint(X.shape[0], (n_runs,), generator=gen, device=X.device)
     with torch.no_grad():
-        v = sampling.bernoulli(X[rows], gen)
-        v = sampling.gibbs(v, rbm.W_, rbm.b_, rbm.c_, burn_in, gen)
+        v = sampling.GibbsSampler(rbm.model_).sample(sampling.bernoulli(X[rows], gen),
+                                                      burn_in, gen)
     log_w = _anneal(v, rbm.W_, b_base, rbm.b_, rbm.c_, betas[::-1], gen)
     log_mean, log_lo, log_hi = _log_mean_interval(log_w)
     log_z_base = _base_log_partition(b_base, rbm.W_.shape[0])
@@ -253,15 +255,15 @@ def log_likelihood(rbm, X, log_z=None, **ais_params) -> float:
         pass the training data as ``data=`` for the customary base rates.
     """
     check_is_fitted(rbm, "W_")
-    v = rbm._check_X(X, "X")
+    v = rbm._validate(X, "X")
     if log_z is None:
         ais_params.setdefault("data", v)
         log_z = ais_log_partition(rbm, **ais_params)
     if isinstance(log_z, LogZEstimate):
         log_z = log_z.log_z
-    W, b, c = (t.to(torch.float64) for t in (rbm.W_, rbm.b_, rbm.c_))
+    model = RBM(*(t.to(torch.float64) for t in (rbm.W_, rbm.b_, rbm.c_)))
     with torch.no_grad():
-        total = sum(float(fn.free_energy(chunk.to(torch.float64), W, b, c).sum())
+        total = sum(float(model.free_energy(chunk.to(torch.float64)).sum())
                     for chunk in v.split(_FREE_ENERGY_CHUNK))
     return -total / v.shape[0] - float(log_z)
 
@@ -273,28 +275,25 @@ def _anneal(v: torch.Tensor, W: torch.Tensor, b_base: torch.Tensor, b_model: tor
     """log Π_k f_{β_k}(v_{k-1}) / f_{β_{k-1}}(v_{k-1}) per row, along block-Gibbs paths.
 
     log f_β(v) = b_Aᵀv + β (b_B - b_A)ᵀv + Σ_i softplus(β (c_i + W_i v)); the step
-    v_{k-1} -> v_k samples h ~ σ(β_k (c + W v)), then v ~ σ(b_A + β_k (b_B - b_A + Wᵀh)).
-    The Gibbs products run in the model's dtype, the weights accumulate in float64.
+    v_{k-1} -> v_k is one block-Gibbs step of the β_k model, h ~ σ(β_k (c + W v)), then
+    v ~ σ(b_A + β_k (b_B - b_A + Wᵀh)). The Gibbs products run in the model's dtype,
+    the weights accumulate in float64.
     """
-    dtype = W.dtype
-    v = v.to(dtype)
+    v = v.to(W.dtype)
     db = b_model - b_base
-    W_t = W.T
     log_w = torch.zeros(v.shape[0], dtype=torch.float64, device=v.device)
-    u_h = torch.empty(v.shape[0], W.shape[0], dtype=dtype, device=v.device)
-    u_v = torch.empty_like(v)
     last = len(betas) - 1
     for k in range(1, last + 1):
         prev, beta = betas[k - 1], betas[k]
-        a = torch.addmm(c, v, W_t)
+        a = fn.hidden_input(v, W, c)
         a64 = a.to(torch.float64)
-        log_w += softplus(a64 * beta).sub_(softplus(a64 * prev)).sum(1)
+        log_w += BINARY.log_partition(a64 * beta).sub_(BINARY.log_partition(a64 * prev))
         log_w += (v @ db).mul_(beta - prev)
         if k == last:
             break
-        h = torch.lt(u_h.uniform_(generator=gen), a.mul_(beta).sigmoid_()).to(dtype)
-        x = torch.addmm(db, h, W).mul_(beta).add_(b_base).sigmoid_()
-        v = torch.lt(u_v.uniform_(generator=gen), x).to(dtype)
+        h = sampling.bernoulli(BINARY.mean(a.mul_(beta)), gen)
+        v = sampling.bernoulli(BINARY.mean(fn.visible_input(h, W, db).mul_(beta).add_(b_base)),
+                               gen)
     return log_w
 
 
@@ -302,18 +301,18 @@ def _log_mean_interval(log_w: torch.Tensor) -> tuple[float, float, float]:
     """log mean(w) and log(mean(w) ∓ 3 s.e.), computed with w scaled by max(w)."""
     log_w = log_w.to(torch.float64).cpu()
     n = log_w.numel()
-    shift = float(log_w.max())
-    r = torch.exp(log_w - shift)
+    log_w_max = float(log_w.max())
+    r = torch.exp(log_w - log_w_max)
     mean = float(r.mean())
     se = float(r.std(correction=1)) / math.sqrt(n) if n > 1 else math.inf
     lo = mean - _N_SIGMA * se
-    return (shift + math.log(mean), shift + math.log(lo) if lo > 0 else -math.inf,
-            shift + math.log(mean + _N_SIGMA * se))
+    return (log_w_max + math.log(mean), log_w_max + math.log(lo) if lo > 0 else -math.inf,
+            log_w_max + math.log(mean + _N_SIGMA * se))
 
 
 def _base_log_partition(b_base: torch.Tensor, n_hidden: int) -> float:
     """log Z_A = Σ_j softplus(b_A,j) + n_hidden · log 2."""
-    return float(softplus(b_base.to(torch.float64)).sum()) + n_hidden * math.log(2.0)
+    return float(BINARY.log_partition(b_base.to(torch.float64))) + n_hidden * math.log(2.0)
 
 
 def _base(rbm, base: str, data) -> torch.Tensor:

@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
-import itertools
 import time
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from . import distributed, sampling
+from . import distributed
 from . import functional as fn
 from ._validation import (
+    CHUNK,
     as_tensor2d,
     check_positive,
+    check_X,
     make_generator,
     resolve_device,
+    resolve_dtype,
     resolve_epochs,
     to_numpy,
 )
-from .checkpoint import load_latest, save_checkpoint
+from .checkpoint import Checkpointer
+from .data import Minibatches, is_stream
 from .io import check_tensor, register, save
+from .model import RBM
+from .sampling import GibbsSampler, bernoulli
 from .training import CDTrainer
+from .units import BINARY, Units
 
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _MONITOR_ROWS = 1000
-_CHUNK = 4096
+#: Multiplier of the hash that picks, from a row's own content, the visible unit
+#: whose flip the pseudo-log-likelihood compares (Knuth's multiplicative hash).
+_FLIP_HASH = 2654435761
 
 
 @register
@@ -86,6 +94,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     Attributes
     ----------
+    model_ : deepbelief.model.RBM
+        The RBM core: tensors ``W_``, ``b_``, ``c_`` and the unit types.
     components_ : ndarray of shape (n_components, n_features)
         W, as NumPy (the tensor itself is ``W_``).
     intercept_hidden_ : ndarray of shape (n_components,)
@@ -149,28 +159,21 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             m = getattr(self, name)
             if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {m!r}")
-        if self.dtype not in _DTYPES:
-            raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {self.dtype!r}")
+        resolve_dtype(self.dtype)
 
-    def _check_X(self, X, name: str = "X", *, reset: bool = False,
-                 hidden: bool = False) -> torch.Tensor:
-        """Every input passes here: a 2-D tensor in [0, 1] on the model's device.
-
-        ``reset`` (at ``fit``) takes dtype and device from the hyperparameters;
-        otherwise they and the feature count come from the fitted model.
-        """
+    def _validate(self, X, name: str = "X", *, reset: bool = False,
+                  hidden: bool = False) -> torch.Tensor:
+        """``X`` (or hidden states) checked against the fitted model; see :func:`check_X`."""
         if reset:
-            return as_tensor2d(X, name=name, dtype=_DTYPES[self.dtype],
-                               device=resolve_device(self.device), unit_interval=True)
-        n = self.n_components_ if hidden else self.n_features_in_
-        return as_tensor2d(X, name=name, dtype=self.W_.dtype, device=self.W_.device,
-                           n_features=n, unit_interval=True, owner=type(self).__name__)
+            return check_X(self, X, reset=True, dtype=resolve_dtype(self.dtype),
+                           device=resolve_device(self.device), name=name)
+        check_is_fitted(self, "model_")
+        return check_X(self, X, reset=False, dtype=self.W_.dtype, device=self.W_.device,
+                       name=name, n_features=self.n_components_ if hidden else None)
 
-    def _visible(self, v, name: str = "v") -> torch.Tensor:
-        return self._check_X(v, name)
-
-    def _hidden(self, h, name: str = "h") -> torch.Tensor:
-        return self._check_X(h, name, hidden=True)
+    def _visible_units(self, n_features: int) -> Units:
+        """The visible layer's unit types (binary)."""
+        return BINARY
 
     def _initialize(self, X: torch.Tensor) -> None:
         """W ~ N(0, 0.01²), c = 0, b = log(p / (1 - p)) of the data's means p."""
@@ -178,11 +181,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         d = X.shape[1]
         self.n_features_in_ = d
         self.n_components_ = self.n_components
-        self.W_ = 0.01 * torch.randn(self.n_components, d, generator=self._rng,
-                                     device=X.device, dtype=X.dtype)
-        p = X.mean(0).clamp(1e-3, 1 - 1e-3)
-        self.b_ = torch.log(p / (1 - p))
-        self.c_ = torch.zeros(self.n_components, device=X.device, dtype=X.dtype)
+        self.model_ = RBM.initial(self.n_components, X.mean(0), self._rng,
+                                  self._visible_units(d))
         if distributed.is_distributed():
             # Rank 0's initialisation everywhere; each other rank draws its own samples.
             distributed.broadcast_(self.W_, self.b_)
@@ -196,7 +196,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _get_trainer(self) -> CDTrainer:
         if getattr(self, "_trainer", None) is None:
             self._trainer = CDTrainer(
-                self.W_, self.b_, self.c_, k=self.k, persistent=self.persistent,
+                self.model_, k=self.k, persistent=self.persistent,
                 sample_visible=self.sample_visible, mean_field=self.mean_field,
                 centring=float(self.centring),
                 reducer=distributed.all_reduce_sum if distributed.is_distributed() else None)
@@ -225,46 +225,50 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             to an uninterrupted run with the same ``random_state``.
         """
         self._check_params()
-        data, first = self._as_data(X)
-        self._initialize(first)
+        if resume and self.checkpoint_dir is None:
+            raise ValueError("resume=True needs checkpoint_dir")
+        data = self._minibatches(X, reset=True)
+        self._initialize(data.first)
         n_epochs = self.n_epochs_for(data)
         if resume:
             self._restore_checkpoint()
         valid = None
         if validation_data is not None:
-            valid = self._check_X(validation_data, "validation_data")
-        self._run_epochs(data, n_epochs - self.n_epochs_, valid, first, callback)
+            valid = self._validate(validation_data, "validation_data")
+        self._run_epochs(data, n_epochs - self.n_epochs_, valid, data.first, callback)
         return self
 
     def n_epochs_for(self, X) -> int:
         """The epochs :meth:`fit` runs on ``X`` (``n_iter``, or what ``"auto"`` gives)."""
-        n_samples = X.shape[0] if hasattr(X, "shape") else None
+        if isinstance(X, Minibatches):
+            n_samples = X.n_samples
+        else:
+            n_samples = None if is_stream(X) else np.shape(X)[0]
         return resolve_epochs(self.n_iter, "n_iter", n_samples, self.batch_size)
 
     def partial_fit(self, X, y=None) -> BernoulliRBM:
         """One epoch over ``X``, continuing from the current state (initialising if unfitted)."""
-        if not hasattr(self, "W_"):
+        if not hasattr(self, "model_"):
             self._check_params()
-            data, first = self._as_data(X)
-            self._initialize(first)
+            data = self._minibatches(X, reset=True, passes=1)
+            self._initialize(data.first)
         else:
-            data, first = self._as_data(X, reset=False)
-        self._run_epochs(data, 1, None, first)
+            data = self._minibatches(X, reset=False, passes=1)
+        self._run_epochs(data, 1, None, data.first)
         return self
 
-    def _as_data(self, X, *, reset: bool = True):
-        """(data, first rows): a validated tensor twice, or a batch iterable and its first batch."""
-        if _is_batch_stream(X):
-            if iter(X) is X and self.n_epochs_for(X) > 1:
-                raise ValueError("X is a one-shot iterator, which can feed one epoch only; "
-                                 "pass a DataLoader or another re-iterable for n_iter > 1")
-            for batch in X:
-                first = self._check_X(_batch_data(batch), "X", reset=reset)
-                # A one-shot iterator has consumed its first batch: train on it too.
-                return (itertools.chain([first], X) if iter(X) is X else X), first
-            raise ValueError("X: the iterable of minibatches is empty")
-        X = self._check_X(X, "X", reset=reset)
-        return X, X
+    def _minibatches(self, X, *, reset: bool, passes: int | None = None) -> Minibatches:
+        """``X`` as a validated source of minibatches (a given source is used as is)."""
+        if isinstance(X, Minibatches):
+            return X
+
+        def check(x, n_features: int | None) -> torch.Tensor:
+            # A stream's later minibatches come after _initialize: checked against the model.
+            return self._validate(x, reset=reset and n_features is None)
+
+        if passes is None:
+            passes = self.n_epochs_for(X) if is_stream(X) else 1
+        return Minibatches(X, check=check, passes=passes)
 
     def _epoch_settings(self) -> tuple[float, float]:
         t = self.n_epochs_
@@ -272,19 +276,20 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         momentum = self.initial_momentum if t < self.momentum_epochs else self.momentum
         return lr, momentum
 
-    def _run_epochs(self, data, n_epochs: int, valid: torch.Tensor | None,
+    def _run_epochs(self, data: Minibatches, n_epochs: int, valid: torch.Tensor | None,
                     first: torch.Tensor, callback=None) -> None:
         trainer = self._get_trainer()
         monitor = first[:: max(1, first.shape[0] // _MONITOR_ROWS)][:_MONITOR_ROWS]
         show = self.verbose and distributed.is_main_process()
         bar = tqdm(range(n_epochs), desc="RBM", unit="epoch", disable=not show)
+        checkpoints = Checkpointer(self.checkpoint_dir, self.checkpoint_every)
         for epoch in bar:
             start = time.perf_counter()
             self.train_epoch(data, trainer)
             self._record(monitor, valid, time.perf_counter() - start)
             bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in self.history_.items()
                              if k != "seconds"})
-            self._maybe_checkpoint(last=epoch == n_epochs - 1)
+            checkpoints.maybe_save(self.n_epochs_, epoch == n_epochs - 1, self._state())
             if callback is not None:
                 callback(self)
 
@@ -297,71 +302,52 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """
         trainer = trainer or self._get_trainer()
         lr, momentum = self._epoch_settings()
-        for batch in self._minibatches(X):
-            trainer.step(batch, lr, momentum, self.weight_decay, self._rng)
+        data = self._minibatches(X, reset=False, passes=1)
+        for batch in data.epoch(self._rng, self.batch_size):
+            trainer.step(batch.x, lr, momentum, self.weight_decay, self._rng)
         self.n_epochs_ += 1
 
-    def _minibatches(self, X):
-        if not isinstance(X, torch.Tensor):
-            for batch in X:
-                yield self._check_X(_batch_data(batch), "X")
-            return
-        order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)
-        distributed.broadcast_(order)
-        for start in range(0, X.shape[0], self.batch_size):
-            yield X[distributed.shard(order[start:start + self.batch_size])]
-
     # ------------------------------------------------------------- checkpoints
-    def _maybe_checkpoint(self, last: bool = False) -> None:
-        """Checkpoint every ``checkpoint_every`` epochs and after the last one."""
-        due = last or self.n_epochs_ % self.checkpoint_every == 0
-        if self.checkpoint_dir is None or not due or not distributed.is_main_process():
-            return
-        tensors = {"W": self.W_, "b": self.b_, "c": self.c_, "rng": self._rng.get_state()}
-        tensors.update({f"trainer.{k}": v for k, v in self._trainer.state_dict().items()})
-        state = {"n_epochs": self.n_epochs_, "history": self.history_,
-                 "shape": list(self.W_.shape)}
-        save_checkpoint(self.checkpoint_dir, self.n_epochs_, tensors, state)
+    def _state(self) -> dict:
+        """Everything a resumed run needs (see :mod:`deepbelief.checkpoint`)."""
+        return {"model": self.model_.state_dict(), "trainer": self._get_trainer().state_dict(),
+                "rng": self._rng.get_state(), "n_epochs": self.n_epochs_,
+                "history": self.history_}
 
     def _restore_checkpoint(self) -> None:
-        if self.checkpoint_dir is None:
-            raise ValueError("resume=True needs checkpoint_dir")
-        found = load_latest(self.checkpoint_dir)
-        if found is None:
+        state = Checkpointer(self.checkpoint_dir).load()
+        if state is None:
             return
-        tensors, state = found
-        if state.get("shape") != list(self.W_.shape):
-            raise ValueError(f"checkpoint in {self.checkpoint_dir} is for an RBM of shape "
-                             f"{state.get('shape')}, not {list(self.W_.shape)}")
-        for name, target in (("W", self.W_), ("b", self.b_), ("c", self.c_)):
-            target.copy_(tensors[name])
-        self._rng.set_state(tensors["rng"])
-        trainer = self._get_trainer()
-        trainer.load_state_dict({k.split(".", 1)[1]: v for k, v in tensors.items()
-                                 if k.startswith("trainer.")})
+        try:
+            self.model_.load_state_dict(state["model"])
+        except ValueError as exc:
+            raise ValueError(f"checkpoint in {self.checkpoint_dir} does not fit an RBM of "
+                             f"shape {list(self.W_.shape)}: {exc}") from None
+        self._rng.set_state(state["rng"])
+        self._get_trainer().load_state_dict(state["trainer"])
         self.n_epochs_ = int(state["n_epochs"])
         self.history_ = state["history"]
 
     @torch.no_grad()
     def _record(self, monitor: torch.Tensor, valid: torch.Tensor | None, seconds: float) -> None:
-        h = fn.p_h_given_v(monitor, self.W_, self.c_)
-        recon = fn.p_v_given_h(h, self.W_, self.b_)
+        model = self.model_
+        recon = model.p_v_given_h(model.p_h_given_v(monitor))
         err = ((monitor - recon) ** 2).sum(1).mean()
         self.history_["reconstruction_error"].append(float(err))
-        self.history_["pseudo_log_likelihood"].append(float(self._pll(monitor).mean()))
+        self.history_["pseudo_log_likelihood"].append(
+            float(self._pseudo_log_likelihood(monitor).mean()))
         if valid is not None:
-            f_train = fn.free_energy(monitor, self.W_, self.b_, self.c_).mean()
-            f_valid = fn.free_energy(valid[:_MONITOR_ROWS], self.W_, self.b_, self.c_).mean()
+            f_train = model.free_energy(monitor).mean()
+            f_valid = model.free_energy(valid[:_MONITOR_ROWS]).mean()
             self.history_.setdefault("free_energy_gap", []).append(float(f_valid - f_train))
         self.history_["seconds"].append(seconds)
 
     # ------------------------------------------------------- estimator outputs
     def transform(self, X) -> np.ndarray:
         """Hidden-unit probabilities p(h = 1 | v) for each row of ``X``."""
-        v = self._visible(X, "X")
+        v = self._validate(X)
         with torch.no_grad():
-            out = torch.cat([fn.p_h_given_v(chunk, self.W_, self.c_)
-                             for chunk in v.split(_CHUNK)])
+            out = torch.cat([self.model_.p_h_given_v(chunk) for chunk in v.split(CHUNK)])
         return to_numpy(out)
 
     def score_samples(self, X) -> np.ndarray:
@@ -370,14 +356,14 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         ṽ flips one visible unit chosen from the row's own content, so a sample
         always gets the same score whatever else is in the batch.
         """
-        v = self._visible(X, "X")
+        v = self._validate(X)
         with torch.no_grad():
-            out = torch.cat([self._pll(chunk) for chunk in v.split(_CHUNK)])
+            out = torch.cat([self._pseudo_log_likelihood(chunk) for chunk in v.split(CHUNK)])
         return to_numpy(out)
 
-    def _pll(self, v: torch.Tensor) -> torch.Tensor:
+    def _pseudo_log_likelihood(self, v: torch.Tensor) -> torch.Tensor:
         d = v.shape[1]
-        weights = torch.arange(1, d + 1, device=v.device, dtype=torch.int64) * 2654435761
+        weights = torch.arange(1, d + 1, device=v.device, dtype=torch.int64) * _FLIP_HASH
         flip = ((v * 255).round().to(torch.int64) * weights).sum(1).remainder(d)
         return fn.pseudo_log_likelihood(v, self.W_, self.b_, self.c_, flip)
 
@@ -388,48 +374,50 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Chains start from ``init`` (rows in [0, 1]) or, by default, from independent
         draws of σ(b), the visible units' base rates.
         """
+        check_is_fitted(self, "model_")
         check_positive(n_samples, "n_samples", integer=True)
         check_positive(steps, "steps", integer=True, allow_zero=True)
         gen = self._rng if random_state is None else make_generator(random_state, self.W_.device)
         with torch.no_grad():
             if init is None:
-                p0 = torch.sigmoid(self.b_).expand(n_samples, -1)
-                v = sampling.bernoulli(p0.contiguous(), gen)
+                v = bernoulli(torch.sigmoid(self.b_).expand(n_samples, -1).contiguous(), gen)
             else:
-                v = sampling.bernoulli(self._visible(init, "init"), gen)
-            v = sampling.gibbs(v, self.W_, self.b_, self.c_, steps, gen)
+                v = bernoulli(self._validate(init, "init"), gen)
+            v = GibbsSampler(self.model_).sample(v, steps, gen)
         return to_numpy(v)
 
     # -------------------------------------------- the slides' formulas, exposed
     def energy(self, v, h):
         """E(v, h) = -bᵀv - cᵀh - hᵀWv per row (NumPy in, NumPy out; tensor in, tensor out)."""
-        return _like(fn.energy(self._visible(v), self._hidden(h), self.W_, self.b_, self.c_), v)
+        return _like(self.model_.energy(self._validate(v, "v"),
+                                        self._validate(h, "h", hidden=True)), v)
 
     def free_energy(self, v):
         """F(v) = -bᵀv - Σ_i log(1 + exp(c_i + W_i v)) per row."""
-        return _like(fn.free_energy(self._visible(v), self.W_, self.b_, self.c_), v)
+        return _like(self.model_.free_energy(self._validate(v, "v")), v)
 
     def p_h_given_v(self, v):
         """p(h_i = 1 | v) = σ(c_i + W_i v)."""
-        return _like(fn.p_h_given_v(self._visible(v), self.W_, self.c_), v)
+        return _like(self.model_.p_h_given_v(self._validate(v, "v")), v)
 
     def p_v_given_h(self, h):
         """p(v_j = 1 | h) = σ(b_j + W_jᵀ h)."""
-        return _like(fn.p_v_given_h(self._hidden(h), self.W_, self.b_), h)
+        return _like(self.model_.p_v_given_h(self._validate(h, "h", hidden=True)), h)
 
     def sample_h_given_v(self, v):
         """h ~ p(h | v), drawn with the model's generator."""
-        return _like(sampling.sample_h_given_v(self._visible(v), self.W_, self.c_, self._rng), v)
+        return _like(self.model_.sample_h_given_v(self._validate(v, "v"), self._rng), v)
 
     def sample_v_given_h(self, h):
         """v ~ p(v | h), drawn with the model's generator."""
-        return _like(sampling.sample_v_given_h(self._hidden(h), self.W_, self.b_, self._rng), h)
+        return _like(self.model_.sample_v_given_h(self._validate(h, "h", hidden=True),
+                                                  self._rng), h)
 
     def gibbs(self, v, steps: int = 1):
         """Block Gibbs from ``v``: ``steps`` times h ~ p(h|v), v ~ p(v|h); returns v."""
         check_positive(steps, "steps", integer=True, allow_zero=True)
-        return _like(sampling.gibbs(self._visible(v), self.W_, self.b_, self.c_, steps,
-                                    self._rng), v)
+        return _like(GibbsSampler(self.model_).sample(self._validate(v, "v"), steps,
+                                                      self._rng), v)
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -443,7 +431,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         params.setdefault("n_components", W.shape[0])
         model = cls(**params)
         model._check_params()
-        dev, dt = resolve_device(model.device), _DTYPES[model.dtype]
+        dev, dt = resolve_device(model.device), resolve_dtype(model.dtype)
         b = as_tensor2d(np.reshape(_np(b), (1, -1)), name="b", dtype=dt, device=dev,
                         n_features=W.shape[1])[0]
         c = as_tensor2d(np.reshape(_np(c), (1, -1)), name="c", dtype=dt, device=dev,
@@ -454,7 +442,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return model
 
     def _set_parameters(self, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> None:
-        self.W_, self.b_, self.c_ = W.contiguous(), b.contiguous(), c.contiguous()
+        self.model_ = RBM(W.contiguous(), b.contiguous(), c.contiguous(),
+                          self._visible_units(W.shape[1]))
         self.n_features_in_ = W.shape[1]
         self.n_components_ = W.shape[0]
         self.n_epochs_ = getattr(self, "n_epochs_", 0)
@@ -463,6 +452,18 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self._trainer = None
 
     # ---------------------------------------------------------- public arrays
+    @property
+    def W_(self) -> torch.Tensor:
+        return self.model_.W
+
+    @property
+    def b_(self) -> torch.Tensor:
+        return self.model_.b
+
+    @property
+    def c_(self) -> torch.Tensor:
+        return self.model_.c
+
     @property
     def _n_features_out(self) -> int:
         return self.n_components_
@@ -490,8 +491,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         save(self, path)
 
     def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
-        tensors = {"W": self.W_, "b": self.b_, "c": self.c_}
-        return tensors, {"n_epochs": self.n_epochs_, "history": self.history_}
+        return self.model_.state_dict(), {"n_epochs": self.n_epochs_, "history": self.history_}
 
     @classmethod
     def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor],
@@ -513,18 +513,6 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         tags.input_tags.positive_only = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
-
-
-def _is_batch_stream(X) -> bool:
-    """An iterable of minibatches rather than one array (lists count as arrays)."""
-    if isinstance(X, (np.ndarray, torch.Tensor, list, tuple)) or hasattr(X, "__array__"):
-        return False
-    return hasattr(X, "__iter__") and not hasattr(X, "toarray")
-
-
-def _batch_data(batch):
-    """The inputs of a minibatch: ``x`` of a DataLoader's ``(x, y)`` item."""
-    return batch[0] if isinstance(batch, (tuple, list)) else batch
 
 
 def _np(x) -> np.ndarray:

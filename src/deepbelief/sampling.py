@@ -1,7 +1,9 @@
-"""How the model is sampled: Bernoulli draws from the conditionals and block Gibbs.
+"""How the model is sampled: draws from the conditionals and block-Gibbs chains.
 
-A unit is *sampled* from its probability (u ~ U(0,1), unit = 1 if u < p), never
-set to it. Every draw takes an explicit ``torch.Generator`` so runs repeat.
+A unit is *sampled* from its distribution (a binary unit: u ~ U(0,1), unit = 1 if
+u < p), never set to it. Every draw takes an explicit ``torch.Generator`` so runs
+repeat. :class:`GibbsSampler` is the one chain on an RBM core that contrastive
+divergence, persistent chains, the DBN's top-level chain and generation share.
 """
 
 from __future__ import annotations
@@ -9,30 +11,123 @@ from __future__ import annotations
 import torch
 
 from .functional import p_h_given_v, p_v_given_h
+from .model import RBM
+from .units import BINARY, Units, bernoulli
 
-
-def bernoulli(p: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Binary states with P(state = 1) = p: 1 where u < p for u ~ U(0, 1)."""
-    u = torch.rand(p.shape, generator=generator, device=p.device, dtype=p.dtype)
-    return (u < p).to(p.dtype)
+__all__ = ["GibbsSampler", "PersistentChains", "bernoulli", "gibbs", "sample_h_given_v",
+           "sample_v_given_h"]
 
 
 def sample_h_given_v(v: torch.Tensor, W: torch.Tensor, c: torch.Tensor,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
-    """h ~ p(h | v): each h_i is 1 with probability σ(c_i + W_i v)."""
-    return bernoulli(p_h_given_v(v, W, c), generator)
+                     generator: torch.Generator | None = None,
+                     units: Units = BINARY) -> torch.Tensor:
+    """h ~ p(h | v): each binary h_i is 1 with probability σ(c_i + W_i v)."""
+    return units.sample(p_h_given_v(v, W, c, units), generator)
 
 
 def sample_v_given_h(h: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
-    """v ~ p(v | h): each v_j is 1 with probability σ(b_j + W_jᵀ h)."""
-    return bernoulli(p_v_given_h(h, W, b), generator)
+                     generator: torch.Generator | None = None,
+                     units: Units = BINARY) -> torch.Tensor:
+    """v ~ p(v | h): each binary v_j is 1 with probability σ(b_j + W_jᵀ h)."""
+    return units.sample(p_v_given_h(h, W, b, units), generator)
 
 
 def gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, steps: int = 1,
           generator: torch.Generator | None = None) -> torch.Tensor:
     """Block Gibbs sampling: ``steps`` times, h ~ p(h|v) then v ~ p(v|h); returns v."""
-    for _ in range(steps):
-        h = sample_h_given_v(v, W, c, generator)
-        v = sample_v_given_h(h, W, b, generator)
-    return v
+    return GibbsSampler(RBM(W, b, c)).sample(v, steps, generator)
+
+
+class GibbsSampler:
+    """Alternating block-Gibbs steps on an RBM core.
+
+    Parameters
+    ----------
+    model : RBM
+    sample_visible : bool or tuple of bool, default=True
+        Draw visible states; False keeps the means p(v|h) (the practical guide's
+        reconstructions in CD). A tuple decides per group of a
+        :class:`~deepbelief.units.Layout`, e.g. the paper's up-down samples the
+        penultimate units and keeps the label probabilities.
+    mean_field : bool, default=False
+        Means instead of samples everywhere (deterministic mean-field chain).
+    clamp : slice, optional
+        Visible columns held at their starting values (e.g. a label).
+    """
+
+    def __init__(self, model: RBM, *, sample_visible: bool | tuple[bool, ...] = True,
+                 mean_field: bool = False, clamp: slice | None = None) -> None:
+        self.model = model
+        self.sample_visible = sample_visible
+        self.mean_field = mean_field
+        self.clamp = clamp
+
+    def draw_hidden(self, ph: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        return ph if self.mean_field else self.model.hidden.sample(ph, generator)
+
+    def draw_visible(self, pv: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        if self.mean_field:
+            return pv
+        return _draw(self.model.visible, pv, self.sample_visible, generator)
+
+    def run(self, h: torch.Tensor, steps: int, generator: torch.Generator | None,
+            clamped: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``steps`` (≥ 1) steps v ~ p(v|h), h ~ p(h|v) from hidden states ``h``.
+
+        Returns the last visible states and p(h|v) at them (the last hidden
+        states are left undrawn: CD's statistics use the probabilities).
+        ``clamped`` holds the values of the ``clamp`` columns.
+        """
+        for step in range(steps):
+            v = self.draw_visible(self.model.p_v_given_h(h), generator)
+            if self.clamp is not None:
+                v[:, self.clamp] = clamped
+            ph = self.model.p_h_given_v(v)
+            if step + 1 < steps:
+                h = self.draw_hidden(ph, generator)
+        return v, ph
+
+    def sample(self, v: torch.Tensor, steps: int, generator: torch.Generator | None,
+               ) -> torch.Tensor:
+        """Visible states ``steps`` steps h ~ p(h|v), v ~ p(v|h) on from ``v``."""
+        if steps == 0:
+            return v
+        clamped = None if self.clamp is None else v[:, self.clamp]
+        h = self.draw_hidden(self.model.p_h_given_v(v), generator)
+        return self.run(h, steps, generator, clamped)[0]
+
+
+class PersistentChains:
+    """Negative chains kept across minibatches (persistent CD, Tieleman 2008).
+
+    Chains start at (sampled) data rows the first time a minibatch needs them; a
+    short minibatch advances the first n chains while the rest wait.
+    """
+
+    def __init__(self) -> None:
+        self.states: torch.Tensor | None = None
+
+    def take(self, v0: torch.Tensor, sampler: GibbsSampler,
+             generator: torch.Generator | None) -> torch.Tensor:
+        """Visible states of the first ``len(v0)`` chains, new ones started from ``v0``."""
+        n = v0.shape[0]
+        have = 0 if self.states is None else self.states.shape[0]
+        if have < n:
+            fresh = sampler.draw_visible(v0[have:].clone(), generator)
+            self.states = fresh if self.states is None else torch.cat([self.states, fresh])
+        return self.states[:n]
+
+    def put(self, v: torch.Tensor) -> None:
+        self.states[:v.shape[0]] = v
+
+
+def _draw(units: Units, mean: torch.Tensor, which: bool | tuple[bool, ...],
+          generator: torch.Generator | None) -> torch.Tensor:
+    """Samples of ``units`` where ``which`` says so (per group of a Layout), means elsewhere."""
+    if which is True:
+        return units.sample(mean, generator)
+    if which is False:
+        return mean
+    parts = units.split(mean)
+    return torch.cat([_draw(g, part, w, generator)
+                      for g, part, w in zip(units.groups, parts, which, strict=True)], -1)

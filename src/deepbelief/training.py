@@ -21,6 +21,10 @@ i.e. b = bₒ - Wᵀλ and c = cₒ - Wμ in the plain form, and follows the gra
 (W, bₒ, cₒ):  ΔW = ΔW_plain - λ Δbᵀ - Δc μᵀ  (Δb, Δc unchanged). μ and λ track the
 data means of v and p(h|v) by exponential moving averages; the model itself is
 kept, as always, in the plain (W, b, c).
+
+Everything here works on the RBM core (:class:`~deepbelief.model.RBM`) whatever
+its unit types: the DBN's top RBM, with its softmax label group, trains by the
+same step as :class:`~deepbelief.BernoulliRBM`.
 """
 
 from __future__ import annotations
@@ -29,27 +33,28 @@ from collections.abc import Callable
 
 import torch
 
-from .functional import p_h_given_v
-from .sampling import bernoulli
+from .model import RBM
+from .sampling import GibbsSampler, PersistentChains
 
 Reducer = Callable[[list[torch.Tensor]], None]
 
 
-def cd_chain(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, k: int,
-             generator: torch.Generator | None, chain: torch.Tensor | None = None,
-             sample_visible: bool = False, mean_field: bool = False,
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def cd_chain(model: RBM, v0: torch.Tensor, k: int, generator: torch.Generator | None,
+             chain: torch.Tensor | None = None,
+             sample_visible: bool | tuple[bool, ...] = False,
+             mean_field: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Run the CD-k chain for one minibatch.
 
     Parameters
     ----------
+    model : the RBM core.
     v0 : (batch, n_visible) data.
     chain : visible states where the negative chain starts (persistent CD); ``None``
         starts it at the data (plain CD).
-    sample_visible : draw binary visible states; otherwise the visible
-        reconstructions are the probabilities p(v|h) (the practical guide's choice
-        for CD; persistent chains are always sampled).
-    mean_field : use probabilities instead of samples everywhere (deterministic
+    sample_visible : draw visible states; otherwise the visible reconstructions
+        are the means p(v|h) (the practical guide's choice for CD; persistent
+        chains are always sampled). A tuple decides per unit group.
+    mean_field : use means instead of samples everywhere (deterministic
         mean-field CD, Welling & Hinton 2002).
 
     Returns
@@ -58,37 +63,38 @@ def cd_chain(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor
     v_k : the chain's visible state after ``k`` Gibbs steps.
     ph_k : p(h|v_k), the negative statistics' hidden factor.
     """
-    draw = (lambda p: p) if mean_field else (lambda p: bernoulli(p, generator))
-    ph0 = p_h_given_v(v0, W, c)
-    if chain is None:
-        h = draw(ph0)
-    else:
-        h = draw(p_h_given_v(chain, W, c))
-        sample_visible = True
-    for step in range(k):
-        v_k = torch.sigmoid_(torch.addmm(b, h, W))
-        if sample_visible:
-            v_k = draw(v_k)
-        ph_k = p_h_given_v(v_k, W, c)
-        if step + 1 < k:
-            h = draw(ph_k)
+    sampler = GibbsSampler(model, sample_visible=sample_visible or chain is not None,
+                           mean_field=mean_field)
+    ph0 = model.p_h_given_v(v0)
+    start = ph0 if chain is None else model.p_h_given_v(chain)
+    v_k, ph_k = sampler.run(sampler.draw_hidden(start, generator), k, generator)
     return ph0, v_k, ph_k
 
 
 def cd_statistics(v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor, ph_k: torch.Tensor,
+                  *, out: torch.Tensor | None = None, beta: float = 0.0, alpha: float = 1.0,
                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The ascent directions summed over the batch (see the module docstring)."""
-    dW = torch.mm(ph0.T, v0)
-    dW.addmm_(ph_k.T, v_k, alpha=-1.0)
+    """The ascent directions summed over the batch (see the module docstring).
+
+    With ``out``, the weight statistics accumulate into it in place,
+    out ← beta·out + alpha·(p(h|v0)ᵀv0 - p(h|v_k)ᵀv_k) (a momentum buffer), and
+    ``out`` is returned as the first item.
+    """
+    if out is None:
+        dW = torch.mm(ph0.T, v0)
+    else:
+        dW = out.addmm_(ph0.T, v0, beta=beta, alpha=alpha)
+    dW.addmm_(ph_k.T, v_k, alpha=-alpha if out is not None else -1.0)
     return dW, v0.sum(0) - v_k.sum(0), ph0.sum(0) - ph_k.sum(0)
 
 
 class CDTrainer:
-    """Momentum SGD on CD-k / PCD statistics for one RBM's parameters (in place).
+    """Momentum SGD on CD-k / PCD statistics for one RBM core's parameters (in place).
 
     Parameters
     ----------
-    W, b, c : the model's parameter tensors, modified in place by :meth:`step`.
+    model : RBM
+        The core whose W, b, c :meth:`step` modifies in place.
     k : Gibbs steps per update.
     persistent : keep the negative chains across minibatches (PCD, Tieleman 2008).
     sample_visible, mean_field : see :func:`cd_chain`.
@@ -99,73 +105,62 @@ class CDTrainer:
         (data-parallel training); the update then uses the global statistics.
     """
 
-    def __init__(self, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, *, k: int = 1,
-                 persistent: bool = False, sample_visible: bool = False,
-                 mean_field: bool = False, centring: float = 0.0,
-                 reducer: Reducer | None = None) -> None:
-        self.W, self.b, self.c = W, b, c
+    def __init__(self, model: RBM, *, k: int = 1, persistent: bool = False,
+                 sample_visible: bool | tuple[bool, ...] = False, mean_field: bool = False,
+                 centring: float = 0.0, reducer: Reducer | None = None) -> None:
+        self.model = model
         self.k = k
-        self.persistent = persistent
         self.sample_visible = sample_visible
         self.mean_field = mean_field
         self.centring = centring
         self.reducer = reducer
-        self.W_inc = torch.zeros_like(W)
-        self.b_inc = torch.zeros_like(b)
-        self.c_inc = torch.zeros_like(c)
-        self.chains: torch.Tensor | None = None
+        self.increments = {name: torch.zeros_like(t) for name, t in model.state_dict().items()}
+        self.chains = PersistentChains() if persistent else None
         self.mu: torch.Tensor | None = None
         self.lam: torch.Tensor | None = None
 
     @torch.no_grad()
     def step(self, v0: torch.Tensor, learning_rate: float, momentum: float,
-             weight_decay: float, generator: torch.Generator | None) -> None:
-        """One update: θ_inc ← momentum·θ_inc + lr·(statistics/n - weight_decay·θ); θ += θ_inc."""
+             weight_decay: float, generator: torch.Generator | None) -> torch.Tensor:
+        """One update: θ_inc ← momentum·θ_inc + lr·(statistics/n - weight_decay·θ); θ += θ_inc.
+
+        Returns the negative chain's visible states v_k.
+        """
+        model, n = self.model, v0.shape[0]
         chain = None
-        n = v0.shape[0]
-        if self.persistent:
-            have = 0 if self.chains is None else self.chains.shape[0]
-            if have < n:  # new chains start at the data
-                rows = v0[have:]
-                fresh = rows.clone() if self.mean_field else bernoulli(rows, generator)
-                self.chains = fresh if self.chains is None else torch.cat([self.chains, fresh])
-            # A short (last) minibatch advances the first n chains; the rest wait.
-            chain = self.chains[:n]
-        ph0, v_k, ph_k = cd_chain(v0, self.W, self.b, self.c, self.k, generator, chain,
-                                  self.sample_visible, self.mean_field)
-        if self.persistent:
-            self.chains[:n] = v_k
-        if self.reducer is None:
-            # Same update as below, with the two statistics GEMMs accumulated in place.
+        if self.chains is not None:
+            sampler = GibbsSampler(model, mean_field=self.mean_field)
+            chain = self.chains.take(v0, sampler, generator)
+        ph0, v_k, ph_k = cd_chain(model, v0, self.k, generator, chain, self.sample_visible,
+                                  self.mean_field)
+        if self.chains is not None:
+            self.chains.put(v_k)
+        inc = self.increments
+        sums = [v0.sum(0), ph0.sum(0)] if self.centring else []
+        if self.reducer is None:  # the weight statistics go straight into the momentum buffer
             rate = learning_rate / n
-            sum_v0, sum_h0 = v0.sum(0), ph0.sum(0)
-            if self.centring:
-                self._update_offsets(sum_v0 / n, sum_h0 / n)
-            self.W_inc.addmm_(ph0.T, v0, beta=momentum, alpha=rate)
-            self.W_inc.addmm_(ph_k.T, v_k, alpha=-rate)
-            db, dc = sum_v0 - v_k.sum(0), sum_h0 - ph_k.sum(0)
+            _, db, dc = cd_statistics(v0, ph0, v_k, ph_k, out=inc["W"], beta=momentum,
+                                      alpha=rate)
         else:
             dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
             count = torch.tensor([float(n)], dtype=dW.dtype, device=dW.device)
-            sums = [v0.sum(0), ph0.sum(0)] if self.centring else []
             self.reducer([dW, db, dc, count, *sums])
-            n_total = float(count.item())
-            rate = learning_rate / n_total
-            if self.centring:
-                self._update_offsets(sums[0] / n_total, sums[1] / n_total)
-            self.W_inc.mul_(momentum).add_(dW, alpha=rate)
+            n = float(count.item())
+            rate = learning_rate / n
+            inc["W"].mul_(momentum).add_(dW, alpha=rate)
         if self.centring:  # ΔW in centred coordinates: ΔW - λ Δbᵀ - Δc μᵀ
-            self.W_inc.addr_(self.lam, db, alpha=-rate).addr_(dc, self.mu, alpha=-rate)
+            self._update_offsets(sums[0] / n, sums[1] / n)
+            inc["W"].addr_(self.lam, db, alpha=-rate).addr_(dc, self.mu, alpha=-rate)
         if weight_decay:
-            self.W_inc.add_(self.W, alpha=-learning_rate * weight_decay)
-        self.b_inc.mul_(momentum).add_(db, alpha=rate)
-        self.c_inc.mul_(momentum).add_(dc, alpha=rate)
-        self.W.add_(self.W_inc)
-        self.b.add_(self.b_inc)
-        self.c.add_(self.c_inc)
+            inc["W"].add_(model.W, alpha=-learning_rate * weight_decay)
+        inc["b"].mul_(momentum).add_(db, alpha=rate)
+        inc["c"].mul_(momentum).add_(dc, alpha=rate)
+        for name, param in model.state_dict().items():
+            param.add_(inc[name])
         if self.centring:  # bₒ, cₒ moved by the increments: b = bₒ - Wᵀλ, c = cₒ - Wμ
-            self.b.addmv_(self.W_inc.T, self.lam, alpha=-1.0)
-            self.c.addmv_(self.W_inc, self.mu, alpha=-1.0)
+            model.b.addmv_(inc["W"].T, self.lam, alpha=-1.0)
+            model.c.addmv_(inc["W"], self.mu, alpha=-1.0)
+        return v_k
 
     def _update_offsets(self, mean_v: torch.Tensor, mean_h: torch.Tensor) -> None:
         """μ, λ ← (1 - ν)·(μ, λ) + ν·(batch means); the first batch sets them."""
@@ -177,17 +172,22 @@ class CDTrainer:
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """Momentum buffers, persistent chains and centring offsets, for checkpoints."""
-        state = {"W_inc": self.W_inc, "b_inc": self.b_inc, "c_inc": self.c_inc}
-        for name in ("chains", "mu", "lam"):
-            if getattr(self, name) is not None:
-                state[name] = getattr(self, name)
+        state = {f"{name}_inc": t for name, t in self.increments.items()}
+        extra = {"chains": None if self.chains is None else self.chains.states,
+                 "mu": self.mu, "lam": self.lam}
+        state.update({name: t for name, t in extra.items() if t is not None})
         return state
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Restore what :meth:`state_dict` returned."""
-        self.W_inc.copy_(state["W_inc"])
-        self.b_inc.copy_(state["b_inc"])
-        self.c_inc.copy_(state["c_inc"])
-        for name in ("chains", "mu", "lam"):
+        W = self.model.W
+        for name, t in self.increments.items():
+            t.copy_(state[f"{name}_inc"])
+
+        def own(name):
             t = state.get(name)
-            setattr(self, name, None if t is None else t.to(self.W.device, self.W.dtype).clone())
+            return None if t is None else t.to(W.device, W.dtype).clone()
+
+        if self.chains is not None:
+            self.chains.states = own("chains")
+        self.mu, self.lam = own("mu"), own("lam")

@@ -10,42 +10,31 @@ whole net minimises the cross-entropy -Σ log p(y|x), optionally with dropout
 from __future__ import annotations
 
 import copy
-import itertools
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .. import distributed
 from .._validation import (
+    CHUNK,
     check_positive,
+    check_X,
     make_generator,
+    minibatch_check,
     resolve_device,
+    resolve_dtype,
     resolve_epochs,
     to_numpy,
 )
+from ..checkpoint import Checkpointer
+from ..data import Minibatches, is_stream
 from ..io import check_tensor, register, save
-from ._resume import load_finetune, save_finetune
-from ._stack import (
-    DTYPES,
-    batch_parts,
-    check_passes,
-    check_sizes,
-    check_X,
-    encode_labels,
-    is_stream,
-    label_index,
-    layer_params,
-    pretrain_stack,
-    progress,
-    stream_classes,
-)
-
-_CHUNK = 4096
+from ._stack import check_sizes, layer_params, pretrain_stack, progress
 
 
 @register
@@ -175,12 +164,13 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         if self.learning_rate_schedule not in ("constant", "cosine"):
             raise ValueError("learning_rate_schedule must be 'constant' or 'cosine', got "
                              f"{self.learning_rate_schedule!r}")
+        resolve_dtype(self.dtype)
         return sizes
 
     def _input(self, X) -> torch.Tensor:
+        check_is_fitted(self, "net_")
         p = next(self.net_.parameters())
-        return check_X(X, self.dtype, p.device, self.n_features_in_, type(self).__name__).to(
-            p.dtype)
+        return check_X(self, X, reset=False, dtype=p.dtype, device=p.device)
 
     # ---------------------------------------------------------------- training
     def fit(self, X, y=None, *, classes=None, callback=None,
@@ -221,13 +211,16 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         sizes = self._check_params()
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
+        passes = 1
         if is_stream(X):
             self._plan_epochs(sizes, None)
             passes = sum(p["n_iter"] for p in self._layer_params) + self._finetune_epochs
-            data, y_t = self._stream_data(X, y, classes, passes)
-        else:
-            data, y_t = self._array_data(X, y)
-            self._plan_epochs(sizes, data.shape[0])
+        data = Minibatches(X, y, check=minibatch_check(self, resolve_dtype(self.dtype),
+                                                       self._device()),
+                           labelled=True, classes=classes if is_stream(X) else None,
+                           passes=passes)
+        self.classes_ = data.classes
+        self._plan_epochs(sizes, data.n_samples)
         self._rng = make_generator(self.random_state, self._device())
         epochs = sum(p["n_iter"] for p in self._layer_params) + self._finetune_epochs
         with progress(epochs, self.verbose) as bar:
@@ -235,7 +228,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
             self._pretrain(data, sizes, bar, resume)
             self.times_ = {"pretrain": time.perf_counter() - start}
             start = time.perf_counter()
-            self._finetune(data, y_t, bar, callback, resume)
+            self._finetune(data, bar, callback, resume)
             self.times_["finetune"] = time.perf_counter() - start
         return self
 
@@ -253,27 +246,6 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     def _device(self) -> torch.device:
         return resolve_device(self.device)
 
-    def _array_data(self, X, y) -> tuple[torch.Tensor, torch.Tensor]:
-        X = check_X(X, self.dtype, self.device)
-        self.classes_, index = encode_labels(y, X.shape[0])
-        self.n_features_in_ = X.shape[1]
-        return X, torch.as_tensor(index, dtype=torch.int64, device=X.device)
-
-    def _stream_data(self, X, y, classes, passes: int):
-        if y is not None:
-            raise ValueError("y must be None when X is an iterable of (X_batch, y_batch)")
-        check_passes(X, passes + (classes is None))
-        self.classes_ = stream_classes(X, classes)
-        if iter(X) is X:
-            first = next(X, None)
-            X = X if first is None else itertools.chain([first], X)
-        else:
-            first = next(iter(X), None)
-        if first is None:
-            raise ValueError("X: the iterable of minibatches is empty")
-        self.n_features_in_ = check_X(batch_parts(first)[0], self.dtype, self.device).shape[1]
-        return X, None
-
     def _pretrain(self, data, sizes: tuple[int, ...], bar, resume: bool) -> None:
         self.rbms_ = []
         if self._layer_params:
@@ -283,8 +255,9 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
                 checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
                 resume=resume)
         self.pretrain_history_ = [rbm.history_ for rbm in self.rbms_]
-        ref = torch.empty(0, device=self._device(), dtype=DTYPES[self.dtype])
+        ref = torch.empty(0, device=self._device(), dtype=resolve_dtype(self.dtype))
         self.net_ = self._unroll(self.n_features_in_, sizes, len(self.classes_), ref)
+
     def _unroll(self, n_in: int, sizes: tuple[int, ...], n_out: int,
                 ref: torch.Tensor) -> nn.Sequential:
         """Linear+Sigmoid per RBM (weight = W, bias = c), then a linear softmax layer.
@@ -323,14 +296,16 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         """Rows held out for early stopping."""
         return int(round(self.validation_fraction * n_samples))
 
-    def _split(self, X: torch.Tensor, y: torch.Tensor):
-        n_valid = self._n_valid(X.shape[0])
-        if n_valid == 0 or n_valid == X.shape[0]:
-            return X, y, None
-        order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)
+    def _split(self, data: Minibatches) -> tuple[Minibatches, Minibatches | None]:
+        """An array's training rows and the rows held out for early stopping (None)."""
+        if data.n_samples is None:
+            return data, None
+        n_valid = self._n_valid(data.n_samples)
+        if n_valid == 0 or n_valid == data.n_samples:
+            return data, None
+        order = torch.randperm(data.n_samples, generator=self._rng, device=data.X.device)
         distributed.broadcast_(order)
-        valid, train = order[:n_valid], order[n_valid:]
-        return X[train], y[train], (X[valid], y[valid])
+        return data.take(order[n_valid:]), data.take(order[:n_valid])
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         params = self.net_.parameters()
@@ -339,11 +314,8 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         return torch.optim.SGD(params, lr=self.learning_rate, momentum=self.momentum,
                                weight_decay=self.weight_decay)
 
-    def _finetune(self, data, y: torch.Tensor | None, bar, callback, resume: bool) -> None:
-        train, valid = data, None
-        if y is not None:
-            *train, valid = self._split(data, y)
-            train = tuple(train)
+    def _finetune(self, data: Minibatches, bar, callback, resume: bool) -> None:
+        train, valid = self._split(data)
         self.history_ = {"train_loss": [], "seconds": []}
         if valid is not None:
             self.history_.update(validation_loss=[], validation_accuracy=[])
@@ -353,13 +325,16 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         schedule = None
         if self.learning_rate_schedule == "cosine":
             schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self._finetune_epochs)
+        checkpoints = Checkpointer(self.checkpoint_dir, self.checkpoint_every).child("finetune")
         if resume:
-            self._restore_finetune(opt, schedule, bar)
+            self._restore_finetune(checkpoints, opt, schedule, bar)
         model = self._parallel()
         bar.set_description("fine-tuning (backprop)")
         while not self._early["stopped"] and self._epochs_done() < self._finetune_epochs:
             self._finetune_epoch(model, train, valid, opt, schedule, bar, callback)
-            self._maybe_checkpoint(opt, schedule)
+            epoch = self._epochs_done()
+            last = self._early["stopped"] or epoch == self._finetune_epochs
+            checkpoints.maybe_save(epoch, last, self._finetune_state(opt, schedule))
         if self._best_state is not None:
             self.net_.load_state_dict(self._best_state)
         self.net_.eval()
@@ -383,7 +358,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
             bar.set_postfix(loss=f"{loss:.4g}")
             self._early["stopped"] = stop
             return
-        v_loss, v_acc = self._evaluate(*valid)
+        v_loss, v_acc = self._evaluate(valid.X, valid.y)
         self.history_["validation_loss"].append(v_loss)
         self.history_["validation_accuracy"].append(v_acc)
         bar.set_postfix(loss=f"{loss:.4g}", val_loss=f"{v_loss:.4g}", val_acc=f"{v_acc:.4f}")
@@ -406,67 +381,53 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         ids = [device] if device.type == "cuda" else None
         return nn.parallel.DistributedDataParallel(self.net_, device_ids=ids)
 
-    def _train_epoch(self, model: nn.Module, train, opt) -> float:
+    def _train_epoch(self, model: nn.Module, train: Minibatches, opt) -> float:
         """One pass of minibatch updates; returns the mean training loss over all ranks.
 
-        Each batch's loss is its sum of per-example losses times its ``scale``: one
-        over the global batch size times the number of ranks for arrays (DDP then
-        averages to the global batch mean), one over the local size for streams.
+        Each batch's loss is its sum of per-example losses times world / ``total``:
+        for arrays one over the global batch size times the number of ranks (DDP
+        then averages to the global batch mean), for streams one over the local size.
         """
         model.train()
-        batches = self._epoch_batches(train)
         device = next(self.net_.parameters()).device
-        total = torch.zeros((), device=device, dtype=DTYPES[self.dtype])
-        count = torch.zeros((), device=device, dtype=DTYPES[self.dtype])
+        dtype = resolve_dtype(self.dtype)
+        total = torch.zeros((), device=device, dtype=dtype)
+        count = torch.zeros((), device=device, dtype=dtype)
+        world = distributed.world_size()
         with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
             torch.manual_seed(int(torch.randint(2**62, (1,), generator=self._rng,
                                                 device=self._rng.device)))
-            for x, target, scale in batches:
+            for x, target, rows in train.epoch(self._rng, self.batch_size):
                 loss = nn.functional.cross_entropy(model(x), target, reduction="sum")
                 opt.zero_grad(set_to_none=True)
-                (loss * scale).backward()
+                (loss * (world / rows)).backward()
                 opt.step()
                 total += loss.detach()
                 count += x.shape[0]
         distributed.all_reduce_sum([total, count])
         return float(total / count)
 
-    def _epoch_batches(self, train):
-        """``(x, y, scale)`` per minibatch: a shuffled, sharded array or the stream's own."""
-        if isinstance(train, tuple):
-            X, y = train
-            order = torch.randperm(X.shape[0], generator=self._rng, device=X.device)
-            distributed.broadcast_(order)
-            world = distributed.world_size()
-            return ((X[part], y[part], world / idx.shape[0])
-                    for idx in order.split(self.batch_size)
-                    for part in (distributed.shard(idx),))
-        return (self._stream_batch(batch) for batch in train)
-
-    def _stream_batch(self, batch) -> tuple[torch.Tensor, torch.Tensor, float]:
-        x, y = batch_parts(batch)
-        p = next(self.net_.parameters())
-        x = check_X(x, self.dtype, p.device, self.n_features_in_, type(self).__name__)
-        return x, label_index(y, self.classes_, p.device), 1.0 / max(1, x.shape[0])
-
     # ------------------------------------------------------------- checkpoints
-    def _finetune_dir(self) -> Path:
-        return Path(self.checkpoint_dir, "finetune")
+    def _finetune_state(self, opt, schedule) -> dict:
+        return {"net": self.net_.state_dict(), "optimizer": opt.state_dict(),
+                "schedule": None if schedule is None else schedule.state_dict(),
+                "rng": self._rng.get_state(), "best": self._best_state,
+                "history": self.history_, "early": self._early}
 
-    def _maybe_checkpoint(self, opt, schedule) -> None:
-        epoch = self._epochs_done()
-        last = self._early["stopped"] or epoch == self._finetune_epochs
-        if self.checkpoint_dir is None or (epoch % self.checkpoint_every and not last):
+    def _restore_finetune(self, checkpoints: Checkpointer, opt, schedule, bar) -> None:
+        state = checkpoints.load()
+        if state is None:
             return
-        state = {"history": self.history_, "early": self._early}
-        save_finetune(self._finetune_dir(), epoch, self.net_, opt, self._rng, state,
-                      best=self._best_state, schedule=schedule)
-
-    def _restore_finetune(self, opt, schedule, bar) -> None:
-        found = load_finetune(self._finetune_dir(), self.net_, opt, self._rng, schedule)
-        if found is None:
-            return
-        state, self._best_state = found
+        try:
+            self.net_.load_state_dict(state["net"])
+        except RuntimeError as exc:
+            raise ValueError(f"checkpoint in {checkpoints.directory} is for another net: "
+                             f"{exc}") from None
+        opt.load_state_dict(state["optimizer"])
+        if schedule is not None:
+            schedule.load_state_dict(state["schedule"])
+        self._rng.set_state(state["rng"])
+        self._best_state = state["best"]
         self.history_, self._early = state["history"], state["early"]
         bar.update(self._epochs_done())
 
@@ -479,7 +440,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     @torch.no_grad()
     def _logits(self, X: torch.Tensor) -> torch.Tensor:
         self.net_.eval()
-        return torch.cat([self.net_(chunk) for chunk in X.split(_CHUNK)])
+        return torch.cat([self.net_(chunk) for chunk in X.split(CHUNK)])
 
     # ------------------------------------------------------------------ outputs
     def predict_proba(self, X) -> np.ndarray:
@@ -494,7 +455,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         """Activities of the top hidden layer, σ(W_L h_{L-1} + c_L), fine-tuned net."""
         hidden = self.net_[:-1].eval()
         with torch.no_grad():
-            out = torch.cat([hidden(chunk) for chunk in self._input(X).split(_CHUNK)])
+            out = torch.cat([hidden(chunk) for chunk in self._input(X).split(CHUNK)])
         return to_numpy(out)
 
     def to_torch(self, device: Any = "cpu") -> nn.Sequential:
@@ -539,7 +500,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         if classes.ndim != 1 or len(classes) < 2:
             raise ValueError("model file has an invalid 'classes' list")
         shapes = list(zip((*sizes, len(classes)), (n_in, *sizes), strict=True))
-        dev, dt = resolve_device(model.device), DTYPES[model.dtype]
+        dev, dt = resolve_device(model.device), resolve_dtype(model.dtype)
         model.classes_, model.n_features_in_, model.rbms_ = classes, n_in, []
         model._rng = make_generator(None, dev)
         model.net_ = model._unroll(n_in, sizes, len(classes), torch.empty(0, device=dev, dtype=dt))

@@ -19,35 +19,31 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch.nn.functional import one_hot
 
-from .. import distributed
 from .._validation import (
-    as_labels,
     check_positive,
+    check_X,
     make_generator,
+    minibatch_check,
     resolve_device,
+    resolve_dtype,
     resolve_epochs,
     to_numpy,
 )
-from ..checkpoint import load_latest, save_checkpoint
+from ..checkpoint import Checkpointer
+from ..data import Minibatches, is_stream
 from ..io import check_tensor, register, save
+from ..model import RBM
 from ..rbm import BernoulliRBM
-from ..sampling import bernoulli
-from ._stack import (
-    DTYPES,
-    batch_parts,
-    check_passes,
-    check_sizes,
-    check_X,
-    encode_labels,
-    is_stream,
-    label_index,
-    layer_params,
-    pretrain_stack,
-    progress,
-    stream_classes,
-    unwrap,
+from ..sampling import GibbsSampler, bernoulli
+from ..units import Units
+from ._stack import check_sizes, layer_params, pretrain_stack, progress
+from ._updown import (
+    Directed,
+    free_energies,
+    label_joint_units,
+    top_trainer,
+    up_down_step,
 )
-from ._updown import Directed, TopRBM, sample_labels, top_cd_step, top_gibbs, up_down_step
 
 _CHUNK = 1024
 
@@ -109,8 +105,8 @@ class DBN(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of the distinct labels (the top RBM's softmax units).
     layers_ : list of Directed
         Recognition and generative weights of the directed layers (tensors).
-    top_ : TopRBM
-        The top-level RBM's tensors.
+    top_ : deepbelief.model.RBM
+        The top-level RBM core, its visible layer [penultimate units, softmax labels].
     pretrain_history_ : list of dict
         RBM histories of the directed layers.
     history_ : dict
@@ -153,6 +149,7 @@ class DBN(ClassifierMixin, BaseEstimator):
         check_positive(self.learning_rate, "learning_rate")
         check_positive(self.batch_size, "batch_size", integer=True)
         check_positive(self.checkpoint_every, "checkpoint_every", integer=True)
+        resolve_dtype(self.dtype)
         return sizes, steps
 
     # ---------------------------------------------------------------- training
@@ -188,28 +185,25 @@ class DBN(ClassifierMixin, BaseEstimator):
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
         self._resume = resume
+        passes = 1
         if is_stream(X):
-            if y is not None:
-                raise ValueError("y must be None when X is an iterable of (X_batch, y_batch)")
             params = self._plan_epochs(sizes, None)
             passes = sum(p["n_iter"] for p in params) + self._finetune_epochs
-            check_passes(X, passes + (classes is None))
-            self.classes_, lab = stream_classes(X, classes), None
-        else:
-            X = check_X(X, self.dtype, self.device)
-            self.classes_, index = encode_labels(y, X.shape[0])
-            lab = self._one_hot(torch.as_tensor(index, device=X.device), X.dtype)
-            self.n_features_in_ = X.shape[1]
-            params = self._plan_epochs(sizes, X.shape[0])
+        data = Minibatches(X, y, check=minibatch_check(self, resolve_dtype(self.dtype),
+                                                       resolve_device(self.device)),
+                           labelled=True, classes=classes if is_stream(X) else None,
+                           passes=passes)
+        self.classes_ = data.classes
+        params = self._plan_epochs(sizes, data.n_samples)
         self._rng = make_generator(self.random_state, resolve_device(self.device))
         total = sum(p["n_iter"] for p in params) + self._finetune_epochs
         with progress(total, self.verbose) as bar:
             start = time.perf_counter()
-            pen = self._pretrain(X, sizes, params, bar)
-            self._pretrain_top(pen, lab, sizes[-1], params[-1], bar)
+            pen = self._pretrain(data, sizes, params, bar)
+            self._pretrain_top(pen, sizes[-1], params[-1], bar)
             self.times_ = {"pretrain": time.perf_counter() - start}
             start = time.perf_counter()
-            self._finetune(X, lab, steps, bar, callback, "updown", fresh=True)
+            self._finetune(data, steps, bar, callback, "updown", fresh=True)
             self.times_["finetune"] = time.perf_counter() - start
         return self
 
@@ -228,22 +222,16 @@ class DBN(ClassifierMixin, BaseEstimator):
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
         self._resume = resume
-        lab = None
-        if not is_stream(X):
-            X = self._input(X)
-            index = label_index(as_labels(y, X.shape[0]), self.classes_, X.device)
-            lab = self._one_hot(index, X.dtype)
-        elif y is not None:
-            raise ValueError("y must be None when X is an iterable of (X_batch, y_batch)")
-        self._finetune_epochs = resolve_epochs(self.finetune_epochs, "finetune_epochs",
-                                               None if lab is None else X.shape[0],
-                                               self.batch_size,
-                                               updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
-        if lab is None:
-            check_passes(X, self._finetune_epochs)
+        stream = is_stream(X)
+        self._finetune_epochs = resolve_epochs(
+            self.finetune_epochs, "finetune_epochs", None if stream else len(X),
+            self.batch_size, updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
+        W = self.top_.W
+        data = Minibatches(X, y, check=minibatch_check(self, W.dtype, W.device, fitted=True),
+                           labelled=True, classes=self.classes_, passes=self._finetune_epochs)
         with progress(self._finetune_epochs, self.verbose) as bar:
             start = time.perf_counter()
-            self._finetune(X, lab, steps, bar, callback, stage, fresh=False)
+            self._finetune(data, steps, bar, callback, stage, fresh=False)
             self.times_["finetune"] = self.times_.get("finetune", 0.0) + (
                 time.perf_counter() - start)
         return self
@@ -252,7 +240,7 @@ class DBN(ClassifierMixin, BaseEstimator):
         """Each layer's pre-training settings (the top RBM's last) and the up-down epochs."""
         params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs, n_samples,
                               minimum=_AUTO_PRETRAIN_EPOCHS)
-        params[-1] = BernoulliRBM(**{**TOP_RBM, **params[-1]}).get_params()
+        params[-1] = {**TOP_RBM, **params[-1]}
         self._finetune_epochs = resolve_epochs(self.finetune_epochs, "finetune_epochs",
                                                n_samples, self.batch_size,
                                                updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
@@ -261,144 +249,97 @@ class DBN(ClassifierMixin, BaseEstimator):
     def _one_hot(self, index: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         return one_hot(index, len(self.classes_)).to(dtype)
 
-    def _pretrain(self, X, sizes, params, bar):
-        rbms, pen = pretrain_stack(X, sizes[:-1], params[:-1], self._rng,
+    def _checkpoints(self) -> Checkpointer:
+        return Checkpointer(self.checkpoint_dir, self.checkpoint_every)
+
+    def _pretrain(self, data: Minibatches, sizes, params, bar) -> Minibatches:
+        rbms, pen = pretrain_stack(data, sizes[:-1], params[:-1], self._rng,
                                    sample_hidden=self.sample_hidden,
                                    device=resolve_device(self.device), dtype=self.dtype, bar=bar,
                                    checkpoint_dir=self.checkpoint_dir,
                                    checkpoint_every=self.checkpoint_every, resume=self._resume)
-        self.n_features_in_ = rbms[0].n_features_in_
         self.layers_ = [Directed(r.W_.clone(), r.c_.clone(), r.W_.clone(), r.b_.clone())
                         for r in rbms]
         self.pretrain_history_ = [r.history_ for r in rbms]
         return pen
 
-    def _pretrain_top(self, pen, lab: torch.Tensor | None, n_top: int, params: dict,
-                      bar) -> None:
-        """CD-k on [p, y] with the label group a softmax; settings from :data:`TOP_RBM`.
+    def _pretrain_top(self, pen: Minibatches, n_top: int, params: dict, bar) -> None:
+        """CD-k on [p, y], the label group a softmax; settings from :data:`TOP_RBM`.
 
-        ``pen`` is a tensor (with ``lab`` its one-hot labels) or, for a stream, the
-        penultimate stream whose source batches hold the labels.
+        The top RBM is a :class:`~deepbelief.BernoulliRBM` whose visible layout ends
+        in the label group, trained on the penultimate source beside its labels.
         """
-        p = params
-        if lab is None:
-            ref = torch.cat(next(iter(self._stream_pairs(pen))), 1)
-        else:
-            ref = torch.cat([pen, lab], 1)
-        mean = ref.mean(0).clamp(1e-3, 1 - 1e-3)
-        W = 0.01 * torch.randn(n_top, ref.shape[1], generator=self._rng, device=ref.device,
-                               dtype=ref.dtype)
-        n_classes = len(self.classes_)
-        self.top_ = TopRBM(W, torch.log(mean / (1 - mean)),
-                           torch.zeros(n_top, device=ref.device, dtype=ref.dtype), n_classes)
-        bar.set_description(f"pre-training top RBM ({ref.shape[1] - n_classes}+{n_classes}"
+        joint = pen.map(lambda x, y: torch.cat([x, self._one_hot(y, x.dtype)], 1))
+        bar.set_description(f"pre-training top RBM ({pen.n_features}+{len(self.classes_)}"
                             f"-{n_top})")
-        done = int(self._restore("top", bar).get("epoch", 0)) if self._resume else 0
-        for epoch in range(done, p["n_iter"]):
-            momentum = p["initial_momentum"] if epoch < p["momentum_epochs"] else p["momentum"]
-            for pen_batch, lab_batch in self._pairs(pen, lab, p["batch_size"]):
-                top_cd_step(self.top_, pen_batch, lab_batch, p["k"], p["learning_rate"],
-                            momentum, p["weight_decay"], self._rng)
-            bar.update(1)
-            self._maybe_checkpoint("top", epoch + 1, epoch + 1 == p["n_iter"], {})
+        ckpt = self._checkpoints().child("top").directory
+        top = _LabelJointRBM(n_top, device=resolve_device(self.device), dtype=self.dtype,
+                             random_state=self._rng, checkpoint_dir=ckpt,
+                             checkpoint_every=self.checkpoint_every, **params)
+        top.n_classes = len(self.classes_)
+        top.fit(joint, callback=lambda _: bar.update(1), resume=self._resume and ckpt is not None)
+        self.top_ = top.model_
 
-    def _pairs(self, data, lab: torch.Tensor | None, size: int):
-        """``(x, one-hot y)`` minibatches: a shuffled tensor's, or a stream's in its order."""
-        if lab is not None:
-            order = torch.randperm(data.shape[0], generator=self._rng, device=data.device)
-            return ((data[idx], lab[idx]) for idx in order.split(size))
-        return self._stream_pairs(data)
-
-    def _stream_pairs(self, data):
-        """Batches of a stream, mapped through the layers below, beside their labels."""
-        source, fns = unwrap(data)
-        for batch in source:
-            x, y = batch_parts(batch)
-            x = check_X(x, self.dtype, self.device, self.n_features_in_, type(self).__name__)
-            for fn in fns:
-                x = fn(x)
-            yield x, self._one_hot(label_index(y, self.classes_, x.device), x.dtype)
-
-    def _finetune(self, X, lab: torch.Tensor | None, steps: tuple[int, ...], bar,
-                  callback, stage: str, fresh: bool) -> None:
+    def _finetune(self, data: Minibatches, steps: tuple[int, ...], bar, callback, stage: str,
+                  fresh: bool) -> None:
         """``_finetune_epochs`` of up-down, checkpointed as ``stage``; ``history_`` grows
         unless ``fresh``."""
-        state = self._restore(stage, bar) if self._resume else {}
+        checkpoints = self._checkpoints().child(stage)
+        trainer = top_trainer(self.top_, steps[0])
+        state = (checkpoints.load() or {}) if self._resume else {}
+        if state:
+            self._restore(state, trainer)
+            bar.update(int(state["epoch"]))
         history = None if fresh else getattr(self, "history_", None)
         self.history_ = state.get("history",
                                   history or {"reconstruction_error": [], "seconds": []})
         bar.set_description("fine-tuning (up-down)")
-        monitor = X if lab is not None else next(iter(self._stream_pairs(X)))[0]
-        monitor = monitor[:: max(1, monitor.shape[0] // 1000)][:1000]
+        monitor = data.first[:: max(1, data.first.shape[0] // 1000)][:1000]
         end = 0 if state.get("stopped") else self._finetune_epochs
         for epoch in range(int(state.get("epoch", 0)), end):
             start = time.perf_counter()
-            k = steps[min(len(steps) - 1, epoch * len(steps) // self._finetune_epochs)]
-            for x, lab_batch in self._pairs(X, lab, self.batch_size):
-                up_down_step(self.layers_, self.top_, x, lab_batch, k,
+            trainer.k = steps[min(len(steps) - 1, epoch * len(steps) // self._finetune_epochs)]
+            # Each rank trains on its own data (rank 0's model is the one saved).
+            for x, y, _ in data.epoch(self._rng, self.batch_size, shard=False):
+                up_down_step(self.layers_, trainer, x, self._one_hot(y, x.dtype),
                              self.learning_rate, self._rng)
             self.history_["reconstruction_error"].append(self._reconstruction_error(monitor))
             self.history_["seconds"].append(time.perf_counter() - start)
             bar.update(1)
-            bar.set_postfix(k=k, recon=f"{self.history_['reconstruction_error'][-1]:.4g}")
+            bar.set_postfix(k=trainer.k,
+                            recon=f"{self.history_['reconstruction_error'][-1]:.4g}")
             stop = callback is not None and bool(callback(self))
             last = stop or epoch + 1 == self._finetune_epochs
-            self._maybe_checkpoint(stage, epoch + 1, last,
-                                   {"history": self.history_, "stopped": stop})
+            checkpoints.maybe_save(epoch + 1, last, {
+                "layers": [layer.state_dict() for layer in self.layers_],
+                "top": self.top_.state_dict(), "trainer": trainer.state_dict(),
+                "rng": self._rng.get_state(), "epoch": epoch + 1, "history": self.history_,
+                "stopped": stop})
             if stop:
                 break
         self.n_epochs_ = len(self.history_["seconds"])
 
-    # ------------------------------------------------------------- checkpoints
-    def _maybe_checkpoint(self, stage: str, epoch: int, last: bool, state: dict) -> None:
-        """Save every tensor trained so far after ``epoch`` of ``stage`` (rank 0 only)."""
-        if (self.checkpoint_dir is None or not distributed.is_main_process()
-                or (epoch % self.checkpoint_every and not last)):
-            return
-        tensors = {"rng": self._rng.get_state(), **self._weights()}
-        tensors.update({f"top_inc_{i}": t for i, t in enumerate(self.top_.increments)})
-        save_checkpoint(Path(self.checkpoint_dir, stage), epoch, tensors,
-                        {"epoch": epoch, **state})
-
-    def _weights(self) -> dict[str, torch.Tensor]:
-        tensors = {"top_W": self.top_.W, "top_b": self.top_.b, "top_c": self.top_.c}
-        for i, layer in enumerate(self.layers_):
-            for name in ("R", "r", "G", "g"):
-                tensors[f"{name}_{i}"] = getattr(layer, name)
-        return tensors
-
-    def _restore(self, stage: str, bar) -> dict:
-        """Load the newest checkpoint of ``stage`` into the model; its JSON state or {}."""
-        found = load_latest(Path(self.checkpoint_dir, stage))
-        if found is None:
-            return {}
-        tensors, state = found
-        for name, target in self._weights().items():
-            if name not in tensors or tensors[name].shape != target.shape:
-                raise ValueError(f"checkpoint in {self.checkpoint_dir}/{stage} does not fit "
-                                 f"this model ({name})")
-            target.copy_(tensors[name])
-        W = self.top_.W
-        self.top_.increments = [tensors[f"top_inc_{i}"].to(W.device, W.dtype)
-                                for i in range(3) if f"top_inc_{i}" in tensors]
-        self._rng.set_state(tensors["rng"])
-        bar.update(int(state["epoch"]))
-        return state
+    def _restore(self, state: dict, trainer) -> None:
+        """Load an up-down checkpoint's weights, momentum and random state."""
+        try:
+            self.top_.load_state_dict(state["top"])
+            for layer, saved in zip(self.layers_, state["layers"], strict=True):
+                layer.load_state_dict(saved)
+        except (ValueError, KeyError) as exc:
+            raise ValueError(f"checkpoint in {self.checkpoint_dir} does not fit this model: "
+                             f"{exc}") from None
+        trainer.load_state_dict(state["trainer"])
+        self._rng.set_state(state["rng"])
 
     @torch.no_grad()
     def _reconstruction_error(self, X: torch.Tensor) -> float:
         """Mean squared error Σ_j (x_j - x̂_j)² of a deterministic up- then down-pass."""
-        h = X
-        for layer in self.layers_:
-            h = layer.up(h)
-        for layer in reversed(self.layers_):
-            h = layer.down(h)
-        return float(((X - h) ** 2).sum(1).mean())
+        return float(((X - self._down(self._up(X))) ** 2).sum(1).mean())
 
     # ------------------------------------------------------------------ outputs
     def _input(self, X) -> torch.Tensor:
-        return check_X(X, self.dtype, self.top_.W.device, self.n_features_in_,
-                       type(self).__name__).to(self.top_.W.dtype)
+        check_is_fitted(self, "top_")
+        return check_X(self, X, reset=False, dtype=self.top_.W.dtype, device=self.top_.W.device)
 
     @torch.no_grad()
     def transform(self, X) -> np.ndarray:
@@ -418,7 +359,7 @@ class DBN(ClassifierMixin, BaseEstimator):
         p(x) is the deterministic up-pass through the recognition weights.
         """
         pen = self._up(self._input(X))
-        return to_numpy(torch.cat([self.top_.free_energies(c) for c in pen.split(_CHUNK)]))
+        return to_numpy(torch.cat([free_energies(self.top_, c) for c in pen.split(_CHUNK)]))
 
     def predict_proba(self, X) -> np.ndarray:
         """p(y = k | x) = softmax(-F(p(x), k)), columns in the order of ``classes_``."""
@@ -453,23 +394,25 @@ class DBN(ClassifierMixin, BaseEstimator):
         images : ndarray (n_samples, n_features), the bottom layer's probabilities.
         labels : ndarray (n_samples,), only when ``return_labels``.
         """
+        check_is_fitted(self, "top_")
         check_positive(n_samples, "n_samples", integer=True)
         check_positive(steps, "steps", integer=True, allow_zero=True)
-        dev = self.top_.W.device
-        gen = self._rng if random_state is None else make_generator(random_state, dev)
-        lab = self._label_vectors(label, n_samples, gen)
-        pen_rate = torch.sigmoid(self.top_.b[:self.top_.n_pen]).expand(n_samples, -1)
-        pen = bernoulli(pen_rate.contiguous(), gen)
-        t, h, lab = top_gibbs(self.top_, pen, lab, steps, gen, clamp_label=label is not None)
+        gen = self._generator(random_state)
+        v = torch.cat([self._penultimate_base_rates(n_samples, gen),
+                       self._label_vectors(label, n_samples, gen)], 1)
+        v = self._top_sampler(clamp_label=label is not None).sample(v, steps, gen)
+        n_pen = self.top_.W.shape[1] - len(self.classes_)
         if mean_field:
-            h = self.top_.down(t)[0]
+            h = self._top_down(v, gen)
+        else:
+            h = v[:, :n_pen]
         for i, layer in enumerate(reversed(self.layers_)):
             h = layer.down(h)
             if not mean_field and i < len(self.layers_) - 1:
                 h = bernoulli(h, gen)
         images = to_numpy(h)
         if return_labels:
-            return images, self.classes_[to_numpy(lab.argmax(1))]
+            return images, self.classes_[to_numpy(v[:, n_pen:].argmax(1))]
         return images
 
     @torch.no_grad()
@@ -494,13 +437,11 @@ class DBN(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "top_")
         check_positive(n_images, "n_images", integer=True)
         check_positive(steps, "steps", integer=True)
-        dev = self.top_.W.device
-        gen = self._rng if random_state is None else make_generator(random_state, dev)
+        gen = self._generator(random_state)
         labels = self.classes_ if labels is None else np.asarray(labels).reshape(-1)
         lab = self._label_vectors(labels, len(labels), gen)
         if init is None:
-            rate = torch.sigmoid(self.top_.b[:self.top_.n_pen]).expand(len(labels), -1)
-            pen = bernoulli(rate.contiguous(), gen)
+            pen = self._penultimate_base_rates(len(labels), gen)
         else:
             x = self._input(np.reshape(to_numpy(init) if isinstance(init, torch.Tensor)
                                        else init, (-1, self.n_features_in_)))
@@ -509,13 +450,34 @@ class DBN(ClassifierMixin, BaseEstimator):
             pen = x.expand(len(labels), -1).contiguous()
             for layer in self.layers_:
                 pen = bernoulli(layer.up(pen), gen)
+        v = torch.cat([pen, lab], 1)
+        sampler = self._top_sampler(clamp_label=True)
         frames = []
         for i in range(n_images):
             first = i == 0 and init is not None
-            t, pen, lab = top_gibbs(self.top_, pen, lab, 0 if first else steps, gen,
-                                    clamp_label=True)
-            frames.append(self._down(self.top_.down(t)[0]))
+            v = sampler.sample(v, 0 if first else steps, gen)
+            frames.append(self._down(self._top_down(v, gen)))
         return to_numpy(torch.stack(frames, 1))
+
+    def _generator(self, random_state) -> torch.Generator:
+        """The model's generator, or a new one for ``random_state``."""
+        if random_state is None:
+            return self._rng
+        return make_generator(random_state, self.top_.W.device)
+
+    def _top_sampler(self, clamp_label: bool) -> GibbsSampler:
+        n_pen = self.top_.W.shape[1] - len(self.classes_)
+        return GibbsSampler(self.top_, clamp=slice(n_pen, None) if clamp_label else None)
+
+    def _penultimate_base_rates(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        """Penultimate states drawn from the base rates σ(b_p): where chains start."""
+        n_pen = self.top_.W.shape[1] - len(self.classes_)
+        return bernoulli(torch.sigmoid(self.top_.b[:n_pen]).expand(n, -1).contiguous(), gen)
+
+    def _top_down(self, v: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """p(p | t) for top states t ~ p(t | v): the mean-field start of the down-pass."""
+        n_pen = v.shape[1] - len(self.classes_)
+        return self.top_.p_v_given_h(self.top_.sample_h_given_v(v, gen))[:, :n_pen]
 
     def _down(self, h: torch.Tensor) -> torch.Tensor:
         """The mean-field top-down pass from the penultimate layer to the image."""
@@ -528,7 +490,7 @@ class DBN(ClassifierMixin, BaseEstimator):
         n_cls = len(self.classes_)
         if label is None:
             uniform = torch.full((n, n_cls), 1.0 / n_cls, device=dev, dtype=dt)
-            return sample_labels(uniform, gen)
+            return self.top_.visible.groups[-1].sample(uniform, gen)
         labels = np.asarray(label)
         labels = np.full(n, labels) if labels.ndim == 0 else labels
         if labels.shape != (n,):
@@ -546,10 +508,9 @@ class DBN(ClassifierMixin, BaseEstimator):
         save(self, path)
 
     def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
-        tensors = {"top_W": self.top_.W, "top_b": self.top_.b, "top_c": self.top_.c}
+        tensors = {f"top_{k}": v for k, v in self.top_.state_dict().items()}
         for i, layer in enumerate(self.layers_):
-            for name in ("R", "r", "G", "g"):
-                tensors[f"{name}_{i}"] = getattr(layer, name)
+            tensors.update({f"{k}_{i}": v for k, v in layer.state_dict().items()})
         extra = {"classes": self.classes_.tolist(), "n_features": self.n_features_in_,
                  "history": self.history_, "pretrain_history": self.pretrain_history_,
                  "times": self.times_}
@@ -566,7 +527,7 @@ class DBN(ClassifierMixin, BaseEstimator):
         if classes.ndim != 1 or len(classes) < 2:
             raise ValueError("model file has an invalid 'classes' list")
         dims = (int(extra["n_features"]), *sizes[:-1])
-        dev, dt = resolve_device(model.device), DTYPES[model.dtype]
+        dev, dt = resolve_device(model.device), resolve_dtype(model.dtype)
 
         def get(name, shape):
             return check_tensor(tensors, name, shape).to(dev, dt)
@@ -575,8 +536,8 @@ class DBN(ClassifierMixin, BaseEstimator):
                                   get(f"G_{i}", (n_out, n_in)), get(f"g_{i}", (n_in,)))
                          for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:], strict=True))]
         n_vis = dims[-1] + len(classes)
-        model.top_ = TopRBM(get("top_W", (sizes[-1], n_vis)), get("top_b", (n_vis,)),
-                            get("top_c", (sizes[-1],)), len(classes))
+        model.top_ = RBM(get("top_W", (sizes[-1], n_vis)), get("top_b", (n_vis,)),
+                         get("top_c", (sizes[-1],)), label_joint_units(dims[-1], len(classes)))
         model.classes_, model.n_features_in_ = classes, dims[0]
         model._rng = make_generator(model.random_state, dev)
         model.history_ = dict(extra.get("history", {}))
@@ -589,3 +550,13 @@ class DBN(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
         return tags
+
+
+class _LabelJointRBM(BernoulliRBM):
+    """The DBN's top RBM as an estimator: its last ``n_classes`` visible units are
+    one softmax group (the label), the rest binary (the penultimate layer)."""
+
+    n_classes = 2
+
+    def _visible_units(self, n_features: int) -> Units:
+        return label_joint_units(n_features - self.n_classes, self.n_classes)

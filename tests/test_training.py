@@ -6,8 +6,8 @@ from conftest import random_params
 
 from deepbelief import BernoulliRBM
 from deepbelief import functional as fn
-from deepbelief.partition import exact_log_partition
 from deepbelief.model import RBM
+from deepbelief.partition import exact_log_partition
 from deepbelief.training import CDTrainer, cd_chain, cd_statistics
 
 
@@ -122,6 +122,7 @@ def test_persistent_chains_survive_a_short_last_batch():
     after_full = trainer.chains.states.clone()
     trainer.step(data[10:], 0.1, 0.0, 0.0, g)
     assert trainer.chains.states.shape == (10, 6)
-    torch.testing.assert_close(trainer.chains.states[4:], after_full[4:])  # waiting chains untouched
+    # the waiting chains are untouched
+    torch.testing.assert_close(trainer.chains.states[4:], after_full[4:])
     trainer.step(data[:10], 0.1, 0.0, 0.0, g)
     assert trainer.chains.states.shape == (10, 6)

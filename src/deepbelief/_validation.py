@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_array, check_is_fitted
 
-
 #: Rows per chunk when a whole data set goes through a layer (bounds the memory).
 CHUNK = 4096
 

@@ -26,14 +26,12 @@ import numpy as np
 import torch
 
 from . import distributed
-from ._validation import as_labels
+from ._validation import CHUNK, as_labels
 
 #: ``check(x, n_features)`` validates one array or minibatch and returns a tensor.
 Check = Callable[[Any, "int | None"], torch.Tensor]
 #: ``fn(x, y)`` maps a minibatch's inputs (``y``: label indices or None).
 Map = Callable[[torch.Tensor, "torch.Tensor | None"], torch.Tensor]
-
-_MAP_CHUNK = 4096
 
 
 class Batch(NamedTuple):
@@ -159,9 +157,9 @@ class Minibatches:
         out.__dict__.update(self.__dict__)
         if self.n_samples is not None:
             y = self.y
-            parts = [fn(x, None if y is None else y[i:i + _MAP_CHUNK])
-                     for i, x in zip(range(0, self.n_samples, _MAP_CHUNK),
-                                     self.X.split(_MAP_CHUNK), strict=True)]
+            parts = [fn(x, None if y is None else y[i:i + CHUNK])
+                     for i, x in zip(range(0, self.n_samples, CHUNK),
+                                     self.X.split(CHUNK), strict=True)]
             out.X = out.first = torch.cat(parts)
         else:
             out._maps = [*self._maps, fn]

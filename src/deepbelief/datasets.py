@@ -330,14 +330,14 @@ def load_fashion_mnist(
     return _load_idx_dataset("fashion-mnist", split, data_dir, binarize, seed, download)
 
 
-def _load_idx_dataset(name, split, data_dir, binarize, seed, download):
-    _check_options(split, binarize, seed)
+def _load_idx_dataset(name, split, data_dir, how, seed, download):
+    _check_options(split, how, seed)
     images_path, labels_path = _locate(name, split, data_dir, download)
     images, labels = read_idx(images_path), read_idx(labels_path)
     _check_pair(images, labels, images_path, labels_path)
     X = images.reshape(len(images), -1).astype(np.float32)
     X /= 255.0
-    return _binarize(X, binarize, seed, split), labels.astype(np.int64)
+    return binarize(X, how, seed, split), labels.astype(np.int64)
 
 
 def _check_options(split, binarize, seed) -> None:
@@ -367,11 +367,19 @@ def _check_pair(images: np.ndarray, labels: np.ndarray, images_path: Path, label
         raise ValueError(f"{labels_path}: labels must be 0-9, found {int(labels.max())}")
 
 
-def _binarize(X: np.ndarray, binarize: str | None, seed: int, split: str) -> np.ndarray:
-    if binarize == "threshold":
+def binarize(X: np.ndarray, how: str | None, seed: int = 0, split: str = "train",
+             ) -> np.ndarray:
+    """Binary images from gray levels in [0, 1]: the one rule every loader uses.
+
+    ``"threshold"`` sets pixels above 0.5 to 1; ``"stochastic"`` draws each pixel
+    as a Bernoulli variable with its intensity as probability, the training and
+    test splits from independent streams of ``seed``; ``None`` returns ``X``.
+    """
+    if how not in _BINARIZE:
+        raise ValueError(f"binarize must be None, 'threshold' or 'stochastic', got {how!r}")
+    if how == "threshold":
         return (X > 0.5).astype(np.float32)
-    if binarize == "stochastic":
-        # Train and test draw from independent streams of the same seed.
+    if how == "stochastic":
         rng = np.random.default_rng([seed, list(_SPLIT_PREFIX).index(split)])
         return (rng.random(X.shape, dtype=np.float32) < X).astype(np.float32)
     return X

@@ -27,11 +27,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import distributed
 from ._validation import (
-    as_tensor2d,
     check_positive,
     check_X,
-    minibatch_check,
     make_generator,
+    minibatch_check,
     resolve_device,
     to_numpy,
 )

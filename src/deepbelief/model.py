@@ -62,6 +62,10 @@ class RBM:
                          ) -> torch.Tensor:
         return self.visible.sample(self.p_v_given_h(h), generator)
 
+    def sample_base_rates(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        """``n`` visible states drawn from the visible biases alone, p(v | h = 0) (σ(b))."""
+        return self.sample_v_given_h(self.c.new_zeros(n, self.W.shape[0]), generator)
+
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {"W": self.W, "b": self.b, "c": self.c}
 

@@ -30,7 +30,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import as_labels, as_tensor2d, check_positive, to_numpy
+from ._validation import as_labels, check_positive, check_X, to_numpy
 
 _DTYPE = torch.float64
 
@@ -120,12 +120,12 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
         self : object
             The updated estimator.
         """
-        first = not hasattr(self, "classes_")
-        if first and classes is None:
+        first_call = not hasattr(self, "classes_")
+        if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
-        Xt = self._validate_X(X, reset=first)
+        Xt = self._validate_X(X, reset=first_call)
         labels = as_labels(y, Xt.shape[0])
-        if first:
+        if first_call:
             all_classes = np.unique(np.atleast_1d(np.asarray(classes)))
             self._init_counters(all_classes, Xt.shape[1])
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
@@ -291,8 +291,7 @@ class MultinomialNB(_BaseDiscreteNB):
         self.alpha = alpha
 
     def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
-        n_features = None if reset else self.n_features_in_
-        Xt = as_tensor2d(X, dtype=_DTYPE, n_features=n_features)
+        Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu", unit_interval=False)
         if bool((Xt < 0).any()):
             raise ValueError("X: negative values are not valid counts for MultinomialNB")
         return Xt
@@ -360,13 +359,12 @@ class BernoulliNB(_BaseDiscreteNB):
         self.binarize = binarize
 
     def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
-        n_features = None if reset else self.n_features_in_
-        if self.binarize is None:
-            return as_tensor2d(X, dtype=_DTYPE, n_features=n_features, unit_interval=True)
-        if isinstance(self.binarize, bool) or not isinstance(self.binarize, numbers.Real):
+        if self.binarize is not None and (isinstance(self.binarize, bool)
+                                          or not isinstance(self.binarize, numbers.Real)):
             raise ValueError(f"binarize must be a number or None, got {self.binarize!r}")
-        Xt = as_tensor2d(X, dtype=_DTYPE, n_features=n_features)
-        return (Xt > self.binarize).to(_DTYPE)
+        Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu",
+                     unit_interval=self.binarize is None)
+        return Xt if self.binarize is None else (Xt > self.binarize).to(_DTYPE)
 
     def _update_feature_log_prob(self, alpha: float) -> None:
         counts = torch.from_numpy(self.feature_count_) + alpha

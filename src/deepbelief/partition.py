@@ -38,7 +38,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import functional as fn
 from . import sampling
-from ._validation import check_positive, make_generator
+from ._validation import CHUNK, check_positive, make_generator
 from .model import RBM
 from .units import BINARY
 
@@ -54,7 +54,6 @@ __all__ = [
 
 MAX_EXACT_UNITS = 25
 _EXACT_CHUNK_ELEMENTS = 1 << 22
-_FREE_ENERGY_CHUNK = 4096
 _BASE_RATE_CLIP = 1e-3
 _N_SIGMA = 3.0
 
@@ -183,8 +182,7 @@ def ais_log_partition(rbm, n_runs: int = 100, betas=None, base: str = "data", da
     betas = _check_betas(betas)
     b_base = _base(rbm, base, data)
     gen = make_generator(seed, rbm.W_.device)
-    p_base = torch.sigmoid(b_base).expand(n_runs, -1).contiguous()
-    v = sampling.bernoulli(p_base, gen)
+    v = sampling.bernoulli(BINARY.mean(b_base).expand(n_runs, -1).contiguous(), gen)
     log_w = _anneal(v, rbm.W_, b_base, rbm.b_, rbm.c_, betas, gen)
     log_mean, log_lo, log_hi = _log_mean_interval(log_w)
     log_z_base = _base_log_partition(b_base, rbm.W_.shape[0])
@@ -264,7 +262,7 @@ def log_likelihood(rbm, X, log_z=None, **ais_params) -> float:
     model = RBM(*(t.to(torch.float64) for t in (rbm.W_, rbm.b_, rbm.c_)))
     with torch.no_grad():
         total = sum(float(model.free_energy(chunk.to(torch.float64)).sum())
-                    for chunk in v.split(_FREE_ENERGY_CHUNK))
+                    for chunk in v.split(CHUNK))
     return -total / v.shape[0] - float(log_z)
 
 

@@ -380,7 +380,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         gen = self._rng if random_state is None else make_generator(random_state, self.W_.device)
         with torch.no_grad():
             if init is None:
-                v = bernoulli(torch.sigmoid(self.b_).expand(n_samples, -1).contiguous(), gen)
+                v = self.model_.sample_base_rates(n_samples, gen)
             else:
                 v = bernoulli(self._validate(init, "init"), gen)
             v = GibbsSampler(self.model_).sample(v, steps, gen)

@@ -30,12 +30,6 @@ def load_split(args: argparse.Namespace, split: str) -> tuple[np.ndarray, np.nda
         X, y = datasets.load_digits()
         order = np.random.default_rng(0).permutation(len(X))
         idx = order[:1500] if split == "train" else order[1500:]
-        X, y = X[idx], y[idx]
-        if args.binarize == "threshold":
-            X = (X >= 0.5).astype(np.float32)
-        elif args.binarize == "stochastic":
-            rng = np.random.default_rng(args.seed)
-            X = (rng.random(X.shape) < X).astype(np.float32)
-        return X, y
+        return datasets.binarize(X[idx], args.binarize, args.seed, split), y[idx]
     loader = datasets.load_mnist if args.dataset == "mnist" else datasets.load_fashion_mnist
     return loader(split, data_dir=args.data_dir, binarize=args.binarize, seed=args.seed)

@@ -10,7 +10,6 @@ chosen class.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch.nn.functional import one_hot
 
 from .._validation import (
+    CHUNK,
     check_positive,
     check_X,
     make_generator,
@@ -44,8 +44,6 @@ from ._updown import (
     top_trainer,
     up_down_step,
 )
-
-_CHUNK = 1024
 
 #: "auto" pre-trains every layer for at least the paper's 30 epochs.
 _AUTO_PRETRAIN_EPOCHS = 30
@@ -356,10 +354,11 @@ class DBN(ClassifierMixin, BaseEstimator):
     def free_energies(self, X) -> np.ndarray:
         """F(p(x), y = k) of the top RBM for every row and label, shape (n, n_classes).
 
-        p(x) is the deterministic up-pass through the recognition weights.
+        p(x) is the deterministic up-pass through the recognition weights. Rows go
+        in quarter chunks: each holds a (rows, n_classes, n_top) hidden input.
         """
         pen = self._up(self._input(X))
-        return to_numpy(torch.cat([free_energies(self.top_, c) for c in pen.split(_CHUNK)]))
+        return to_numpy(torch.cat([free_energies(self.top_, c) for c in pen.split(CHUNK // 4)]))
 
     def predict_proba(self, X) -> np.ndarray:
         """p(y = k | x) = softmax(-F(p(x), k)), columns in the order of ``classes_``."""
@@ -472,7 +471,7 @@ class DBN(ClassifierMixin, BaseEstimator):
     def _penultimate_base_rates(self, n: int, gen: torch.Generator) -> torch.Tensor:
         """Penultimate states drawn from the base rates σ(b_p): where chains start."""
         n_pen = self.top_.W.shape[1] - len(self.classes_)
-        return bernoulli(torch.sigmoid(self.top_.b[:n_pen]).expand(n, -1).contiguous(), gen)
+        return self.top_.sample_base_rates(n, gen)[:, :n_pen]
 
     def _top_down(self, v: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """p(p | t) for top states t ~ p(t | v): the mean-field start of the down-pass."""

@@ -3,9 +3,12 @@
 Each contender runs in its own process with 2 threads, in this same run:
 deepbelief, scikit-learn's BernoulliRBM (n_iter=1), learnergy's RBM (if installed)
 and the bare five GEMMs of CD-1 at batch 100 (the compute floor). Prints samples/s
-and ratios. Usage::
+and ratios. ``--baseline SRC`` runs deepbelief a second time from another source
+tree (e.g. a checkout of the previous release's ``src``), to compare a change
+before and after in one run. Usage::
 
     python bench/rbm_epoch.py [--data-dir ../shared/data/mnist] [--threads 2] [--repeat 2]
+        [--baseline ../old/src]
 """
 
 from __future__ import annotations
@@ -115,6 +118,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--only", nargs="*", default=list(CONTENDERS))
+    parser.add_argument("--baseline", default=None,
+                        help="source tree of another deepbelief to time as well")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -122,17 +127,20 @@ def main() -> None:
         return
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                OPENBLAS_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    runs = [(name, name, env) for name in args.only]
+    if args.baseline:
+        runs.append(("baseline", "deepbelief", dict(env, PYTHONPATH=args.baseline)))
     rates = {}
-    for name in args.only:
+    for label, name, run_env in runs:
         cmd = [sys.executable, str(HERE), "--child", name, "--data-dir", args.data_dir,
                "--threads", str(args.threads), "--repeat", str(args.repeat)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env)
         if proc.returncode != 0:
-            print(f"{name:>14}: failed ({proc.stderr.strip().splitlines()[-1:]})")
+            print(f"{label:>14}: failed ({proc.stderr.strip().splitlines()[-1:]})")
             continue
         res = json.loads(proc.stdout.strip().splitlines()[-1])
-        rates[name] = res["n"] / res["seconds"]
-        print(f"{name:>14}: {rates[name]:9.0f} samples/s  ({res['seconds']:.2f} s per epoch)")
+        rates[label] = res["n"] / res["seconds"]
+        print(f"{label:>14}: {rates[label]:9.0f} samples/s  ({res['seconds']:.2f} s per epoch)")
     ours = rates.get("deepbelief")
     if ours:
         for name, rate in rates.items():

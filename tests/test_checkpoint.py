@@ -114,3 +114,25 @@ def test_two_processes_match_one(tmp_path, mode):
         ra = a.history_["reconstruction_error"][-1]
         rb = b.history_["reconstruction_error"][-1]
         assert abs(ra - rb) / ra < 0.05, (ra, rb)
+
+
+def test_nested_state_round_trips_with_an_optimiser(tmp_path):
+    net = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(net.parameters(), lr=0.01)
+    net(torch.ones(4, 3)).sum().backward()
+    opt.step()
+    state = {"net": net.state_dict(), "optimizer": opt.state_dict(), "epoch": 3,
+             "history": {"loss": [0.5, 0.25]}, "best": None}
+    old = os.umask(0o027)
+    try:
+        path = save_checkpoint(tmp_path, 3, state)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o640
+    back = load_latest(tmp_path)
+    assert back["epoch"] == 3 and back["history"] == {"loss": [0.5, 0.25]} and back["best"] is None
+    fresh = torch.optim.Adam(torch.nn.Linear(3, 2).parameters(), lr=0.5)
+    fresh.load_state_dict(back["optimizer"])
+    assert fresh.param_groups[0]["lr"] == 0.01
+    assert torch.equal(fresh.state_dict()["state"][0]["exp_avg"],
+                       opt.state_dict()["state"][0]["exp_avg"])

@@ -1,7 +1,10 @@
 """Model files: round trips, and every kind of bad file refused without executing it."""
 
 import json
+import os
 import pickle
+import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,3 +120,28 @@ def test_pickles_are_never_executed(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         deepbelief.load(tmp_path / "nope.safetensors")
+
+
+DATA = Path(__file__).with_name("data")
+
+
+def test_files_saved_by_release_0_1_load_and_give_the_same_outputs(digits):
+    X = digits[0][:40]
+    expected = np.load(DATA / "release-0.1-outputs.npz")
+    rbm = deepbelief.load(DATA / "release-0.1-rbm.safetensors")
+    clf = deepbelief.load(DATA / "release-0.1-dbn-classifier.safetensors")
+    dbn = deepbelief.load(DATA / "release-0.1-dbn.safetensors")
+    np.testing.assert_allclose(rbm.transform(X), expected["rbm_transform"], rtol=1e-5)
+    np.testing.assert_allclose(clf.predict_proba(X), expected["clf_proba"], rtol=1e-5)
+    np.testing.assert_allclose(dbn.free_energies(X), expected["dbn_free_energies"], rtol=1e-5)
+    assert dbn.sample(2, label=dbn.classes_[0], steps=3).shape == (2, 64)
+
+
+def test_model_files_get_the_umasks_permissions(tmp_path, digits):
+    old = os.umask(0o022)
+    try:
+        rbm = BernoulliRBM(4, n_iter=1, random_state=0).fit(digits[0][:20])
+        rbm.save(tmp_path / "m.safetensors")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "m.safetensors").stat().st_mode) == 0o644

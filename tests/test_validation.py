@@ -81,3 +81,16 @@ def test_values_are_checked_before_the_cast():
     with pytest.raises(ValueError, match="NaN or infinity"):  # would overflow to inf
         as_tensor2d(np.array([[1e300]]), name="X")
     assert as_tensor2d(np.array([[1e30]]), name="X").item() == pytest.approx(1e30)
+
+
+@pytest.mark.parametrize("estimator", ["BernoulliRBM", "DBNClassifier", "DBN",
+                                       "GaussianMixture", "MultinomialNB", "BernoulliNB"])
+def test_unfitted_estimators_raise_not_fitted_error(estimator):
+    from sklearn.exceptions import NotFittedError
+
+    import deepbelief
+
+    model = getattr(deepbelief, estimator)()
+    method = getattr(model, "transform", None) or model.predict
+    with pytest.raises(NotFittedError):
+        method(np.zeros((2, 4)))

@@ -4,7 +4,18 @@ The models of Hinton, Osindero & Teh (2006) and the ones leading up to them, as
 scikit-learn estimators computing with PyTorch on the CPU or a GPU.
 """
 
-from . import datasets, distributed, functional, partition, plot, sampling, training
+from . import (
+    data,
+    datasets,
+    distributed,
+    functional,
+    model,
+    partition,
+    plot,
+    sampling,
+    training,
+    units,
+)
 from .dbn import DBN, DBNClassifier
 from .io import load
 from .mixture import GaussianMixture
@@ -20,13 +31,16 @@ __all__ = [
     "DBNClassifier",
     "GaussianMixture",
     "MultinomialNB",
+    "data",
     "datasets",
     "distributed",
     "functional",
     "load",
+    "model",
     "partition",
     "plot",
     "sampling",
     "training",
+    "units",
     "__version__",
 ]

@@ -240,7 +240,8 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
             Predicted labels.
         """
-        return self.classes_[to_numpy(torch.argmax(self._jll(X), dim=1))]
+        index = to_numpy(torch.argmax(self._jll(X), dim=1))
+        return self.classes_[index]
 
 
 class MultinomialNB(_BaseDiscreteNB):

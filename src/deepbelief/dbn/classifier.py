@@ -449,13 +449,15 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row."""
-        return self.classes_[to_numpy(self._logits(self._input(X)).argmax(1))]
+        index = to_numpy(self._logits(self._input(X)).argmax(1))
+        return self.classes_[index]
 
     def transform(self, X) -> np.ndarray:
         """Activities of the top hidden layer, σ(W_L h_{L-1} + c_L), fine-tuned net."""
+        X = self._input(X)
         hidden = self.net_[:-1].eval()
         with torch.no_grad():
-            out = torch.cat([hidden(chunk) for chunk in self._input(X).split(CHUNK)])
+            out = torch.cat([hidden(chunk) for chunk in X.split(CHUNK)])
         return to_numpy(out)
 
     def to_torch(self, device: Any = "cpu") -> nn.Sequential:

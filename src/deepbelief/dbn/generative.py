@@ -175,9 +175,9 @@ class DBN(ClassifierMixin, BaseEstimator):
 
         Notes
         -----
-        Under ``torchrun`` the directed layers' RBMs train data-parallel (see
-        :class:`~deepbelief.BernoulliRBM`); the top RBM and up-down fine-tuning
-        run on each rank's own data, and rank 0's model is the one saved.
+        Under ``torchrun`` every RBM of the stack, the top one included, trains
+        data-parallel (see :class:`~deepbelief.BernoulliRBM`); up-down fine-tuning
+        runs on each rank's own data, and rank 0's model is the one saved.
         """
         sizes, steps = self._check_params()
         if resume and self.checkpoint_dir is None:
@@ -366,7 +366,8 @@ class DBN(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """The paper's rule: the label with the lowest free energy."""
-        return self.classes_[self.free_energies(X).argmin(1)]
+        index = self.free_energies(X).argmin(1)
+        return self.classes_[index]
 
     @torch.no_grad()
     def sample(self, n_samples: int = 10, label=None, steps: int = 1000, *,

@@ -20,8 +20,9 @@ from torch.nn.functional import one_hot
 
 from deepbelief import BernoulliRBM
 from deepbelief.datasets import load_mnist
-from deepbelief.dbn._stack import up
-from deepbelief.dbn._updown import TopRBM, top_cd_step
+from deepbelief.dbn._updown import free_energies, label_joint_units
+from deepbelief.model import RBM
+from deepbelief.training import CDTrainer
 
 DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 
@@ -43,16 +44,14 @@ def main() -> None:
     for seed, size in enumerate((500, 500)):
         rbm = BernoulliRBM(size, learning_rate=0.1, weight_decay=2e-4, n_iter=30,
                            random_state=seed).fit(X)
-        X, X_test = up(X, rbm.W_, rbm.c_), up(X_test, rbm.W_, rbm.c_)
+        X, X_test = (torch.from_numpy(rbm.transform(a)) for a in (X, X_test))
     gen = torch.Generator().manual_seed(0)
-    labels = one_hot(y.long(), 10).to(X.dtype)
-    data = torch.cat([X, labels], 1)
-    mean = data.mean(0).clamp(1e-3, 1 - 1e-3)
-    top = TopRBM(0.01 * torch.randn(2000, data.shape[1], generator=gen),
-                 torch.log(mean / (1 - mean)), torch.zeros(2000), 10)
+    data = torch.cat([X, one_hot(y.long(), 10).to(X.dtype)], 1)
+    top = RBM.initial(2000, data.mean(0), gen, label_joint_units(X.shape[1], 10))
+    trainer = CDTrainer(top, k=args.k)
 
     def error(pen: torch.Tensor, target: torch.Tensor) -> float:
-        F = torch.cat([top.free_energies(chunk) for chunk in pen.split(2000)])
+        F = torch.cat([free_energies(top, chunk) for chunk in pen.split(2000)])
         return 100.0 * float((F.argmin(1) != target).float().mean())
 
     print(f"top RBM 510-2000, CD-{args.k}, learning rate {args.learning_rate}, momentum "
@@ -61,8 +60,7 @@ def main() -> None:
     for epoch in range(args.epochs):
         momentum = 0.5 if epoch < 5 else args.momentum
         for idx in torch.randperm(len(X), generator=gen).split(100):
-            top_cd_step(top, X[idx], labels[idx], args.k, args.learning_rate, momentum,
-                        args.weight_decay, gen)
+            trainer.step(data[idx], args.learning_rate, momentum, args.weight_decay, gen)
         if (epoch + 1) % args.every == 0 or epoch + 1 == args.epochs:
             print(f"  epoch {epoch + 1:3d}  {time.perf_counter() - start:6.0f} s  test "
                   f"{error(X_test, y_test):.2f}%  train (first 10k) "

@@ -76,20 +76,23 @@ def top_trainer(top: RBM, k: int) -> CDTrainer:
 
 @torch.no_grad()
 def up_down_step(layers: list[Directed], trainer: CDTrainer, x: torch.Tensor,
-                 lab: torch.Tensor, lr: float, generator: torch.Generator | None) -> None:
+                 lab: torch.Tensor, lr: float, top: tuple[float, float, float],
+                 generator: torch.Generator | None) -> None:
     """One up-down (contrastive wake-sleep) update on a minibatch (appendix B).
 
     Wake: a sampled up-pass; each G_l learns to reconstruct the layer below,
     ΔG_l ∝ h_lᵀ(h_{l-1} - σ(g_l + G_lᵀ h_l)). Top: one CD-k step of ``trainer``
-    (its ``k``) on [p, y] with the label clamped in the positive phase. Sleep:
-    from the chain's penultimate states a sampled down-pass; each R_l learns to
-    recognise, ΔR_l ∝ (h_l - σ(r_l + R_l h_{l-1}))ᵀ h_{l-1}.
+    (its ``k``) on [p, y] with the label clamped in the positive phase, with the
+    learning rate, momentum and weight decay ``top``. Sleep: from the chain's
+    penultimate states a sampled down-pass; each R_l learns to recognise,
+    ΔR_l ∝ (h_l - σ(r_l + R_l h_{l-1}))ᵀ h_{l-1}. The directed layers take plain
+    steps of size ``lr`` on batch means.
     """
     rate = lr / x.shape[0]
     wake = [x]
     for layer in layers:
         wake.append(bernoulli(layer.up(wake[-1]), generator))
-    v_neg = trainer.step(torch.cat([wake[-1], lab], 1), lr, 0.0, 0.0, generator)
+    v_neg = trainer.step(torch.cat([wake[-1], lab], 1), *top, generator)
     sleep = [v_neg[:, :wake[-1].shape[1]]]
     for i, layer in enumerate(reversed(layers)):
         below = layer.down(sleep[-1])

@@ -86,7 +86,9 @@ class DBN(ClassifierMixin, BaseEstimator):
         Top-level Gibbs steps per up-down update; a tuple splits the epochs into
         equal stages, e.g. the paper's (3, 6, 10).
     learning_rate : float, default=0.01
-        Up-down step size (plain SGD on batch means).
+        Up-down step size of the directed layers (plain SGD on batch means). The
+        top RBM goes on with its pre-training learning rate, momentum and weight
+        decay (:data:`TOP_RBM`, or ``rbm_params``).
     batch_size : int, default=100
         Up-down minibatch.
     checkpoint_dir : str, optional
@@ -244,6 +246,14 @@ class DBN(ClassifierMixin, BaseEstimator):
                                                updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
         return params
 
+    def _top_settings(self) -> tuple[float, float, float]:
+        """The top RBM's learning rate, momentum and weight decay: the same in up-down
+        as in pre-training (:data:`TOP_RBM`, overridden by ``rbm_params``)."""
+        sizes, _ = self._check_params()
+        given = layer_params(self.rbm_params, len(sizes), 1)[-1]
+        p = BernoulliRBM(**{**TOP_RBM, **given}).get_params()
+        return p["learning_rate"], p["momentum"], p["weight_decay"]
+
     def _one_hot(self, index: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         return one_hot(index, len(self.classes_)).to(dtype)
 
@@ -283,7 +293,7 @@ class DBN(ClassifierMixin, BaseEstimator):
         """``_finetune_epochs`` of up-down, checkpointed as ``stage``; ``history_`` grows
         unless ``fresh``."""
         checkpoints = self._checkpoints().child(stage)
-        trainer = top_trainer(self.top_, steps[0])
+        trainer, top = top_trainer(self.top_, steps[0]), self._top_settings()
         state = (checkpoints.load() or {}) if self._resume else {}
         if state:
             self._restore(state, trainer)
@@ -300,7 +310,7 @@ class DBN(ClassifierMixin, BaseEstimator):
             # Each rank trains on its own data (rank 0's model is the one saved).
             for x, y, _ in data.epoch(self._rng, self.batch_size, shard=False):
                 up_down_step(self.layers_, trainer, x, self._one_hot(y, x.dtype),
-                             self.learning_rate, self._rng)
+                             self.learning_rate, top, self._rng)
             self.history_["reconstruction_error"].append(self._reconstruction_error(monitor))
             self.history_["seconds"].append(time.perf_counter() - start)
             bar.update(1)

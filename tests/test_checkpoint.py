@@ -1,5 +1,6 @@
 """Checkpoints: atomic, resumable, and bit-identical after a crash."""
 
+import json
 import os
 import signal
 import subprocess
@@ -136,3 +137,12 @@ def test_nested_state_round_trips_with_an_optimiser(tmp_path):
     assert fresh.param_groups[0]["lr"] == 0.01
     assert torch.equal(fresh.state_dict()["state"][0]["exp_avg"],
                        opt.state_dict()["state"][0]["exp_avg"])
+
+
+def test_checkpoints_of_an_older_version_are_refused_clearly(tmp_path):
+    from safetensors.torch import save_file
+
+    save_file({"W": torch.zeros(2, 2)}, str(tmp_path / "checkpoint-000001.safetensors"),
+              metadata={"format": "deepbelief-checkpoint", "state": json.dumps({"n": 1})})
+    with pytest.raises(ValueError, match="older version"):
+        load_latest(tmp_path)

@@ -320,3 +320,12 @@ def test_sample_chain_rows_follow_one_chain(generative):
     assert mind.shape == (2, 3, 64)
     with pytest.raises(ValueError, match="init"):
         generative.sample_chain(2, 5, init=np.zeros((3, 64), np.float32))
+
+
+def test_top_params_are_checked():
+    X, y = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
+    with pytest.raises(ValueError, match="top_params"):
+        DBN((4, 4), top_params={"k": 3}).fit(X, y)
+    with pytest.raises(ValueError, match="momentum"):
+        DBN((4, 4), top_params={"momentum": 1.5}).fit(X, y)
+    assert DBN(top_params={"momentum": 0.5})._top_settings() == (0.01, 0.5, 0.0)

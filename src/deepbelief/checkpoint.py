@@ -28,6 +28,8 @@ from .io import atomic_write, read_file
 
 _NAME = re.compile(r"^checkpoint-(\d+)\.safetensors$")
 KEEP = 2
+#: 2: one nested state per checkpoint (release 0.1 wrote flat tensors and JSON).
+VERSION = "2"
 _TENSOR, _ITEMS = "__tensor__", "__items__"
 
 
@@ -72,7 +74,8 @@ def save_checkpoint(directory: str | Path, epoch: int, state: dict[str, Any]) ->
     path = directory / f"checkpoint-{epoch:06d}.safetensors"
     tensors: dict[str, torch.Tensor] = {}
     skeleton = _flatten(state, "", tensors)
-    metadata = {"format": "deepbelief-checkpoint", "state": json.dumps(skeleton)}
+    metadata = {"format": "deepbelief-checkpoint", "version": VERSION,
+                "state": json.dumps(skeleton)}
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
     for old in list_checkpoints(directory)[:-KEEP]:
         old.unlink(missing_ok=True)
@@ -89,16 +92,33 @@ def list_checkpoints(directory: str | Path) -> list[Path]:
 
 
 def load_latest(directory: str | Path) -> dict[str, Any] | None:
-    """The state of the newest checkpoint that reads back completely, or ``None``."""
+    """The state of the newest checkpoint that reads back completely, or ``None``.
+
+    Raises
+    ------
+    ValueError
+        If that checkpoint was written by an older version of deepbelief, whose
+        training state this version cannot continue.
+    """
     for path in reversed(list_checkpoints(directory)):
         try:
             tensors, metadata = read_file(path)
             if metadata.get("format") != "deepbelief-checkpoint":
                 continue
+            if metadata.get("version") != VERSION:
+                raise _OlderVersion(path)
             return _unflatten(json.loads(metadata["state"]), tensors)
-        except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+        except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            if isinstance(exc, _OlderVersion):
+                raise ValueError(f"{path} was written by an older version of deepbelief; "
+                                 "resume with that version, or remove the checkpoints to "
+                                 "start afresh") from None
             continue
     return None
+
+
+class _OlderVersion(ValueError):
+    pass
 
 
 def _flatten(obj: Any, path: str, tensors: dict[str, torch.Tensor]) -> Any:

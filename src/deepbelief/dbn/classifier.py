@@ -255,11 +255,11 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
                 checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
                 resume=resume)
         self.pretrain_history_ = [rbm.history_ for rbm in self.rbms_]
-        ref = torch.empty(0, device=self._device(), dtype=resolve_dtype(self.dtype))
-        self.net_ = self._unroll(self.n_features_in_, sizes, len(self.classes_), ref)
+        self.net_ = self._unroll(self.n_features_in_, sizes, len(self.classes_),
+                                 self._device(), resolve_dtype(self.dtype))
 
     def _unroll(self, n_in: int, sizes: tuple[int, ...], n_out: int,
-                ref: torch.Tensor) -> nn.Sequential:
+                device: torch.device, dtype: torch.dtype) -> nn.Sequential:
         """Linear+Sigmoid per RBM (weight = W, bias = c), then a linear softmax layer.
 
         Without pre-training the hidden weights are Glorot-uniform, the output
@@ -285,7 +285,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         with torch.no_grad():
             out.weight.normal_(0.0, 0.01, generator=gen)
         layers.append(out)
-        return nn.Sequential(*layers).to(ref.device, ref.dtype)
+        return nn.Sequential(*layers).to(device, dtype)
 
     def _rng_cpu(self) -> torch.Generator:
         """Layer initialisation happens on the CPU: a CPU generator seeded from ours."""
@@ -505,7 +505,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         dev, dt = resolve_device(model.device), resolve_dtype(model.dtype)
         model.classes_, model.n_features_in_, model.rbms_ = classes, n_in, []
         model._rng = make_generator(None, dev)
-        model.net_ = model._unroll(n_in, sizes, len(classes), torch.empty(0, device=dev, dtype=dt))
+        model.net_ = model._unroll(n_in, sizes, len(classes), dev, dt)
         linears = [m for m in model.net_ if isinstance(m, nn.Linear)]
         with torch.no_grad():
             for i, (m, shape) in enumerate(zip(linears, shapes, strict=True)):

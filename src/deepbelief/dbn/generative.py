@@ -229,13 +229,16 @@ class DBN(ClassifierMixin, BaseEstimator):
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
         self._resume = resume
-        stream = is_stream(X)
-        self._finetune_epochs = resolve_epochs(
-            self.finetune_epochs, "finetune_epochs", None if stream else len(X),
-            self.batch_size, updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
+
+        def epochs(n_samples: int | None) -> int:
+            return resolve_epochs(self.finetune_epochs, "finetune_epochs", n_samples,
+                                  self.batch_size, updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
+
         W = self.top_.W
         data = Minibatches(X, y, check=minibatch_check(self, W.dtype, W.device, fitted=True),
-                           labelled=True, classes=self.classes_, passes=self._finetune_epochs)
+                           labelled=True, classes=self.classes_,
+                           passes=epochs(None) if is_stream(X) else 1)
+        self._finetune_epochs = epochs(data.n_samples)
         with progress(self._finetune_epochs, self.verbose) as bar:
             start = time.perf_counter()
             self._finetune(data, steps, bar, callback, stage, fresh=False)

@@ -205,7 +205,48 @@ def test_bad_input_after_fit_and_bad_hyperparameters():
 
 def test_sklearn_conventions():
     model = BernoulliNB(alpha=0.2, binarize=None)
-    assert clone(model).get_params() == {"alpha": 0.2, "binarize": None}
+    assert clone(model).get_params() == {"alpha": 0.2, "binarize": None, "force_alpha": True,
+                                         "fit_prior": True, "class_prior": None}
     assert not hasattr(model, "classes_")
     X, y, _ = _count_data(1)
     assert MultinomialNB().fit(X, y).score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("make, theirs", [
+    (lambda **kw: MultinomialNB(**kw), lambda **kw: sk.MultinomialNB(**kw)),
+    (lambda **kw: BernoulliNB(binarize=1.0, **kw), lambda **kw: sk.BernoulliNB(binarize=1.0, **kw)),
+])
+@pytest.mark.parametrize("params", [
+    {"fit_prior": False}, {"class_prior": [0.2, 0.3, 0.5]}, {"alpha": "array"},
+    {"alpha": 1e-12, "force_alpha": False}, {"sample_weight": True},
+])
+def test_scikit_learn_options_match_scikit_learn(make, theirs, params):
+    X, y, X_test = _count_data(7)
+    params = dict(params)
+    fit_kw = {}
+    if params.pop("sample_weight", False):
+        fit_kw["sample_weight"] = np.random.default_rng(0).uniform(0, 3, len(y))
+    if params.get("alpha") == "array":
+        params["alpha"] = alpha = np.linspace(0.1, 2.0, X.shape[1])
+        if isinstance(make(), BernoulliNB):  # scikit-learn 1.9's BernoulliNB cannot do this
+            ours = make(**params).fit(X, y)
+            p = (ours.feature_count_ + alpha) / (ours.class_count_[:, None] + 2 * alpha)
+            np.testing.assert_allclose(np.exp(ours.feature_log_prob_), p)
+            return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ours = make(**params).fit(X, y, **fit_kw)
+        ref = theirs(**params).fit(X, y, **fit_kw)
+    _assert_same_as_sklearn(ours, ref, X_test)
+
+
+def test_bad_priors_alpha_and_weights_are_refused():
+    X, y, _ = _count_data(8)
+    with pytest.raises(ValueError, match="priors"):
+        MultinomialNB(class_prior=[0.5, 0.5]).fit(X, y)
+    with pytest.raises(ValueError, match="alpha"):
+        MultinomialNB(alpha=np.ones(3)).fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight"):
+        MultinomialNB().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.warns(UserWarning, match="alpha too small"):
+        MultinomialNB(alpha=0.0, force_alpha=False).fit(X, y)

@@ -33,6 +33,19 @@ from sklearn.utils.validation import check_is_fitted
 from ._validation import as_labels, check_positive, check_X, to_numpy
 
 _DTYPE = torch.float64
+_ALPHA_MIN = 1e-10
+
+
+def _sample_weight(sample_weight, n_samples: int) -> torch.Tensor:
+    """Per-sample weights: a finite, non-negative vector of length ``n_samples``."""
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 0:
+        w = np.full(n_samples, float(w))
+    if w.shape != (n_samples,):
+        raise ValueError(f"sample_weight.shape == {w.shape}, expected ({n_samples},)!")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("sample_weight must be finite and non-negative")
+    return torch.from_numpy(w)
 
 
 def _log_dot(X: torch.Tensor, log_p: torch.Tensor) -> torch.Tensor:
@@ -70,7 +83,7 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
     def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
         raise NotImplementedError
 
-    def _update_feature_log_prob(self, alpha: float) -> None:
+    def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
         raise NotImplementedError
 
     def _joint_log_likelihood(self, X: torch.Tensor) -> torch.Tensor:
@@ -79,10 +92,43 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
     def _has_zero_probability(self) -> bool:
         return bool(np.isneginf(self.feature_log_prob_).any())
 
-    def _check_alpha(self) -> float:
-        return float(check_positive(self.alpha, "alpha", allow_zero=True))
+    def _check_alpha(self) -> float | torch.Tensor:
+        """α as a number or, for an array, one value per feature; α ≥ 0.
 
-    def fit(self, X, y):
+        With ``force_alpha=False`` a value below 1e-10 is raised to 1e-10 (with a
+        warning), as scikit-learn does; by default α is used as given, 0 included.
+        """
+        if np.ndim(self.alpha) == 0:
+            alpha = float(check_positive(self.alpha, "alpha", allow_zero=True))
+        else:
+            alpha = np.asarray(self.alpha, dtype=np.float64)
+            if alpha.shape != (self.n_features_in_,):
+                raise ValueError(f"alpha should be a scalar or a numpy array with shape "
+                                 f"[n_features] = ({self.n_features_in_},), got {alpha.shape}")
+            if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
+                raise ValueError("All values in alpha must be greater than or equal to 0.")
+        if not self.force_alpha and np.min(alpha) < _ALPHA_MIN:
+            warnings.warn(f"alpha too small will result in numeric errors, setting alpha = "
+                          f"{_ALPHA_MIN:.1e}. Use `force_alpha=True` to keep alpha unchanged.",
+                          UserWarning, stacklevel=4)
+            alpha = np.maximum(alpha, _ALPHA_MIN)
+        return alpha if np.ndim(alpha) == 0 else torch.from_numpy(np.asarray(alpha))
+
+    def _class_log_prior(self, class_count: torch.Tensor) -> torch.Tensor:
+        """log P(c): ``class_prior``, else the class frequencies (``fit_prior``), else uniform."""
+        n_classes = len(class_count)
+        if self.class_prior is not None:
+            prior = np.asarray(self.class_prior, dtype=np.float64)
+            if prior.shape != (n_classes,):
+                raise ValueError("Number of priors must match number of classes.")
+            if np.any(prior < 0) or not np.isclose(prior.sum(), 1.0):
+                raise ValueError("class_prior must be non-negative and sum to 1")
+            return torch.log(torch.from_numpy(prior))
+        if self.fit_prior:
+            return _log_ratio(class_count, class_count.sum(), 1.0 / n_classes)
+        return torch.full((n_classes,), -math.log(n_classes), dtype=_DTYPE)
+
+    def fit(self, X, y, sample_weight=None):
         """Fit the model to ``X`` and labels ``y`` (counts from scratch).
 
         Parameters
@@ -91,6 +137,8 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
             Training data.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), optional
+            What each sample counts for (1 each by default).
 
         Returns
         -------
@@ -100,9 +148,9 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
         Xt = self._validate_X(X, reset=True)
         labels = as_labels(y, Xt.shape[0])
         self._init_counters(np.unique(labels), Xt.shape[1])
-        return self._update(Xt, labels)
+        return self._update(Xt, labels, sample_weight)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Add the counts of one more chunk of data; out-of-core learning.
 
         Parameters
@@ -114,6 +162,8 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
         classes : array-like of shape (n_classes,), default=None
             Every class that can occur. Required on the first call, optional (and
             checked) afterwards.
+        sample_weight : array-like of shape (n_samples,), optional
+            What each sample counts for (1 each by default).
 
         Returns
         -------
@@ -133,7 +183,7 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
                 f"classes={classes!r} differs from the classes of the first call "
                 f"{self.classes_!r}"
             )
-        return self._update(Xt, labels)
+        return self._update(Xt, labels, sample_weight)
 
     def _init_counters(self, classes: np.ndarray, n_features: int) -> None:
         self.classes_ = classes
@@ -141,15 +191,16 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
         self.class_count_ = np.zeros(len(classes))
         self.feature_count_ = np.zeros((len(classes), n_features))
 
-    def _update(self, X: torch.Tensor, labels: np.ndarray):
+    def _update(self, X: torch.Tensor, labels: np.ndarray, sample_weight=None):
         alpha = self._check_alpha()
         Y = self._one_hot(labels)
+        if sample_weight is not None:
+            Y = Y * _sample_weight(sample_weight, len(labels))[:, None]
         class_count = torch.from_numpy(self.class_count_) + Y.sum(dim=0)
         feature_count = torch.from_numpy(self.feature_count_) + Y.T @ X
         self.class_count_ = to_numpy(class_count)
         self.feature_count_ = to_numpy(feature_count)
-        total = class_count.sum()
-        self.class_log_prior_ = to_numpy(_log_ratio(class_count, total, 1.0 / len(class_count)))
+        self.class_log_prior_ = to_numpy(self._class_log_prior(class_count))
         self._update_feature_log_prob(alpha)
         if self._has_zero_probability():
             warnings.warn(
@@ -260,9 +311,15 @@ class MultinomialNB(_BaseDiscreteNB):
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float or array-like of shape (n_features,), default=1.0
         Additive (Laplace/Lidstone) smoothing, α >= 0. ``alpha=0`` is the unsmoothed
         maximum-likelihood estimate: a word never seen in a class gets probability 0.
+    force_alpha : bool, default=True
+        Use α as given, even 0; with False, α below 1e-10 becomes 1e-10.
+    fit_prior : bool, default=True
+        Learn P(c) from the class frequencies; with False, P(c) is uniform.
+    class_prior : array-like of shape (n_classes,), optional
+        P(c) given in advance (overrides ``fit_prior``).
 
     Attributes
     ----------
@@ -288,8 +345,12 @@ class MultinomialNB(_BaseDiscreteNB):
     array([0])
     """
 
-    def __init__(self, alpha: float = 1.0):
+    def __init__(self, alpha=1.0, *, force_alpha: bool = True, fit_prior: bool = True,
+                 class_prior=None):
         self.alpha = alpha
+        self.force_alpha = force_alpha
+        self.fit_prior = fit_prior
+        self.class_prior = class_prior
 
     def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
         Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu", unit_interval=False)
@@ -297,7 +358,7 @@ class MultinomialNB(_BaseDiscreteNB):
             raise ValueError("X: negative values are not valid counts for MultinomialNB")
         return Xt
 
-    def _update_feature_log_prob(self, alpha: float) -> None:
+    def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
         counts = torch.from_numpy(self.feature_count_) + alpha
         totals = counts.sum(dim=1, keepdim=True)
         self.feature_log_prob_ = to_numpy(
@@ -325,8 +386,14 @@ class BernoulliNB(_BaseDiscreteNB):
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float or array-like of shape (n_features,), default=1.0
         Additive (Laplace) smoothing, α >= 0; ``alpha=0`` is the unsmoothed estimate.
+    force_alpha : bool, default=True
+        Use α as given, even 0; with False, α below 1e-10 becomes 1e-10.
+    fit_prior : bool, default=True
+        Learn P(c) from the class frequencies; with False, P(c) is uniform.
+    class_prior : array-like of shape (n_classes,), optional
+        P(c) given in advance (overrides ``fit_prior``).
     binarize : float or None, default=0.0
         Threshold: x_j > binarize becomes 1, otherwise 0. ``None`` means the input is
         already binary (values must lie in [0, 1]).
@@ -355,9 +422,13 @@ class BernoulliNB(_BaseDiscreteNB):
     array([0])
     """
 
-    def __init__(self, alpha: float = 1.0, binarize: float | None = 0.0):
+    def __init__(self, alpha=1.0, *, force_alpha: bool = True, binarize: float | None = 0.0,
+                 fit_prior: bool = True, class_prior=None):
         self.alpha = alpha
+        self.force_alpha = force_alpha
         self.binarize = binarize
+        self.fit_prior = fit_prior
+        self.class_prior = class_prior
 
     def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
         if self.binarize is not None and (isinstance(self.binarize, bool)
@@ -367,7 +438,7 @@ class BernoulliNB(_BaseDiscreteNB):
                      unit_interval=self.binarize is None)
         return Xt if self.binarize is None else (Xt > self.binarize).to(_DTYPE)
 
-    def _update_feature_log_prob(self, alpha: float) -> None:
+    def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
         counts = torch.from_numpy(self.feature_count_) + alpha
         totals = torch.from_numpy(self.class_count_)[:, None] + 2.0 * alpha
         self.feature_log_prob_ = to_numpy(_log_ratio(counts, totals, 0.5))

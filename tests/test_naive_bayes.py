@@ -250,3 +250,40 @@ def test_bad_priors_alpha_and_weights_are_refused():
         MultinomialNB().fit(X, y, sample_weight=-np.ones(len(y)))
     with pytest.warns(UserWarning, match="alpha too small"):
         MultinomialNB(alpha=0.0, force_alpha=False).fit(X, y)
+
+
+def _gaussian_data(seed: int, n: int = 90, d: int = 5, k: int = 3):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    X = rng.normal(rng.normal(0, 2, size=(k, d))[y], rng.uniform(0.5, 2, size=(k, d))[y])
+    return X, y, rng.normal(0, 3, size=(30, d))
+
+
+@pytest.mark.parametrize("params", [{}, {"priors": [0.5, 0.3, 0.2]}, {"var_smoothing": 1e-3}])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gaussian_nb_matches_scikit_learn(params, weighted):
+    from deepbelief.naive_bayes import GaussianNB
+
+    X, y, X_test = _gaussian_data(3)
+    w = np.random.default_rng(1).uniform(0, 2, len(y)) if weighted else None
+    ours, theirs = GaussianNB(**params).fit(X, y, w), sk.GaussianNB(**params).fit(X, y, w)
+    for name in ("theta_", "var_", "class_count_", "class_prior_", "epsilon_"):
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), rtol=1e-10,
+                                   atol=1e-12)
+    np.testing.assert_allclose(ours.predict_joint_log_proba(X_test),
+                               theirs.predict_joint_log_proba(X_test), rtol=1e-9)
+    np.testing.assert_array_equal(ours.predict(X_test), theirs.predict(X_test))
+
+
+def test_gaussian_nb_partial_fit_merges_chunks_exactly():
+    from deepbelief.naive_bayes import GaussianNB
+
+    X, y, X_test = _gaussian_data(4)
+    whole = GaussianNB(var_smoothing=0.0).fit(X, y)
+    parts = GaussianNB(var_smoothing=0.0)
+    for rows in np.array_split(np.arange(len(y)), 4):
+        parts.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+    np.testing.assert_allclose(parts.theta_, whole.theta_, rtol=1e-12)
+    np.testing.assert_allclose(parts.var_, whole.var_, rtol=1e-10)
+    with pytest.raises(ValueError, match="priors"):
+        GaussianNB(priors=[0.5, 0.5]).fit(X, y)

@@ -19,7 +19,7 @@ from . import (
 from .dbn import DBN, DBNClassifier
 from .io import load
 from .mixture import GaussianMixture
-from .naive_bayes import BernoulliNB, MultinomialNB
+from .naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
 from .rbm import BernoulliRBM
 
 __version__ = "0.1.0"
@@ -30,6 +30,7 @@ __all__ = [
     "DBN",
     "DBNClassifier",
     "GaussianMixture",
+    "GaussianNB",
     "MultinomialNB",
     "data",
     "datasets",

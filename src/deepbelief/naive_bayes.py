@@ -77,56 +77,25 @@ def _normalise(jll: torch.Tensor) -> torch.Tensor:
     return torch.where(dead, -math.log(jll.shape[1]), out)
 
 
-class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
-    """Counting, label handling and prediction shared by the discrete models."""
+class _BaseNB(ClassifierMixin, BaseEstimator):
+    """Label handling, fitting by chunks and prediction shared by every naive Bayes model.
+
+    A model states ``_validate_X``, ``_init_counters(classes, X)`` (fresh
+    statistics), ``_update(X, labels, sample_weight)`` (add a chunk) and
+    ``_joint_log_likelihood(X)``.
+    """
 
     def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
         raise NotImplementedError
 
-    def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
+    def _init_counters(self, classes: np.ndarray, X: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def _update(self, X: torch.Tensor, labels: np.ndarray, sample_weight=None):
         raise NotImplementedError
 
     def _joint_log_likelihood(self, X: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
-
-    def _has_zero_probability(self) -> bool:
-        return bool(np.isneginf(self.feature_log_prob_).any())
-
-    def _check_alpha(self) -> float | torch.Tensor:
-        """α as a number or, for an array, one value per feature; α ≥ 0.
-
-        With ``force_alpha=False`` a value below 1e-10 is raised to 1e-10 (with a
-        warning), as scikit-learn does; by default α is used as given, 0 included.
-        """
-        if np.ndim(self.alpha) == 0:
-            alpha = float(check_positive(self.alpha, "alpha", allow_zero=True))
-        else:
-            alpha = np.asarray(self.alpha, dtype=np.float64)
-            if alpha.shape != (self.n_features_in_,):
-                raise ValueError(f"alpha should be a scalar or a numpy array with shape "
-                                 f"[n_features] = ({self.n_features_in_},), got {alpha.shape}")
-            if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
-                raise ValueError("All values in alpha must be greater than or equal to 0.")
-        if not self.force_alpha and np.min(alpha) < _ALPHA_MIN:
-            warnings.warn(f"alpha too small will result in numeric errors, setting alpha = "
-                          f"{_ALPHA_MIN:.1e}. Use `force_alpha=True` to keep alpha unchanged.",
-                          UserWarning, stacklevel=4)
-            alpha = np.maximum(alpha, _ALPHA_MIN)
-        return alpha if np.ndim(alpha) == 0 else torch.from_numpy(np.asarray(alpha))
-
-    def _class_log_prior(self, class_count: torch.Tensor) -> torch.Tensor:
-        """log P(c): ``class_prior``, else the class frequencies (``fit_prior``), else uniform."""
-        n_classes = len(class_count)
-        if self.class_prior is not None:
-            prior = np.asarray(self.class_prior, dtype=np.float64)
-            if prior.shape != (n_classes,):
-                raise ValueError("Number of priors must match number of classes.")
-            if np.any(prior < 0) or not np.isclose(prior.sum(), 1.0):
-                raise ValueError("class_prior must be non-negative and sum to 1")
-            return torch.log(torch.from_numpy(prior))
-        if self.fit_prior:
-            return _log_ratio(class_count, class_count.sum(), 1.0 / n_classes)
-        return torch.full((n_classes,), -math.log(n_classes), dtype=_DTYPE)
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model to ``X`` and labels ``y`` (counts from scratch).
@@ -147,7 +116,7 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
         """
         Xt = self._validate_X(X, reset=True)
         labels = as_labels(y, Xt.shape[0])
-        self._init_counters(np.unique(labels), Xt.shape[1])
+        self._init_counters(np.unique(labels), Xt)
         return self._update(Xt, labels, sample_weight)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -177,40 +146,13 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
         labels = as_labels(y, Xt.shape[0])
         if first_call:
             all_classes = np.unique(np.atleast_1d(np.asarray(classes)))
-            self._init_counters(all_classes, Xt.shape[1])
+            self._init_counters(all_classes, Xt)
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(
                 f"classes={classes!r} differs from the classes of the first call "
                 f"{self.classes_!r}"
             )
         return self._update(Xt, labels, sample_weight)
-
-    def _init_counters(self, classes: np.ndarray, n_features: int) -> None:
-        self.classes_ = classes
-        self.n_features_in_ = n_features
-        self.class_count_ = np.zeros(len(classes))
-        self.feature_count_ = np.zeros((len(classes), n_features))
-
-    def _update(self, X: torch.Tensor, labels: np.ndarray, sample_weight=None):
-        alpha = self._check_alpha()
-        Y = self._one_hot(labels)
-        if sample_weight is not None:
-            Y = Y * _sample_weight(sample_weight, len(labels))[:, None]
-        class_count = torch.from_numpy(self.class_count_) + Y.sum(dim=0)
-        feature_count = torch.from_numpy(self.feature_count_) + Y.T @ X
-        self.class_count_ = to_numpy(class_count)
-        self.feature_count_ = to_numpy(feature_count)
-        self.class_log_prior_ = to_numpy(self._class_log_prior(class_count))
-        self._update_feature_log_prob(alpha)
-        if self._has_zero_probability():
-            warnings.warn(
-                "alpha=0 and some feature never occurs in a class (or always does): its "
-                "log-probability is -inf; use alpha > 0 (Laplace smoothing) to avoid "
-                "zero probabilities",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        return self
 
     def _one_hot(self, labels: np.ndarray) -> torch.Tensor:
         if len(self.classes_) == 1:
@@ -244,7 +186,7 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
         return to_numpy(self._jll(X))
 
     def _jll(self, X) -> torch.Tensor:
-        check_is_fitted(self, "feature_log_prob_")
+        check_is_fitted(self)
         return self._joint_log_likelihood(self._validate_X(X, reset=False))
 
     def predict_log_proba(self, X) -> np.ndarray:
@@ -294,6 +236,78 @@ class _BaseDiscreteNB(ClassifierMixin, BaseEstimator):
         index = to_numpy(torch.argmax(self._jll(X), dim=1))
         return self.classes_[index]
 
+
+class _BaseDiscreteNB(_BaseNB):
+    """Counting shared by the discrete models."""
+
+    def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def _has_zero_probability(self) -> bool:
+        return bool(np.isneginf(self.feature_log_prob_).any())
+
+    def _check_alpha(self) -> float | torch.Tensor:
+        """α as a number or, for an array, one value per feature; α ≥ 0.
+
+        With ``force_alpha=False`` a value below 1e-10 is raised to 1e-10 (with a
+        warning), as scikit-learn does; by default α is used as given, 0 included.
+        """
+        if np.ndim(self.alpha) == 0:
+            alpha = float(check_positive(self.alpha, "alpha", allow_zero=True))
+        else:
+            alpha = np.asarray(self.alpha, dtype=np.float64)
+            if alpha.shape != (self.n_features_in_,):
+                raise ValueError(f"alpha should be a scalar or a numpy array with shape "
+                                 f"[n_features] = ({self.n_features_in_},), got {alpha.shape}")
+            if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
+                raise ValueError("All values in alpha must be greater than or equal to 0.")
+        if not self.force_alpha and np.min(alpha) < _ALPHA_MIN:
+            warnings.warn(f"alpha too small will result in numeric errors, setting alpha = "
+                          f"{_ALPHA_MIN:.1e}. Use `force_alpha=True` to keep alpha unchanged.",
+                          UserWarning, stacklevel=4)
+            alpha = np.maximum(alpha, _ALPHA_MIN)
+        return alpha if np.ndim(alpha) == 0 else torch.from_numpy(np.asarray(alpha))
+
+    def _class_log_prior(self, class_count: torch.Tensor) -> torch.Tensor:
+        """log P(c): ``class_prior``, else the class frequencies (``fit_prior``), else uniform."""
+        n_classes = len(class_count)
+        if self.class_prior is not None:
+            prior = np.asarray(self.class_prior, dtype=np.float64)
+            if prior.shape != (n_classes,):
+                raise ValueError("Number of priors must match number of classes.")
+            if np.any(prior < 0) or not np.isclose(prior.sum(), 1.0):
+                raise ValueError("class_prior must be non-negative and sum to 1")
+            return torch.log(torch.from_numpy(prior))
+        if self.fit_prior:
+            return _log_ratio(class_count, class_count.sum(), 1.0 / n_classes)
+        return torch.full((n_classes,), -math.log(n_classes), dtype=_DTYPE)
+
+    def _init_counters(self, classes: np.ndarray, X: torch.Tensor) -> None:
+        self.classes_ = classes
+        n_features = X.shape[1]
+        self.class_count_ = np.zeros(len(classes))
+        self.feature_count_ = np.zeros((len(classes), n_features))
+
+    def _update(self, X: torch.Tensor, labels: np.ndarray, sample_weight=None):
+        alpha = self._check_alpha()
+        Y = self._one_hot(labels)
+        if sample_weight is not None:
+            Y = Y * _sample_weight(sample_weight, len(labels))[:, None]
+        class_count = torch.from_numpy(self.class_count_) + Y.sum(dim=0)
+        feature_count = torch.from_numpy(self.feature_count_) + Y.T @ X
+        self.class_count_ = to_numpy(class_count)
+        self.feature_count_ = to_numpy(feature_count)
+        self.class_log_prior_ = to_numpy(self._class_log_prior(class_count))
+        self._update_feature_log_prob(alpha)
+        if self._has_zero_probability():
+            warnings.warn(
+                "alpha=0 and some feature never occurs in a class (or always does): its "
+                "log-probability is -inf; use alpha > 0 (Laplace smoothing) to avoid "
+                "zero probabilities",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return self
 
 class MultinomialNB(_BaseDiscreteNB):
     """Multinomial naive Bayes, for counts such as word counts (the slides' spam filter).
@@ -452,3 +466,107 @@ class BernoulliNB(_BaseDiscreteNB):
         log_not_p = torch.log1p(-torch.exp(log_p))
         return (_log_dot(X, log_p) + _log_dot(1.0 - X, log_not_p)
                 + torch.from_numpy(self.class_log_prior_))
+
+
+class GaussianNB(_BaseNB):
+    """Gaussian naive Bayes, for real-valued features.
+
+    Each feature is normal within each class, x_j | c ~ N(μ_cj, σ²_cj), so
+
+        log P(x, c) = log P(c) - ½ Σ_j [log(2π σ²_cj) + (x_j - μ_cj)² / σ²_cj],
+
+    with μ_cj and σ²_cj the (weighted) mean and variance of feature j over the
+    class's samples, and ε = ``var_smoothing`` · max_j Var(x_j) added to every
+    variance so that none is zero. ``partial_fit`` merges chunks exactly (Chan,
+    Golub & LeVeque's pairwise update of means and variances).
+
+    Parameters
+    ----------
+    priors : array-like of shape (n_classes,), optional
+        P(c) given in advance; by default the class frequencies.
+    var_smoothing : float, default=1e-9
+        Share of the largest feature variance added to every variance.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    class_count_ : ndarray of shape (n_classes,)
+        (Weighted) number of training samples of each class.
+    class_prior_ : ndarray of shape (n_classes,)
+        P(c).
+    theta_ : ndarray of shape (n_classes, n_features)
+        μ_cj.
+    var_ : ndarray of shape (n_classes, n_features)
+        σ²_cj, ε included.
+    epsilon_ : float
+        ε.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepbelief.naive_bayes import GaussianNB
+    >>> X = np.array([[-1.0, -1.0], [-2.0, -1.0], [1.0, 1.0], [2.0, 1.0]])
+    >>> GaussianNB().fit(X, [1, 1, 2, 2]).predict([[-0.8, -1.0]])
+    array([1])
+    """
+
+    def __init__(self, *, priors=None, var_smoothing: float = 1e-9):
+        self.priors = priors
+        self.var_smoothing = var_smoothing
+
+    def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
+        return check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu", unit_interval=False)
+
+    def _init_counters(self, classes: np.ndarray, X: torch.Tensor) -> None:
+        check_positive(self.var_smoothing, "var_smoothing", allow_zero=True)
+        self.classes_ = classes
+        n_classes, n_features = len(classes), X.shape[1]
+        self.epsilon_ = float(self.var_smoothing * X.var(0, correction=0).max())
+        self.theta_ = np.zeros((n_classes, n_features))
+        self.var_ = np.zeros((n_classes, n_features))
+        self.class_count_ = np.zeros(n_classes)
+        self.class_prior_ = np.zeros(n_classes)
+        if self.priors is not None:
+            priors = np.asarray(self.priors, dtype=np.float64)
+            if priors.shape != (n_classes,):
+                raise ValueError("Number of priors must match number of classes.")
+            if not np.isclose(priors.sum(), 1.0):
+                raise ValueError("The sum of the priors should be 1.")
+            if np.any(priors < 0):
+                raise ValueError("Priors must be non-negative.")
+            self.class_prior_ = priors
+
+    def _update(self, X: torch.Tensor, labels: np.ndarray, sample_weight=None):
+        Y = self._one_hot(labels)
+        if sample_weight is not None:
+            Y = Y * _sample_weight(sample_weight, len(labels))[:, None]
+        n_new = Y.sum(0)                                          # (n_classes,)
+        seen = n_new > 0
+        mean_new = (Y.T @ X) / n_new.clamp_min(1e-300)[:, None]
+        index = torch.from_numpy(np.searchsorted(self.classes_, labels)).clamp_max(
+            len(self.classes_) - 1)
+        var_new = (Y.T @ (X - mean_new[index]) ** 2) / n_new.clamp_min(1e-300)[:, None]
+        n_old = torch.from_numpy(self.class_count_)
+        mean_old = torch.from_numpy(self.theta_)
+        var_old = torch.from_numpy(self.var_) - (self.epsilon_ if n_old.sum() > 0 else 0.0)
+        n_total = n_old + n_new
+        share_new = (n_new / n_total.clamp_min(1e-300))[:, None]
+        mean = torch.where(seen[:, None], mean_old + share_new * (mean_new - mean_old), mean_old)
+        ssd = (n_old[:, None] * var_old + n_new[:, None] * var_new
+               + (n_old * n_new / n_total.clamp_min(1e-300))[:, None] * (mean_old - mean_new) ** 2)
+        var = torch.where(seen[:, None], ssd / n_total.clamp_min(1e-300)[:, None], var_old)
+        self.theta_ = to_numpy(mean)
+        self.var_ = to_numpy(var + self.epsilon_)
+        self.class_count_ = to_numpy(n_total)
+        if self.priors is None:
+            self.class_prior_ = self.class_count_ / self.class_count_.sum()
+        return self
+
+    def _joint_log_likelihood(self, X: torch.Tensor) -> torch.Tensor:
+        mean, var = torch.from_numpy(self.theta_), torch.from_numpy(self.var_)
+        log_norm = -0.5 * torch.log(2.0 * math.pi * var).sum(1)
+        rows = max(1, (1 << 22) // mean.numel())  # bounds the (rows, n_classes, n_features) block
+        sq = torch.cat([((chunk[:, None, :] - mean) ** 2 / var).sum(2)
+                        for chunk in X.split(rows)])
+        return torch.log(torch.from_numpy(self.class_prior_)) + log_norm - 0.5 * sq

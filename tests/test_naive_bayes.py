@@ -174,7 +174,7 @@ def test_posteriors_are_distributions(counts, alpha, bernoulli):
 @pytest.mark.parametrize(
     "X, y, match",
     [
-        ([[1, -1], [0, 2]], [0, 1], "negative"),
+        ([[1, -1], [0, 2]], [0, 1], "Negative values"),
         ([[1, np.nan], [0, 2]], [0, 1], "NaN"),
         ([[1, 0], [0, 2]], [0, 1, 1], "labels"),
         (np.empty((0, 2)), [], "0 sample"),
@@ -287,3 +287,18 @@ def test_gaussian_nb_partial_fit_merges_chunks_exactly():
     np.testing.assert_allclose(parts.var_, whole.var_, rtol=1e-10)
     with pytest.raises(ValueError, match="priors"):
         GaussianNB(priors=[0.5, 0.5]).fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["MultinomialNB", "BernoulliNB", "GaussianNB"])
+def test_check_estimator_passes(name):
+    from sklearn.utils.estimator_checks import check_estimator
+
+    import deepbelief.naive_bayes as nb
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(getattr(nb, name)(), on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results
+              if r["status"] == "failed"]
+    assert failed == []
+    assert sum(r["status"] == "passed" for r in results) >= 55

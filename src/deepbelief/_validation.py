@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 import torch
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_array, check_is_fitted
 
 #: Rows per chunk when a whole data set goes through a layer (bounds the memory).
@@ -190,6 +192,9 @@ def as_labels(y, n_samples: int, *, name: str = "y") -> np.ndarray:
         y = y.detach().cpu().numpy()
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
+                      "change the shape of y to (n_samples, ), for example using ravel().",
+                      DataConversionWarning, stacklevel=3)
         arr = arr.ravel()
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array of labels, got shape {arr.shape}")

@@ -28,6 +28,7 @@ import warnings
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import as_labels, check_positive, check_X, to_numpy
@@ -45,7 +46,19 @@ def _sample_weight(sample_weight, n_samples: int) -> torch.Tensor:
         raise ValueError(f"sample_weight.shape == {w.shape}, expected ({n_samples},)!")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError("sample_weight must be finite and non-negative")
+    if n_samples and not np.any(w > 0):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
     return torch.from_numpy(w)
+
+
+def _labels(estimator, y, n_samples: int) -> np.ndarray:
+    """Class labels of a classifier's training data (scikit-learn's checks and messages)."""
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y "
+                         "is None")
+    labels = as_labels(y, n_samples)
+    check_classification_targets(labels)
+    return labels
 
 
 def _log_dot(X: torch.Tensor, log_p: torch.Tensor) -> torch.Tensor:
@@ -115,7 +128,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         Xt = self._validate_X(X, reset=True)
-        labels = as_labels(y, Xt.shape[0])
+        labels = _labels(self, y, Xt.shape[0])
         self._init_counters(np.unique(labels), Xt)
         return self._update(Xt, labels, sample_weight)
 
@@ -143,7 +156,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
         Xt = self._validate_X(X, reset=first_call)
-        labels = as_labels(y, Xt.shape[0])
+        labels = _labels(self, y, Xt.shape[0])
         if first_call:
             all_classes = np.unique(np.atleast_1d(np.asarray(classes)))
             self._init_counters(all_classes, Xt)
@@ -239,6 +252,11 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
 
 class _BaseDiscreteNB(_BaseNB):
     """Counting shared by the discrete models."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.poor_score = True  # as scikit-learn's own discrete models
+        return tags
 
     def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
         raise NotImplementedError
@@ -369,8 +387,14 @@ class MultinomialNB(_BaseDiscreteNB):
     def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
         Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu", unit_interval=False)
         if bool((Xt < 0).any()):
-            raise ValueError("X: negative values are not valid counts for MultinomialNB")
+            raise ValueError("Negative values in data passed to MultinomialNB (input X): "
+                             "they are not valid counts")
         return Xt
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        return tags
 
     def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
         counts = torch.from_numpy(self.feature_count_) + alpha

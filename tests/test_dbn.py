@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
 import torch
+from conftest import squashed
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.utils.estimator_checks import check_estimator
 
 import deepbelief
 from deepbelief._validation import resolve_epochs
@@ -329,3 +332,29 @@ def test_top_params_are_checked():
     with pytest.raises(ValueError, match="momentum"):
         DBN((4, 4), top_params={"momentum": 1.5}).fit(X, y)
     assert DBN(top_params={"momentum": 0.5})._top_settings() == (0.01, 0.5, 0.0)
+
+
+SquashedDBNClassifier = squashed(DBNClassifier, __name__)
+SquashedDBN = squashed(DBN, __name__)
+CHECKS = [(DBNClassifier, SquashedDBNClassifier,
+           dict(hidden_layer_sizes=(16,), pretrain_epochs=10, finetune_epochs=50, batch_size=10,
+                learning_rate=1e-2, validation_fraction=0.0, rbm_params={"batch_size": 10})),
+          (DBN, SquashedDBN, dict(hidden_layer_sizes=(16, 32), pretrain_epochs=5,
+                                  finetune_epochs=2, batch_size=10,
+                                  rbm_params={"batch_size": 10}))]
+
+
+@pytest.mark.parametrize("plain, squashed_cls, params", CHECKS)
+def test_check_estimator(plain, squashed_cls, params):
+    """Every check passes on data in [0, 1]; on other data only the refusal fails."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for cls in (plain, squashed_cls):
+            results = check_estimator(cls(random_state=0, **params), on_fail=None)
+            failed = [(r["check_name"], str(r["exception"])) for r in results
+                      if r["status"] == "failed"]
+            if cls is squashed_cls:
+                assert failed == []
+            else:
+                assert all("Bernoulli units need values in [0, 1]" in f[1] for f in failed), failed
+            assert sum(r["status"] == "passed" for r in results) >= 30

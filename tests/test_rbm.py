@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from conftest import squashed
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import BernoulliRBM as SkRBM
@@ -15,27 +16,18 @@ from deepbelief import BernoulliRBM
 def test_check_estimator_refuses_only_out_of_range_data():
     results = check_estimator(BernoulliRBM(8, n_iter=2, random_state=0), on_fail=None)
     # Checks that feed values outside [0, 1] (e.g. make_blobs) are refused by design;
-    # SquashedRBM below runs them on data in range.
+    # SquashedBernoulliRBM below runs them on data in range.
     for r in results:
         if r["status"] == "failed":
             assert "Bernoulli units need values in [0, 1]" in str(r["exception"]), r
     assert sum(r["status"] == "passed" for r in results) > 20
 
 
-class SquashedRBM(BernoulliRBM):
-    """Maps any non-negative input into [0, 1) first, so every check can run."""
-
-    def _validate(self, X, name="X", **kw):
-        if isinstance(X, (list, np.ndarray)) or (hasattr(X, "__array__")
-                                                  and not hasattr(X, "toarray")):
-            arr = np.asarray(X)
-            if arr.dtype.kind in "fiu" and arr.size and np.isfinite(arr).all():
-                X = arr / (1.0 + np.abs(arr))
-        return super()._validate(X, name, **kw)
+SquashedBernoulliRBM = squashed(BernoulliRBM, __name__)
 
 
 def test_check_estimator_passes_on_unit_interval_data():
-    results = check_estimator(SquashedRBM(8, n_iter=2, random_state=0), on_fail=None)
+    results = check_estimator(SquashedBernoulliRBM(8, n_iter=2, random_state=0), on_fail=None)
     bad = [(r["check_name"], str(r["exception"])[:200]) for r in results
            if r["status"] == "failed"]
     assert bad == []

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import torch
 from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted
 
 #: Rows per chunk when a whole data set goes through a layer (bounds the memory).
@@ -165,18 +166,17 @@ def check_X(estimator, X, *, reset: bool, dtype: torch.dtype, device, name: str 
     return t
 
 
-def minibatch_check(estimator, dtype: torch.dtype, device, *, fitted: bool = False,
-                    unit_interval: bool = True, min_samples: int = 1):
+def minibatch_check(validate, *, fitted: bool = False):
     """The ``check(x, n_features)`` of a :class:`~deepbelief.data.Minibatches` source.
 
-    Training data (``fitted=False``): the array, or a stream's first minibatch
-    (``n_features`` None), passes :func:`check_X` with ``reset``; later minibatches
-    must have its features. ``fitted``: everything is checked against the model.
+    ``validate(x, reset=...)`` is the estimator's own input check (built on
+    :func:`check_X`). Training data (``fitted=False``): the array, or a stream's
+    first minibatch (``n_features`` None), is checked with ``reset``; later
+    minibatches against the features it recorded. ``fitted``: everything is
+    checked against the fitted model.
     """
     def check(x, n_features: int | None) -> torch.Tensor:
-        reset = not fitted and n_features is None
-        return check_X(estimator, x, reset=reset, dtype=dtype, device=device,
-                       unit_interval=unit_interval, min_samples=min_samples if reset else 1)
+        return validate(x, reset=not fitted and n_features is None)
     return check
 
 
@@ -185,7 +185,14 @@ def _is_int(dtype: torch.dtype) -> bool:
 
 
 def as_labels(y, n_samples: int, *, name: str = "y") -> np.ndarray:
-    """Validate a 1-D label vector of length ``n_samples``; returns a NumPy array."""
+    """Validate a 1-D vector of ``n_samples`` class labels; returns a NumPy array.
+
+    Continuous targets are refused with scikit-learn's message ("Unknown label
+    type"), as is a missing ``y``.
+    """
+    if y is None:
+        raise ValueError(f"this estimator requires {name} to be passed, but the target {name} "
+                         "is None")
     if hasattr(y, "toarray"):
         raise TypeError(f"{name}: sparse labels are not supported")
     if isinstance(y, torch.Tensor):
@@ -204,6 +211,7 @@ def as_labels(y, n_samples: int, *, name: str = "y") -> np.ndarray:
         )
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise ValueError(f"{name}: labels contain NaN or infinity")
+    check_classification_targets(arr)
     return arr
 
 

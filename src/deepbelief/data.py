@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
+from sklearn.utils.multiclass import check_classification_targets
 
 from . import distributed
 from ._validation import CHUNK, as_labels
@@ -100,6 +101,8 @@ class Minibatches:
         self._shard_streams = shard_streams
         self.classes = None
         if not is_stream(X):
+            if labelled and y is not None:  # scikit-learn's "Unknown label type" before X's errors
+                check_classification_targets(np.asarray(y))
             self.X = check(X, None)
             self.n_samples, self.first = self.X.shape[0], self.X
             self.y = self._encode(y, classes) if labelled else None
@@ -132,7 +135,7 @@ class Minibatches:
             return label_index(y, self.classes, self.X.device)
         self.classes, index = np.unique(y, return_inverse=True)
         if len(self.classes) < 2:
-            raise ValueError(f"y needs at least 2 classes, got {len(self.classes)}")
+            raise ValueError(f"y needs at least 2 classes, got {len(self.classes)} class")
         return torch.as_tensor(index, dtype=torch.int64, device=self.X.device)
 
     def take(self, rows: torch.Tensor) -> Minibatches:

@@ -544,8 +544,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             raise ValueError("precisions_init must be symmetric positive definite")
         return _precision_cholesky_from_precisions(P, self.covariance_type)
 
-    def _validate_X(self, X, device, *, reset: bool) -> torch.Tensor:
-        if not reset:
+    def _validate_X(self, X, device, *, reset: bool, fitting: bool = False) -> torch.Tensor:
+        """``X`` as float64 on ``device``; ``fitting``: a later block of the data being fitted."""
+        if not (reset or fitting):
             check_is_fitted(self, "means_")
         return check_X(self, X, reset=reset, dtype=_DTYPE, device=device,
                        unit_interval=False, min_samples=2 if reset else 1)
@@ -587,9 +588,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         device = resolve_device(self.device)
         stream = is_stream(X)
         # EM reads the data once per iteration: a one-shot iterator cannot feed it.
-        data = Minibatches(X, check=minibatch_check(self, _DTYPE, device, unit_interval=False,
-                                                    min_samples=2),
-                           passes=2, shard_streams=True)
+        data = Minibatches(X, check=minibatch_check(
+            lambda x, reset: self._validate_X(x, device, reset=reset, fitting=True)),
+            passes=2, shard_streams=True)
         first_block = distributed.shard(data.first)
         if first_block.shape[0] < self.n_components:
             raise ValueError(f"n_samples={first_block.shape[0]} (of this process's first "

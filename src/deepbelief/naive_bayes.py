@@ -28,7 +28,6 @@ import warnings
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import as_labels, check_positive, check_X, to_numpy
@@ -50,15 +49,6 @@ def _sample_weight(sample_weight, n_samples: int) -> torch.Tensor:
         raise ValueError("Sample weights must contain at least one non-zero number.")
     return torch.from_numpy(w)
 
-
-def _labels(estimator, y, n_samples: int) -> np.ndarray:
-    """Class labels of a classifier's training data (scikit-learn's checks and messages)."""
-    if y is None:
-        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y "
-                         "is None")
-    labels = as_labels(y, n_samples)
-    check_classification_targets(labels)
-    return labels
 
 
 def _log_dot(X: torch.Tensor, log_p: torch.Tensor) -> torch.Tensor:
@@ -128,7 +118,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         Xt = self._validate_X(X, reset=True)
-        labels = _labels(self, y, Xt.shape[0])
+        labels = as_labels(y, Xt.shape[0])
         self._init_counters(np.unique(labels), Xt)
         return self._update(Xt, labels, sample_weight)
 
@@ -156,7 +146,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
         Xt = self._validate_X(X, reset=first_call)
-        labels = _labels(self, y, Xt.shape[0])
+        labels = as_labels(y, Xt.shape[0])
         if first_call:
             all_classes = np.unique(np.atleast_1d(np.asarray(classes)))
             self._init_counters(all_classes, Xt)

@@ -19,6 +19,7 @@ from ._validation import (
     check_positive,
     check_X,
     make_generator,
+    minibatch_check,
     resolve_device,
     resolve_dtype,
     resolve_epochs,
@@ -261,14 +262,11 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """``X`` as a validated source of minibatches (a given source is used as is)."""
         if isinstance(X, Minibatches):
             return X
-
-        def check(x, n_features: int | None) -> torch.Tensor:
-            # A stream's later minibatches come after _initialize: checked against the model.
-            return self._validate(x, reset=reset and n_features is None)
-
         if passes is None:
             passes = self.n_epochs_for(X) if is_stream(X) else 1
-        return Minibatches(X, check=check, passes=passes)
+        # A stream's later minibatches come after _initialize: checked against the model.
+        return Minibatches(X, check=minibatch_check(self._validate, fitted=not reset),
+                           passes=passes)
 
     def _epoch_settings(self) -> tuple[float, float]:
         t = self.n_epochs_

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -38,7 +38,7 @@ from ._stack import check_sizes, layer_params, pretrain_stack, progress
 
 
 @register
-class DBNClassifier(ClassifierMixin, BaseEstimator):
+class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     """Deep belief net classifier: greedy RBM pre-training, then backprop fine-tuning.
 
     Parameters
@@ -167,10 +167,14 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         resolve_dtype(self.dtype)
         return sizes
 
+    def _validate(self, X, *, reset: bool = False) -> torch.Tensor:
+        """Inputs in [0, 1] as a tensor of the model's dtype on its device (:func:`check_X`)."""
+        return check_X(self, X, reset=reset, dtype=resolve_dtype(self.dtype),
+                       device=self._device())
+
     def _input(self, X) -> torch.Tensor:
         check_is_fitted(self, "net_")
-        p = next(self.net_.parameters())
-        return check_X(self, X, reset=False, dtype=p.dtype, device=p.device)
+        return self._validate(X)
 
     # ---------------------------------------------------------------- training
     def fit(self, X, y=None, *, classes=None, callback=None,
@@ -215,8 +219,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
         if is_stream(X):
             self._plan_epochs(sizes, None)
             passes = sum(p["n_iter"] for p in self._layer_params) + self._finetune_epochs
-        data = Minibatches(X, y, check=minibatch_check(self, resolve_dtype(self.dtype),
-                                                       self._device()),
+        data = Minibatches(X, y, check=minibatch_check(self._validate),
                            labelled=True, classes=classes if is_stream(X) else None,
                            passes=passes)
         self.classes_ = data.classes
@@ -521,6 +524,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from torch.nn.functional import one_hot
 
@@ -56,7 +56,7 @@ TOP_RBM = {"k": 5, "learning_rate": 0.05, "momentum": 0.5, "weight_decay": 2e-4}
 
 
 @register
-class DBN(ClassifierMixin, BaseEstimator):
+class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
     """Generative deep belief net with a label-joint top-level RBM, up-down fine-tuning.
 
     Parameters
@@ -196,8 +196,7 @@ class DBN(ClassifierMixin, BaseEstimator):
         if is_stream(X):
             params = self._plan_epochs(sizes, None)
             passes = sum(p["n_iter"] for p in params) + self._finetune_epochs
-        data = Minibatches(X, y, check=minibatch_check(self, resolve_dtype(self.dtype),
-                                                       resolve_device(self.device)),
+        data = Minibatches(X, y, check=minibatch_check(self._validate),
                            labelled=True, classes=classes if is_stream(X) else None,
                            passes=passes)
         self.classes_ = data.classes
@@ -234,8 +233,7 @@ class DBN(ClassifierMixin, BaseEstimator):
             return resolve_epochs(self.finetune_epochs, "finetune_epochs", n_samples,
                                   self.batch_size, updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
 
-        W = self.top_.W
-        data = Minibatches(X, y, check=minibatch_check(self, W.dtype, W.device, fitted=True),
+        data = Minibatches(X, y, check=minibatch_check(self._validate, fitted=True),
                            labelled=True, classes=self.classes_,
                            passes=epochs(None) if is_stream(X) else 1)
         self._finetune_epochs = epochs(data.n_samples)
@@ -360,9 +358,14 @@ class DBN(ClassifierMixin, BaseEstimator):
         return float(((X - self._down(self._up(X))) ** 2).sum(1).mean())
 
     # ------------------------------------------------------------------ outputs
+    def _validate(self, X, *, reset: bool = False) -> torch.Tensor:
+        """Inputs in [0, 1] as a tensor of the model's dtype on its device (:func:`check_X`)."""
+        return check_X(self, X, reset=reset, dtype=resolve_dtype(self.dtype),
+                       device=resolve_device(self.device))
+
     def _input(self, X) -> torch.Tensor:
         check_is_fitted(self, "top_")
-        return check_X(self, X, reset=False, dtype=self.top_.W.dtype, device=self.top_.W.device)
+        return self._validate(X)
 
     @torch.no_grad()
     def transform(self, X) -> np.ndarray:
@@ -574,6 +577,10 @@ class DBN(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        # A generative model of binary images: on a few real-valued features (as in
+        # scikit-learn's estimator checks) its free-energy rule can score poorly.
+        tags.classifier_tags.poor_score = True
         return tags
 
 

@@ -75,10 +75,10 @@ def test_fit_is_as_good_as_sklearn_on_blobs(blobs, covariance_type):
 
 
 @pytest.mark.parametrize("init, covariance_type, n_init",
-                         [("kmeans", "tied", 1), ("kmeans++", "tied", 1), ("random", "full", 5)])
+                         [("kmeans", "tied", 1), ("k-means++", "tied", 1), ("random", "full", 5)])
 def test_every_init_separates_blobs(blobs, init, covariance_type, n_init):
     X, y = blobs
-    model = GaussianMixture(K, covariance_type=covariance_type, init=init, n_init=n_init,
+    model = GaussianMixture(K, covariance_type=covariance_type, init_params=init, n_init=n_init,
                             random_state=1, max_iter=300).fit(X)
     assert adjusted_rand_score(y, model.predict(X)) > 0.95
 
@@ -130,7 +130,7 @@ def test_far_outlier_does_not_underflow(blobs):
 
 def test_n_init_keeps_the_best_and_random_state_reproduces(blobs):
     X, _ = blobs
-    common = dict(covariance_type="full", init="random", random_state=5, max_iter=5)
+    common = dict(covariance_type="full", init_params="random", random_state=5, max_iter=5)
     one = _quiet_fit(GaussianMixture(K, n_init=1, **common), X)
     again = _quiet_fit(GaussianMixture(K, n_init=1, **common), X)
     many = _quiet_fit(GaussianMixture(K, n_init=4, **common), X)
@@ -141,7 +141,7 @@ def test_n_init_keeps_the_best_and_random_state_reproduces(blobs):
 def test_not_converged_warns(blobs):
     X, _ = blobs
     with pytest.warns(ConvergenceWarning):
-        model = GaussianMixture(K, init="random", max_iter=2, random_state=0).fit(X)
+        model = GaussianMixture(K, init_params="random", max_iter=2, random_state=0).fit(X)
     assert not model.converged_ and model.n_iter_ == 2
 
 
@@ -203,7 +203,7 @@ def test_component_without_points_is_reseeded(blobs):
         ({}, [1.0, 2.0, 3.0], "2D"),
         ({"n_components": 5}, np.zeros((3, 2)), "n_components"),
         ({"covariance_type": "banana"}, np.zeros((3, 2)), "covariance_type"),
-        ({"init": "kmeans+"}, np.zeros((3, 2)), "init"),
+        ({"init_params": "kmeans+"}, np.zeros((3, 2)), "init_params"),
         ({"reg_covar": -1.0}, np.zeros((3, 2)), "reg_covar"),
         ({"n_init": 0}, np.zeros((3, 2)), "n_init"),
         ({"means_init": np.zeros((1, 3))}, np.zeros((3, 2)), "means_init"),
@@ -239,3 +239,26 @@ def test_sklearn_conventions_and_input_types(blobs):
     np.testing.assert_array_equal(a.means_, b.means_)
     np.testing.assert_allclose(a.means_, c.means_, atol=1e-4)
     assert a.means_.dtype == np.float64 and isinstance(a.lower_bound_, float)
+
+
+@pytest.mark.parametrize("init_params", ["k-means++", "random_from_data"])
+def test_point_initialisations_start_each_component_at_one_sample(blobs, init_params):
+    X = blobs[0]
+    model = GaussianMixture(4, init_params=init_params, max_iter=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X)
+    distances = ((model.means_[:, None, :] - X[None]) ** 2).sum(2).min(1)
+    np.testing.assert_allclose(distances, 0.0, atol=1e-10)
+
+
+def test_warm_start_continues_from_the_last_solution(blobs):
+    X = blobs[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cold = GaussianMixture(4, max_iter=3, tol=0, random_state=0).fit(X)
+        warm = GaussianMixture(4, max_iter=1, tol=0, random_state=0, warm_start=True)
+        for _ in range(3):
+            warm.fit(X)
+    np.testing.assert_allclose(warm.means_, cold.means_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(warm.lower_bound_, cold.lower_bound_, rtol=1e-9)

@@ -37,7 +37,7 @@ from ._validation import (
 from .data import Minibatches, is_stream
 
 _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-_INITS = ("kmeans", "kmeans++", "random")
+_INITS = ("kmeans", "k-means++", "random", "random_from_data")
 _DTYPE = torch.float64
 _BLOCK_ELEMENTS = 1 << 20  # rows per block ≈ this / (n_components · n_features)
 _EMPTY_MASS = 1e-6  # a component with less responsibility than this has lost its points
@@ -83,9 +83,9 @@ def kmeans_plusplus(X: torch.Tensor, n_clusters: int, gen: torch.Generator) -> t
         Rows of ``X``.
     """
     n_trials = 2 + int(math.log(n_clusters))
-    first = torch.randint(X.shape[0], (1,), generator=gen, device=X.device)
-    chosen = [first]
-    closest = _squared_distances(X, X[first])[:, 0]
+    seed0 = torch.randint(X.shape[0], (1,), generator=gen, device=X.device)
+    chosen = [seed0]
+    closest = _squared_distances(X, X[seed0])[:, 0]
     for _ in range(1, n_clusters):
         candidates = _sample_proportional(closest, n_trials, gen)
         candidate_closest = torch.minimum(closest[:, None], _squared_distances(X, X[candidates]))
@@ -400,11 +400,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         'full': one covariance matrix per component; 'tied': one matrix shared by
         all; 'diag': a diagonal matrix per component; 'spherical': σ_k² I per
         component.
-    init : {'kmeans', 'kmeans++', 'random'}, default='kmeans'
-        Initial responsibilities. 'kmeans': hard labels of k-means (Lloyd's
-        algorithm from k-means++ seeds). 'kmeans++': hard assignment of every point
-        to its nearest k-means++ seed. 'random': uniform random responsibilities,
-        normalised per sample.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
+        Initial responsibilities, as in scikit-learn. 'kmeans': hard labels of
+        k-means (Lloyd's algorithm from k-means++ seeds). 'k-means++': each
+        component starts from one k-means++ seed point. 'random': uniform random
+        responsibilities, normalised per sample. 'random_from_data': each
+        component starts from one data point drawn at random.
     n_init : int, default=1
         Number of initialisations; the fit with the highest ``lower_bound_`` is kept.
     max_iter : int, default=100
@@ -419,8 +420,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Where the computation runs.
     random_state : int, numpy or torch generator, or None, default=None
         Seeds the initialisation and :meth:`sample`.
-    verbose : bool or int, default=False
-        Print the log-likelihood change at every iteration.
+    warm_start : bool, default=False
+        Start a new :meth:`fit` from the last fit's solution (one initialisation).
+    verbose : int, default=0
+        Print each initialisation and, every ``verbose_interval`` iterations, the
+        log-likelihood change.
+    verbose_interval : int, default=10
     weights_init : array-like of shape (n_components,), default=None
         Initial weights φ (non-negative, summing to 1) instead of those from ``init``.
     means_init : array-like of shape (n_components, n_features), default=None
@@ -470,28 +475,32 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         n_components: int = 1,
         *,
         covariance_type: str = "full",
-        init: str = "kmeans",
+        init_params: str = "kmeans",
         n_init: int = 1,
         max_iter: int = 100,
         tol: float = 1e-3,
         reg_covar: float = 1e-6,
         device: str | torch.device = "cpu",
         random_state=None,
-        verbose: bool | int = False,
+        warm_start: bool = False,
+        verbose: int = 0,
+        verbose_interval: int = 10,
         weights_init=None,
         means_init=None,
         precisions_init=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
-        self.init = init
+        self.init_params = init_params
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
         self.reg_covar = reg_covar
         self.device = device
         self.random_state = random_state
+        self.warm_start = warm_start
         self.verbose = verbose
+        self.verbose_interval = verbose_interval
         self.weights_init = weights_init
         self.means_init = means_init
         self.precisions_init = precisions_init
@@ -507,8 +516,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if self.covariance_type not in _COVARIANCE_TYPES:
             raise ValueError(f"covariance_type must be one of {_COVARIANCE_TYPES}, "
                              f"got {self.covariance_type!r}")
-        if self.init not in _INITS:
-            raise ValueError(f"init must be one of {_INITS}, got {self.init!r}")
+        check_positive(self.verbose_interval, "verbose_interval", integer=True)
+        if self.init_params not in _INITS:
+            raise ValueError(f"init_params must be one of {_INITS}, got {self.init_params!r}")
 
     def _user_tensor(self, value, name: str, shape: tuple[int, ...], device) -> torch.Tensor:
         arr = np.asarray(value, dtype=np.float64)
@@ -612,13 +622,21 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         whole_data = not stream and not distributed.is_distributed()
         gen = make_generator(self.random_state, device)
+        warm = self.warm_start and hasattr(self, "converged_")
+        if warm and self.means_.shape[1] != first_block.shape[1]:
+            raise ValueError(f"warm_start: X has {first_block.shape[1]} features, the last fit "
+                             f"had {self.means_.shape[1]}")
         self._repairs = {"empty": 0, "singular": 0}
         best = None
-        for trial in range(self.n_init):
+        for trial in range(1 if warm else self.n_init):
             if self.verbose:
                 print(f"Initialisation {trial}")
-            result = self._fit_single(blocks, self._initial_params(first_block, user, gen),
-                                      first_block, whole_data)
+            if warm:  # the last solution, in this fit's centred coordinates
+                start = self._fitted_params(device)
+                start.means = start.means - offset
+            else:
+                start = self._initial_params(first_block, user, gen)
+            result = self._fit_single(blocks, start, first_block, whole_data)
             if best is None or result[1] > best[1]:
                 best = result
         self._store(best, offset, first_block.shape[1])
@@ -665,7 +683,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                                   -log_norm if whole_data else None)
             lower_bound = float(stats[3] / stats[4])
             bounds.append(lower_bound)
-            if self.verbose:
+            if self.verbose and n_iter % self.verbose_interval == 0:
                 print(f"  Iteration {n_iter}\tlog-likelihood change {lower_bound - previous:.5g}")
             if abs(lower_bound - previous) < self.tol:
                 converged = True
@@ -673,15 +691,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return params, lower_bound, n_iter, converged, bounds
 
     def _initial_resp(self, X: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        K = self.n_components
-        if self.init == "random":
+        K, init = self.n_components, self.init_params
+        if init == "random":
             resp = torch.rand(X.shape[0], K, generator=gen, dtype=X.dtype, device=X.device)
             return resp / resp.sum(dim=1, keepdim=True)
-        if self.init == "kmeans":
-            labels = kmeans(X, K, gen)
+        if init == "kmeans":
+            return torch.nn.functional.one_hot(kmeans(X, K, gen), K).to(X.dtype)
+        if init == "k-means++":
+            rows = _nearest(kmeans_plusplus(X, K, gen), X)[0]  # the seeds' own rows
         else:
-            labels, _ = _nearest(X, kmeans_plusplus(X, K, gen))
-        return torch.nn.functional.one_hot(labels, K).to(X.dtype)
+            rows = torch.randperm(X.shape[0], generator=gen, device=X.device)[:K]
+        resp = torch.zeros(X.shape[0], K, dtype=X.dtype, device=X.device)
+        resp[rows, torch.arange(K, device=X.device)] = 1.0
+        return resp
 
     def _initial_params(self, X: torch.Tensor, user: dict, gen: torch.Generator) -> _Params:
         if len(user) == 3:

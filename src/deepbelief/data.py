@@ -175,17 +175,19 @@ class Minibatches:
               *, shuffle: bool = True, shard: bool = True) -> Iterator[Batch]:
         """One pass: an array in a random order (``batch_size`` rows at a time; all at
         once when None), a stream in its own. ``shard=False`` keeps whole minibatches
-        on every rank."""
+        on every rank. An array's order is drawn now, when the pass is asked for."""
         if self.n_samples is None:
-            yield from self._stream_epoch(shard)
-            return
+            return self._stream_epoch(shard)
         n = self.n_samples
         if shuffle:
             order = torch.randperm(n, generator=generator, device=self.X.device)
             distributed.broadcast_(order)
         else:
             order = torch.arange(n, device=self.X.device)
-        for idx in order.split(batch_size or n):
+        return self._array_epoch(order.split(batch_size or n), shard)
+
+    def _array_epoch(self, parts, shard: bool) -> Iterator[Batch]:
+        for idx in parts:
             part = distributed.shard(idx) if shard else idx
             yield Batch(self.X[part], None if self.y is None else self.y[part], idx.shape[0])
 

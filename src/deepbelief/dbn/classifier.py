@@ -397,10 +397,11 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         total = torch.zeros((), device=device, dtype=dtype)
         count = torch.zeros((), device=device, dtype=dtype)
         world = distributed.world_size()
+        batches = train.epoch(self._rng, self.batch_size)  # the order first, then dropout's seed
         with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
             torch.manual_seed(int(torch.randint(2**62, (1,), generator=self._rng,
                                                 device=self._rng.device)))
-            for x, target, rows in train.epoch(self._rng, self.batch_size):
+            for x, target, rows in batches:
                 loss = nn.functional.cross_entropy(model(x), target, reduction="sum")
                 opt.zero_grad(set_to_none=True)
                 (loss * (world / rows)).backward()

@@ -107,7 +107,7 @@ def pretrain_stack(data, sizes: Sequence[int], params: Sequence[dict],
                 resume=resume and ckpt is not None)
         rbms.append(rbm)
         data = data.map(_layer_up(rbm, sample_hidden, generator))
-    if given is not data and data.n_samples is not None and not isinstance(given, Minibatches):
+    if not isinstance(given, Minibatches) and data.n_samples is not None:
         return rbms, data.X
     return rbms, data
 

@@ -17,6 +17,7 @@ from . import (
     units,
 )
 from .dbn import DBN, DBNClassifier
+from .gaussian import GaussianBernoulliRBM
 from .io import load
 from .mixture import GaussianMixture
 from .naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
@@ -29,6 +30,7 @@ __all__ = [
     "BernoulliRBM",
     "DBN",
     "DBNClassifier",
+    "GaussianBernoulliRBM",
     "GaussianMixture",
     "GaussianNB",
     "MultinomialNB",

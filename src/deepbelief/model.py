@@ -30,12 +30,16 @@ class RBM:
     @classmethod
     def initial(cls, n_hidden: int, data_mean: torch.Tensor, generator: torch.Generator,
                 visible: Units = BINARY) -> RBM:
-        """W ~ N(0, 0.01²), c = 0, b = log(p / (1 - p)) of the data's means p (practical guide)."""
-        p = data_mean.clamp(1e-3, 1 - 1e-3)
+        """W ~ N(0, 0.01²), c = 0, b from the data's means p (practical guide).
+
+        b = log(p / (1 - p)) for binary units, b = p for Gaussian ones
+        (``visible.initial_bias``).
+        """
+        p = data_mean
         W = 0.01 * torch.randn(n_hidden, p.shape[0], generator=generator, device=p.device,
                                dtype=p.dtype)
-        return cls(W, torch.log(p / (1 - p)), torch.zeros(n_hidden, device=p.device,
-                                                          dtype=p.dtype), visible)
+        return cls(W, visible.initial_bias(p), torch.zeros(n_hidden, device=p.device,
+                                                           dtype=p.dtype), visible)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -43,13 +47,16 @@ class RBM:
         return tuple(self.W.shape)
 
     def energy(self, v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        return fn.energy(v, h, self.W, self.b, self.c)
+        return fn.energy(v, h, self.W, self.b, self.c, self.visible)
 
     def free_energy(self, v: torch.Tensor) -> torch.Tensor:
-        return fn.free_energy(v, self.W, self.b, self.c, self.hidden)
+        return fn.free_energy(v, self.W, self.b, self.c, self.hidden, self.visible)
+
+    def hidden_free_energy(self, h: torch.Tensor) -> torch.Tensor:
+        return fn.hidden_free_energy(h, self.W, self.b, self.c, self.visible)
 
     def p_h_given_v(self, v: torch.Tensor) -> torch.Tensor:
-        return fn.p_h_given_v(v, self.W, self.c, self.hidden)
+        return fn.p_h_given_v(v, self.W, self.c, self.hidden, self.visible)
 
     def p_v_given_h(self, h: torch.Tensor) -> torch.Tensor:
         return fn.p_v_given_h(h, self.W, self.b, self.visible)
@@ -63,11 +70,17 @@ class RBM:
         return self.visible.sample(self.p_v_given_h(h), generator)
 
     def sample_base_rates(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
-        """``n`` visible states drawn from the visible biases alone, p(v | h = 0) (σ(b))."""
+        """``n`` visible states drawn from the visible biases alone: p(v | h = 0)."""
         return self.sample_v_given_h(self.c.new_zeros(n, self.W.shape[0]), generator)
 
+    def to(self, dtype: torch.dtype) -> RBM:
+        """The same RBM in ``dtype`` (copies of the tensors when the dtype changes)."""
+        return RBM(self.W.to(dtype), self.b.to(dtype), self.c.to(dtype),
+                   self.visible.to(dtype), self.hidden.to(dtype))
+
     def state_dict(self) -> dict[str, torch.Tensor]:
-        return {"W": self.W, "b": self.b, "c": self.c}
+        """W, b, c and the unit types' own parameters (e.g. ``log_var``)."""
+        return {"W": self.W, "b": self.b, "c": self.c, **self.visible.parameters()}
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         copy_state(self.state_dict(), state)

@@ -40,7 +40,7 @@ from . import functional as fn
 from . import sampling
 from ._validation import CHUNK, check_positive, make_generator
 from .model import RBM
-from .units import BINARY
+from .units import Bernoulli
 
 __all__ = [
     "LogZEstimate",
@@ -74,16 +74,18 @@ class LogZEstimate(NamedTuple):
 def exact_log_partition(rbm, *, layer: str | None = None) -> float:
     """log Z summed exactly over one layer's 2^m configurations, in float64.
 
-    Enumerating the hidden layer,
-    log Z = logsumexp_h [cᵀh + Σ_j softplus(b_j + W_jᵀh)];
-    enumerating the visible layer, log Z = logsumexp_v [bᵀv + Σ_i softplus(c_i + W_i v)]
-    = logsumexp_v -F(v). The configurations go in chunks, so memory stays bounded.
+    Enumerating the hidden layer, log Z = logsumexp_h -F(h) with
+    F(h) = -cᵀh - Σ_j softplus(b_j + W_jᵀh) (:func:`~deepbelief.functional.hidden_free_energy`;
+    for Gaussian visible units the visible layer is integrated out in closed form);
+    enumerating the (binary) visible layer, log Z = logsumexp_v -F(v). The
+    configurations go in chunks, so memory stays bounded.
 
     Parameters
     ----------
-    rbm : fitted BernoulliRBM
+    rbm : fitted BernoulliRBM or GaussianBernoulliRBM
     layer : {"hidden", "visible"}, optional
-        The layer to enumerate; by default the smaller one.
+        The layer to enumerate; by default the smaller one (always the hidden
+        layer for Gaussian visible units).
 
     Raises
     ------
@@ -91,32 +93,32 @@ def exact_log_partition(rbm, *, layer: str | None = None) -> float:
         If the enumerated layer has more than 25 units.
     """
     check_is_fitted(rbm, "W_")
-    W, b, c = (t.to(torch.float64) for t in (rbm.W_, rbm.b_, rbm.c_))
-    n_hidden, n_visible = W.shape
+    model = rbm.model_.to(torch.float64)
+    n_hidden, n_visible = model.shape
+    continuous = not isinstance(model.visible, Bernoulli)
     if layer is None:
-        layer = "hidden" if n_hidden <= n_visible else "visible"
-    if layer == "hidden":
-        own_bias, other_bias, weights = c, b, W
-    elif layer == "visible":
-        own_bias, other_bias, weights = b, c, W.T
-    else:
+        layer = "hidden" if n_hidden <= n_visible or continuous else "visible"
+    if layer not in ("hidden", "visible"):
         raise ValueError(f"layer must be 'hidden', 'visible' or None, got {layer!r}")
-    m = own_bias.numel()
+    if layer == "visible" and continuous:
+        raise ValueError(f"{model.visible!r} visible units cannot be enumerated; use "
+                         "layer='hidden'")
+    m = n_hidden if layer == "hidden" else n_visible
     if m > MAX_EXACT_UNITS:
         raise ValueError(
             f"exact log Z enumerates 2^m states of one layer and allows m <= "
             f"{MAX_EXACT_UNITS}; this RBM has n_visible={n_visible}, n_hidden={n_hidden} "
             f"(layer={layer!r} has {m}); use ais_log_partition instead"
         )
-    rows = max(1, _EXACT_CHUNK_ELEMENTS // max(weights.shape[1], m))
-    bits = 2 ** torch.arange(m, device=W.device)
+    free_energy = (model.hidden_free_energy if layer == "hidden"
+                         else model.free_energy)
+    rows = max(1, _EXACT_CHUNK_ELEMENTS // max(n_hidden, n_visible))
+    bits = 2 ** torch.arange(m, device=model.W.device)
     parts = []
     for start in range(0, 2**m, rows):
-        index = torch.arange(start, min(start + rows, 2**m), device=W.device)
+        index = torch.arange(start, min(start + rows, 2**m), device=model.W.device)
         x = (index[:, None].bitwise_and(bits) != 0).to(torch.float64)
-        # -F(x) of the RBM seen from the enumerated layer (the other one summed out)
-        log_f = -fn.free_energy(x, weights.T, own_bias, other_bias)
-        parts.append(torch.logsumexp(log_f, 0))
+        parts.append(torch.logsumexp(-free_energy(x), 0))
     return float(torch.logsumexp(torch.stack(parts), 0))
 
 
@@ -134,17 +136,19 @@ def default_betas() -> np.ndarray:
 
 
 def base_rate_bias(rbm, data=None) -> torch.Tensor:
-    """Visible bias b_A = log(p / (1 - p)) of the base-rate model.
+    """Visible bias b_A of the base-rate model.
 
-    p is the mean of each visible unit over ``data``, clipped to [1e-3, 1 - 1e-3];
-    without data b_A = 0 (the uniform distribution).
+    Binary units: b_A = log(p / (1 - p)) with p the mean of each visible unit over
+    ``data``, clipped to [1e-3, 1 - 1e-3]; Gaussian units: b_A = the data's means
+    (in the model's standardised coordinates). Without data b_A = 0 (the uniform
+    distribution, or N(0, σ²)).
     """
     check_is_fitted(rbm, "W_")
     if data is None:
         return torch.zeros_like(rbm.b_)
     X = rbm._validate(data, "data")
-    p = X.to(torch.float64).mean(0).clamp(_BASE_RATE_CLIP, 1 - _BASE_RATE_CLIP)
-    return torch.log(p / (1 - p)).to(rbm.b_.dtype)
+    p = rbm.model_.visible.to(torch.float64).initial_bias(X.to(torch.float64).mean(0))
+    return p.to(rbm.b_.dtype)
 
 
 def ais_log_partition(rbm, n_runs: int = 100, betas=None, base: str = "data", data=None,
@@ -182,10 +186,11 @@ def ais_log_partition(rbm, n_runs: int = 100, betas=None, base: str = "data", da
     betas = _check_betas(betas)
     b_base = _base(rbm, base, data)
     gen = make_generator(seed, rbm.W_.device)
-    v = sampling.bernoulli(BINARY.mean(b_base).expand(n_runs, -1).contiguous(), gen)
-    log_w = _anneal(v, rbm.W_, b_base, rbm.b_, rbm.c_, betas, gen)
+    units = rbm.model_.visible
+    v = units.sample(units.mean(b_base).expand(n_runs, -1).contiguous(), gen)
+    log_w = _anneal(v, rbm.model_, b_base, betas, gen)
     log_mean, log_lo, log_hi = _log_mean_interval(log_w)
-    log_z_base = _base_log_partition(b_base, rbm.W_.shape[0])
+    log_z_base = _base_log_partition(rbm.model_, b_base)
     return LogZEstimate(log_z_base + log_mean, log_z_base + log_lo, log_z_base + log_hi)
 
 
@@ -230,21 +235,25 @@ def reverse_ais_log_partition(rbm, data, n_runs: int = 100, betas=None, base: st
     else:
         rows = torch.randint(X.shape[0], (n_runs,), generator=gen, device=X.device)
     with torch.no_grad():
-        v = sampling.GibbsSampler(rbm.model_).sample(sampling.bernoulli(X[rows], gen),
-                                                      burn_in, gen)
-    log_w = _anneal(v, rbm.W_, b_base, rbm.b_, rbm.c_, betas[::-1], gen)
+        start = rbm.model_.visible.sample(X[rows], gen)
+        v = sampling.GibbsSampler(rbm.model_).sample(start, burn_in, gen)
+    log_w = _anneal(v, rbm.model_, b_base, betas[::-1], gen)
     log_mean, log_lo, log_hi = _log_mean_interval(log_w)
-    log_z_base = _base_log_partition(b_base, rbm.W_.shape[0])
+    log_z_base = _base_log_partition(rbm.model_, b_base)
     return LogZEstimate(log_z_base - log_mean, log_z_base - log_hi, log_z_base - log_lo)
 
 
 def log_likelihood(rbm, X, log_z=None, **ais_params) -> float:
     """Mean log p(v) = mean(-F(v)) - log Z in nats over the rows of ``X``.
 
+    For a model that standardises its inputs (``GaussianBernoulliRBM``), the
+    density is that of the inputs as given: log p(x) = log p(z) - Σ_j log s_j for
+    z = (x - m) / s.
+
     Parameters
     ----------
-    rbm : fitted BernoulliRBM
-    X : array-like of shape (n_samples, n_visible), values in [0, 1]
+    rbm : fitted BernoulliRBM or GaussianBernoulliRBM
+    X : array-like of shape (n_samples, n_visible) (values in [0, 1] for binary units)
     log_z : float or LogZEstimate, optional
         log Z; estimated by :func:`ais_log_partition` when omitted.
     **ais_params
@@ -253,45 +262,53 @@ def log_likelihood(rbm, X, log_z=None, **ais_params) -> float:
         pass the training data as ``data=`` for the customary base rates.
     """
     check_is_fitted(rbm, "W_")
-    v = rbm._validate(X, "X")
     if log_z is None:
-        ais_params.setdefault("data", v)
+        ais_params.setdefault("data", X)
         log_z = ais_log_partition(rbm, **ais_params)
     if isinstance(log_z, LogZEstimate):
         log_z = log_z.log_z
-    model = RBM(*(t.to(torch.float64) for t in (rbm.W_, rbm.b_, rbm.c_)))
+    v = rbm._validate(X, "X")
+    model = rbm.model_.to(torch.float64)
     with torch.no_grad():
         total = sum(float(model.free_energy(chunk.to(torch.float64)).sum())
                     for chunk in v.split(CHUNK))
-    return -total / v.shape[0] - float(log_z)
+    return -total / v.shape[0] - float(log_z) - rbm._input_log_det()
 
 
 # -------------------------------------------------------------------- helpers
 @torch.no_grad()
-def _anneal(v: torch.Tensor, W: torch.Tensor, b_base: torch.Tensor, b_model: torch.Tensor,
-            c: torch.Tensor, betas: list[float], gen: torch.Generator) -> torch.Tensor:
+def _anneal(v: torch.Tensor, model: RBM, b_base: torch.Tensor, betas: list[float],
+            gen: torch.Generator) -> torch.Tensor:
     """log Π_k f_{β_k}(v_{k-1}) / f_{β_{k-1}}(v_{k-1}) per row, along block-Gibbs paths.
 
-    log f_β(v) = b_Aᵀv + β (b_B - b_A)ᵀv + Σ_i softplus(β (c_i + W_i v)); the step
-    v_{k-1} -> v_k is one block-Gibbs step of the β_k model, h ~ σ(β_k (c + W v)), then
-    v ~ σ(b_A + β_k (b_B - b_A + Wᵀh)). The Gibbs products run in the model's dtype,
-    the weights accumulate in float64.
+    log f_β(v) = -E_{b_β}(v) + Σ_i softplus(β (c_i + W_i s(v))) with
+    b_β = b_A + β (b_B - b_A) (-E_b(v) = bᵀv for binary units, so the first term
+    changes by (β_k - β_{k-1}) (b_B - b_A)ᵀv); the step v_{k-1} -> v_k is one
+    block-Gibbs step of the β_k model, h ~ σ(β_k (c + W s(v))), then v from the
+    visible units' distribution with input b_A + β_k (b_B - b_A + Wᵀh). The Gibbs
+    products run in the model's dtype, the weights accumulate in float64.
     """
+    units, hidden, W, c = model.visible, model.hidden, model.W, model.c
     v = v.to(W.dtype)
-    db = b_model - b_base
+    db = model.b - b_base
+    units64, b64, db64 = units.to(torch.float64), b_base.double(), db.double()
     log_w = torch.zeros(v.shape[0], dtype=torch.float64, device=v.device)
     last = len(betas) - 1
     for k in range(1, last + 1):
         prev, beta = betas[k - 1], betas[k]
-        a = fn.hidden_input(v, W, c)
+        a = fn.hidden_input(units.scale(v), W, c)
         a64 = a.to(torch.float64)
-        log_w += BINARY.log_partition(a64 * beta).sub_(BINARY.log_partition(a64 * prev))
-        log_w += (v @ db).mul_(beta - prev)
+        log_w += hidden.log_partition(a64 * beta).sub_(hidden.log_partition(a64 * prev))
+        if isinstance(units, Bernoulli):
+            log_w += (v @ db).mul_(beta - prev)
+        else:
+            v64 = v.to(torch.float64)
+            log_w += units64.bias_energy(v64, b64 + prev * db64).sub_(
+                units64.bias_energy(v64, b64 + beta * db64))
         if k == last:
             break
-        h = sampling.bernoulli(BINARY.mean(a.mul_(beta)), gen)
-        v = sampling.bernoulli(BINARY.mean(fn.visible_input(h, W, db).mul_(beta).add_(b_base)),
-                               gen)
+        h = hidden.sample(hidden.mean(a.mul_(beta)), gen)
+        v = units.sample(units.mean(fn.visible_input(h, W, db).mul_(beta).add_(b_base)), gen)
     return log_w
 
 
@@ -308,9 +325,14 @@ def _log_mean_interval(log_w: torch.Tensor) -> tuple[float, float, float]:
             log_w_max + math.log(mean + _N_SIGMA * se))
 
 
-def _base_log_partition(b_base: torch.Tensor, n_hidden: int) -> float:
-    """log Z_A = Σ_j softplus(b_A,j) + n_hidden · log 2."""
-    return float(BINARY.log_partition(b_base.to(torch.float64))) + n_hidden * math.log(2.0)
+def _base_log_partition(model: RBM, b_base: torch.Tensor) -> float:
+    """log Z_A = Σ_j softplus(b_A,j) + n_hidden · log 2 (binary visible units).
+
+    In general the visible units' ``log_partition(b_A)`` (Σ_j log(2πσ_j²) / 2 for
+    Gaussian ones) plus the inert hidden units' n_hidden · log 2.
+    """
+    units = model.visible.to(torch.float64)
+    return float(units.log_partition(b_base.to(torch.float64))) + model.shape[0] * math.log(2.0)
 
 
 def _base(rbm, base: str, data) -> torch.Tensor:

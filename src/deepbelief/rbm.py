@@ -29,7 +29,7 @@ from .checkpoint import Checkpointer
 from .data import Minibatches, is_stream
 from .io import check_tensor, register, save
 from .model import RBM
-from .sampling import GibbsSampler, bernoulli
+from .sampling import GibbsSampler
 from .training import CDTrainer
 from .units import BINARY, Units
 
@@ -172,9 +172,20 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return check_X(self, X, reset=False, dtype=self.W_.dtype, device=self.W_.device,
                        name=name, n_features=self.n_components_ if hidden else None)
 
-    def _visible_units(self, n_features: int) -> Units:
-        """The visible layer's unit types (binary)."""
+    #: The per-epoch figures of ``history_`` besides ``seconds``.
+    _MONITORS: tuple[str, ...] = ("reconstruction_error", "pseudo_log_likelihood")
+
+    def _visible_units(self, like: torch.Tensor) -> Units:
+        """The visible layer's unit types (binary) for parameters like ``like``'s last axis."""
         return BINARY
+
+    def _to_input(self, v: torch.Tensor) -> torch.Tensor:
+        """Visible states in the coordinates of the inputs (the same for binary units)."""
+        return v
+
+    def _input_log_det(self) -> float:
+        """log |det| of the map from the inputs to the visible units' values (none: 0)."""
+        return 0.0
 
     def _initialize(self, X: torch.Tensor) -> None:
         """W ~ N(0, 0.01²), c = 0, b = log(p / (1 - p)) of the data's means p."""
@@ -183,7 +194,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.n_features_in_ = d
         self.n_components_ = self.n_components
         self.model_ = RBM.initial(self.n_components, X.mean(0), self._rng,
-                                  self._visible_units(d))
+                                  self._visible_units(X))
         if distributed.is_distributed():
             # Rank 0's initialisation everywhere; each other rank draws its own samples.
             distributed.broadcast_(self.W_, self.b_)
@@ -191,7 +202,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 seed = self._rng.initial_seed() + distributed.rank()
                 self._rng = torch.Generator(X.device).manual_seed(seed)
         self.n_epochs_ = 0
-        self.history_ = {"reconstruction_error": [], "pseudo_log_likelihood": [], "seconds": []}
+        self.history_ = {name: [] for name in (*self._MONITORS, "seconds")}
         self._trainer = None
 
     def _get_trainer(self) -> CDTrainer:
@@ -283,7 +294,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         checkpoints = Checkpointer(self.checkpoint_dir, self.checkpoint_every)
         for epoch in bar:
             start = time.perf_counter()
-            self.train_epoch(data, trainer)
+            self._train_pass(data, trainer)
             self._record(monitor, valid, time.perf_counter() - start)
             bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in self.history_.items()
                              if k != "seconds"})
@@ -298,9 +309,11 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         each rank taking its share of every minibatch); an iterable of minibatches
         in its own order.
         """
+        self._train_pass(self._minibatches(X, reset=False, passes=1), trainer)
+
+    def _train_pass(self, data: Minibatches, trainer: CDTrainer | None = None) -> None:
         trainer = trainer or self._get_trainer()
         lr, momentum = self._epoch_settings()
-        data = self._minibatches(X, reset=False, passes=1)
         for batch in data.epoch(self._rng, self.batch_size):
             trainer.step(batch.x, lr, momentum, self.weight_decay, self._rng)
         self.n_epochs_ += 1
@@ -332,8 +345,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         recon = model.p_v_given_h(model.p_h_given_v(monitor))
         err = ((monitor - recon) ** 2).sum(1).mean()
         self.history_["reconstruction_error"].append(float(err))
-        self.history_["pseudo_log_likelihood"].append(
-            float(self._pseudo_log_likelihood(monitor).mean()))
+        if "pseudo_log_likelihood" in self._MONITORS:
+            self.history_["pseudo_log_likelihood"].append(
+                float(self._pseudo_log_likelihood(monitor).mean()))
         if valid is not None:
             f_train = model.free_energy(monitor).mean()
             f_valid = model.free_energy(valid[:_MONITOR_ROWS]).mean()
@@ -380,9 +394,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             if init is None:
                 v = self.model_.sample_base_rates(n_samples, gen)
             else:
-                v = bernoulli(self._validate(init, "init"), gen)
+                v = self.model_.visible.sample(self._validate(init, "init"), gen)
             v = GibbsSampler(self.model_).sample(v, steps, gen)
-        return to_numpy(v)
+        return to_numpy(self._to_input(v))
 
     # -------------------------------------------- the slides' formulas, exposed
     def energy(self, v, h):
@@ -400,7 +414,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def p_v_given_h(self, h):
         """p(v_j = 1 | h) = σ(b_j + W_jᵀ h)."""
-        return _like(self.model_.p_v_given_h(self._validate(h, "h", hidden=True)), h)
+        return _like(self._to_input(self.model_.p_v_given_h(self._validate(h, "h", hidden=True))),
+                     h)
 
     def sample_h_given_v(self, v):
         """h ~ p(h | v), drawn with the model's generator."""
@@ -408,14 +423,14 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def sample_v_given_h(self, h):
         """v ~ p(v | h), drawn with the model's generator."""
-        return _like(self.model_.sample_v_given_h(self._validate(h, "h", hidden=True),
-                                                  self._rng), h)
+        v = self.model_.sample_v_given_h(self._validate(h, "h", hidden=True), self._rng)
+        return _like(self._to_input(v), h)
 
     def gibbs(self, v, steps: int = 1):
         """Block Gibbs from ``v``: ``steps`` times h ~ p(h|v), v ~ p(v|h); returns v."""
         check_positive(steps, "steps", integer=True, allow_zero=True)
-        return _like(GibbsSampler(self.model_).sample(self._validate(v, "v"), steps,
-                                                      self._rng), v)
+        out = GibbsSampler(self.model_).sample(self._validate(v, "v"), steps, self._rng)
+        return _like(self._to_input(out), v)
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -441,7 +456,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _set_parameters(self, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> None:
         self.model_ = RBM(W.contiguous(), b.contiguous(), c.contiguous(),
-                          self._visible_units(W.shape[1]))
+                          self._visible_units(W))
         self.n_features_in_ = W.shape[1]
         self.n_components_ = W.shape[0]
         self.n_epochs_ = getattr(self, "n_epochs_", 0)

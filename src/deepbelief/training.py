@@ -12,6 +12,14 @@ the statistics use hidden *probabilities*, and in plain CD the visible
 reconstructions are probabilities too (unless ``sample_visible``). Updates are momentum SGD with L2
 weight decay on W. Everything stays in torch tensors, updated in place.
 
+Gaussian visible units (:class:`~deepbelief.units.Gaussian`): the gradient of W
+and b has v / σ² where the binary one has v; the step uses v, i.e. the gradient
+multiplied by σ_j² for visible unit j. That diagonal preconditioner matches the
+curvature (which grows as 1/σ_j²); without it the step on a low-variance unit
+overshoots and training diverges unless the learning rate is tiny. A unit type's
+own parameters get their statistic beside W, b and c (log σ²,
+:meth:`~deepbelief.units.Gaussian.statistic`).
+
 Centring (Montavon & Müller 2012; Melchior, Fischer & Wiskott 2016) writes the
 same model with offsets μ (visible) and λ (hidden),
 
@@ -136,6 +144,7 @@ class CDTrainer:
         if self.chains is not None:
             self.chains.put(v_k)
         inc = self.increments
+        own = self._unit_statistics(v0, ph0, v_k, ph_k)
         sums = [v0.sum(0), ph0.sum(0)] if self.centring else []
         if self.reducer is None:  # the weight statistics go straight into the momentum buffer
             rate = learning_rate / n
@@ -144,7 +153,7 @@ class CDTrainer:
         else:
             dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
             count = torch.tensor([float(n)], dtype=dW.dtype, device=dW.device)
-            self.reducer([dW, db, dc, count, *sums])
+            self.reducer([dW, db, dc, count, *sums, *own.values()])
             n = float(count.item())
             rate = learning_rate / n
             inc["W"].mul_(momentum).add_(dW, alpha=rate)
@@ -155,12 +164,29 @@ class CDTrainer:
             inc["W"].add_(model.W, alpha=-learning_rate * weight_decay)
         inc["b"].mul_(momentum).add_(db, alpha=rate)
         inc["c"].mul_(momentum).add_(dc, alpha=rate)
+        for name, stat in own.items():
+            inc[name].mul_(momentum).add_(stat, alpha=rate)
         for name, param in model.state_dict().items():
             param.add_(inc[name])
+        if own:
+            model.visible.constrain()
         if self.centring:  # bₒ, cₒ moved by the increments: b = bₒ - Wᵀλ, c = cₒ - Wμ
             model.b.addmv_(inc["W"].T, self.lam, alpha=-1.0)
             model.c.addmv_(inc["W"], self.mu, alpha=-1.0)
         return v_k
+
+    def _unit_statistics(self, v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor,
+                         ph_k: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The visible unit type's own parameters' statistics, data minus chain.
+
+        Gaussian units with learned variances: -∂F/∂log σ² on v0 minus on v_k
+        (:meth:`~deepbelief.units.Gaussian.statistic`); nothing for binary units.
+        """
+        units, model = self.model.visible, self.model
+        if not units.parameters() or not getattr(units, "learn_variance", False):
+            return {}
+        data = units.statistic(v0, model.b, ph0 @ model.W)
+        return {"log_var": data.sub_(units.statistic(v_k, model.b, ph_k @ model.W))}
 
     def _update_offsets(self, mean_v: torch.Tensor, mean_h: torch.Tensor) -> None:
         """μ, λ ← (1 - ν)·(μ, λ) + ν·(batch means); the first batch sets them."""

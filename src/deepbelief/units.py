@@ -1,23 +1,32 @@
 """Unit types: what a layer's units are, given their total input.
 
-An RBM's energy is E(v, h) = -bᵀv - cᵀh - hᵀWv for binary and softmax units
-alike; a unit type fixes which states a unit (or a group of units) may take, and
-with that three things, each stated once here:
+An RBM's energy is E(v, h) = E_b(v) - cᵀh - hᵀW s(v), where a unit type states
+its bias term E_b and what the other layer sees of it, s(v). Binary and softmax
+units have E_b(v) = -bᵀv and s(v) = v (the slides' E = -bᵀv - cᵀh - hᵀWv);
+Gaussian units have E_b(v) = Σ_j (v_j - b_j)² / 2σ_j² and s(v) = v / σ² (Cho et
+al. 2011). A unit type fixes which states a unit (or a group) may take, and with
+that the following, each stated once here:
 
 - ``mean(a)``: E[x | a], the unit's mean given its total input ``a``
-  (σ(a) for a Bernoulli unit, softmax(a) over a softmax group);
+  (σ(a) for a Bernoulli unit, softmax(a) over a softmax group, a for a Gaussian);
 - ``sample(mean, generator)``: a state drawn from that distribution;
-- ``log_partition(a)``: log Σ_x exp(xᵀa) over the unit's states, summed over the
-  units: the term a layer adds to the free energy when it is summed out
-  (softplus(a) per Bernoulli unit, log(Σ_k exp(a_k)) per softmax group).
+- ``bias_energy(x, b)`` and ``scale(x)``: E_b(x) and s(x) above;
+- ``log_partition(a)``: log Σ_x exp(-E_a(x)) over the unit's states (an integral
+  for Gaussian units), summed over the units: the term a layer adds to the free
+  energy when it is summed out (softplus(a) per Bernoulli unit, log Σ_k exp(a_k)
+  per softmax group);
+- ``integrate_out(b, t)``: log Σ_x exp(-E_b(x) + tᵀs(x)), the same with the input
+  t from the other layer (log_partition(b + t) for binary and softmax units);
+- ``parameters()``: the unit type's own learned tensors (a Gaussian's log σ²).
 
 A :class:`Layout` places unit types side by side over a layer's columns, e.g. the
 visible layer of the DBN's top RBM: 500 Bernoulli units beside one softmax group of
-10 labels. Gaussian units add a quadratic visible term and fit the same protocol.
+10 labels.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import torch
@@ -41,8 +50,42 @@ class Units(Protocol):
 
     def log_partition(self, a: torch.Tensor) -> torch.Tensor: ...
 
+    def bias_energy(self, x: torch.Tensor, b: torch.Tensor) -> torch.Tensor: ...
 
-class Bernoulli:
+    def scale(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def integrate_out(self, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor: ...
+
+    def parameters(self) -> dict[str, torch.Tensor]: ...
+
+
+class _Discrete:
+    """What binary and softmax units share: E_b(x) = -bᵀx, s(x) = x, no own parameters."""
+
+    def bias_energy(self, x: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """-bᵀx per row."""
+        return -(x @ b)
+
+    def scale(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def integrate_out(self, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """log Σ_x exp((b + t)ᵀx) = log_partition(b + t)."""
+        return self.log_partition(b + t)
+
+    def parameters(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def to(self, dtype: torch.dtype) -> _Discrete:
+        return self
+
+    def initial_bias(self, data_mean: torch.Tensor) -> torch.Tensor:
+        """log(p / (1 - p)) of the data means p, clipped to [1e-3, 1 - 1e-3]."""
+        p = data_mean.clamp(1e-3, 1 - 1e-3)
+        return torch.log(p / (1 - p))
+
+
+class Bernoulli(_Discrete):
     """``size`` binary units (any number when None): p(x = 1 | a) = σ(a)."""
 
     def __init__(self, size: int | None = None) -> None:
@@ -62,7 +105,7 @@ class Bernoulli:
         return f"Bernoulli({'' if self.size is None else self.size})"
 
 
-class Softmax:
+class Softmax(_Discrete):
     """One group of ``size`` units of which exactly one is on: p(x_k = 1 | a) = softmax(a)_k."""
 
     def __init__(self, size: int) -> None:
@@ -106,12 +149,112 @@ class Layout:
     def log_partition(self, a: torch.Tensor) -> torch.Tensor:
         return sum(g.log_partition(part) for g, part in self._each(a))
 
+    def bias_energy(self, x: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return sum(g.bias_energy(part, bias)
+                   for (g, part), bias in zip(self._each(x), self.split(b), strict=True))
+
+    def scale(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([g.scale(part) for g, part in self._each(x)], -1)
+
+    def integrate_out(self, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return sum(g.integrate_out(bias, part)
+                   for (g, part), bias in zip(self._each(t), self.split(b), strict=True))
+
+    def parameters(self) -> dict[str, torch.Tensor]:
+        return {name: p for g in self.groups for name, p in g.parameters().items()}
+
+    def initial_bias(self, data_mean: torch.Tensor) -> torch.Tensor:
+        return torch.cat([g.initial_bias(part) for g, part in self._each(data_mean)], -1)
+
+    def to(self, dtype: torch.dtype) -> Layout:
+        return Layout(*(g.to(dtype) for g in self.groups))
+
     def split(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The columns of each group."""
         return [x[..., s] for s in self._slices]
 
     def __repr__(self) -> str:
         return f"Layout({', '.join(map(repr, self.groups))})"
+
+
+class Gaussian:
+    """Real-valued units with variances σ² = exp(``log_var``): p(x | a) = N(a, σ²).
+
+    As visible units of an RBM (Cho, Raiko & Ilin 2011): E_b(v) = Σ_j (v_j - b_j)² / 2σ_j²
+    and the hidden units see v / σ², so p(v_j | h) = N(b_j + W_jᵀh, σ_j²) and
+    p(h_i = 1 | v) = σ(c_i + Σ_j W_ij v_j / σ_j²). ``log_var`` is a tensor of one
+    entry per unit, learned in place by training unless ``learn_variance`` is off;
+    ``min_log_var`` is its floor (a variance shrinking to zero would give an unbounded
+    density).
+    """
+
+    def __init__(self, log_var: torch.Tensor, *, learn_variance: bool = True,
+                 min_log_var: float = math.log(1e-2)) -> None:
+        self.log_var = log_var
+        self.size = log_var.shape[0]
+        self.learn_variance = learn_variance
+        self.min_log_var = min_log_var
+
+    @property
+    def variance(self) -> torch.Tensor:
+        return self.log_var.exp()
+
+    def mean(self, a: torch.Tensor) -> torch.Tensor:
+        return a
+
+    def sample(self, mean: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """mean + σ·ε, ε ~ N(0, 1)."""
+        noise = torch.randn(mean.shape, generator=generator, device=mean.device,
+                            dtype=mean.dtype)
+        return torch.addcmul(mean, noise, (0.5 * self.log_var).exp())
+
+    def bias_energy(self, x: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Σ_j (x_j - b_j)² / 2σ_j² per row."""
+        return ((x - b).square() * (-self.log_var).exp()).sum(-1) / 2
+
+    def scale(self, x: torch.Tensor) -> torch.Tensor:
+        """x / σ²."""
+        return x * (-self.log_var).exp()
+
+    def log_partition(self, a: torch.Tensor) -> torch.Tensor:
+        """log ∫ exp(-Σ_j (x_j - a_j)² / 2σ_j²) dx = Σ_j log(2πσ_j²) / 2, for each row of ``a``."""
+        const = 0.5 * (self.log_var + math.log(2 * math.pi)).sum()
+        return const.expand(a.shape[:-1])
+
+    def integrate_out(self, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """log ∫ exp(-E_b(x) + tᵀx/σ²) dx = Σ_j t_j (2 b_j + t_j) / 2σ_j² + log_partition.
+
+        (Completing the square: the integrand is N(b + t, σ²) up to that factor.)
+        """
+        return (t * (2 * b + t) * (-self.log_var).exp()).sum(-1) / 2 + self.log_partition(t)
+
+    def parameters(self) -> dict[str, torch.Tensor]:
+        return {"log_var": self.log_var}
+
+    def initial_bias(self, data_mean: torch.Tensor) -> torch.Tensor:
+        """The data's means."""
+        return data_mean.clone()
+
+    def statistic(self, x: torch.Tensor, b: torch.Tensor, top_down: torch.Tensor,
+                  ) -> torch.Tensor:
+        """-∂F/∂log σ² summed over rows: Σ_rows ((x - b)² / 2 - x ⊙ Wᵀp(h|x)) / σ².
+
+        ``top_down`` is p(h|x) W per row; the gradient of the log-likelihood is this
+        statistic on the data minus the same on the model's samples.
+        """
+        return ((x - b).square().mul_(0.5).sub_(x * top_down)).sum(0) * (-self.log_var).exp()
+
+    def to(self, dtype: torch.dtype) -> Gaussian:
+        """The same units with ``log_var`` in ``dtype`` (a copy when it changes)."""
+        return Gaussian(self.log_var.to(dtype), learn_variance=self.learn_variance,
+                        min_log_var=self.min_log_var)
+
+    def constrain(self) -> None:
+        """Keep log σ² above its floor (in place)."""
+        self.log_var.clamp_(min=self.min_log_var)
+
+    def __repr__(self) -> str:
+        return f"Gaussian({self.size})"
 
 
 #: Binary units, however many: the default of every layer.

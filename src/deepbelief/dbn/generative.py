@@ -590,5 +590,5 @@ class _LabelJointRBM(BernoulliRBM):
 
     n_classes = 2
 
-    def _visible_units(self, n_features: int) -> Units:
-        return label_joint_units(n_features - self.n_classes, self.n_classes)
+    def _visible_units(self, like: torch.Tensor) -> Units:
+        return label_joint_units(like.shape[-1] - self.n_classes, self.n_classes)

@@ -1,0 +1,233 @@
+"""The Gaussian-Bernoulli RBM: formulas against integration, training, likelihood, inputs."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import integrate
+from sklearn.model_selection import train_test_split
+from sklearn.utils.estimator_checks import check_estimator
+
+from deepbelief import GaussianBernoulliRBM, load
+from deepbelief import functional as fn
+from deepbelief.model import RBM
+from deepbelief.partition import (
+    ais_log_partition,
+    exact_log_partition,
+    log_likelihood,
+    reverse_ais_log_partition,
+)
+from deepbelief.training import CDTrainer
+from deepbelief.units import Gaussian
+
+
+def tiny(n_visible=1, **kw):
+    """A float64 model with 1 or 2 visible units and 2-3 hidden units."""
+    if n_visible == 1:
+        return GaussianBernoulliRBM.from_weights(
+            [[0.8], [-0.5]], [0.3], [0.1, -0.2], log_var=[math.log(0.7)], dtype="float64",
+            **kw)
+    return GaussianBernoulliRBM.from_weights(
+        [[0.8, 0.3], [-0.5, 1.0], [0.2, 0.2]], [0.3, -1.0], [0.1, -0.2, 0.5],
+        log_var=[math.log(0.7), math.log(1.5)], mean=[1.0, 2.0], scale=[2.0, 0.5],
+        dtype="float64", **kw)
+
+
+@pytest.fixture(scope="module")
+def split(digits):
+    X, y = digits
+    return train_test_split(X, test_size=1 / 3, stratify=y, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def trained(split):
+    X, _ = split
+    return GaussianBernoulliRBM(16, random_state=0).fit(X)
+
+
+# ------------------------------------------------------------------- formulas
+def test_exact_log_partition_matches_numerical_integration():
+    model = tiny()
+    f = lambda x: math.exp(-float(model.free_energy(np.array([[x]]))[0]))  # noqa: E731
+    z, _ = integrate.quad(f, -40, 40)
+    assert exact_log_partition(model) == pytest.approx(math.log(z), abs=1e-9)
+
+
+@pytest.mark.parametrize("n_visible", [1, 2])
+def test_density_integrates_to_one(n_visible):
+    model = tiny(n_visible)
+    if n_visible == 1:
+        total, _ = integrate.quad(
+            lambda x: math.exp(float(model.score_samples(np.array([[x]]))[0])), -40, 40)
+    else:  # standardised by mean (1, 2) and scale (2, 0.5): the density of the raw inputs
+        total, _ = integrate.dblquad(
+            lambda y, x: math.exp(float(model.score_samples(np.array([[x, y]]))[0])),
+            -30, 30, -10, 14)
+    assert total == pytest.approx(1.0, abs=1e-6)
+
+
+def test_conditionals_match_the_joint():
+    model = tiny(2).model_
+    units = model.visible
+    g = torch.Generator().manual_seed(0)
+    v = torch.randn(4, 2, generator=g, dtype=torch.float64)
+    hs = torch.tensor([[a, b, c] for a in (0.0, 1.0) for b in (0.0, 1.0) for c in (0.0, 1.0)],
+                      dtype=torch.float64)
+    for row in v:
+        joint = torch.exp(-model.energy(row.expand(8, -1), hs))
+        # p(h_i = 1 | v) from the joint over the 8 hidden states
+        p_h = (joint[:, None] * hs).sum(0) / joint.sum()
+        torch.testing.assert_close(model.p_h_given_v(row[None])[0], p_h)
+    # p(v | h) ∝ exp(-E(v, h)) in v: a Gaussian with mean b + Wᵀh and variance σ²
+    h = hs[5:6]
+    mean, var = model.p_v_given_h(h)[0], units.variance
+    xs = torch.randn(6, 2, generator=g, dtype=torch.float64)
+    log_joint = -model.energy(xs, h.expand(6, -1))
+    log_normal = (-(xs - mean) ** 2 / (2 * var) - 0.5 * torch.log(2 * math.pi * var)).sum(1)
+    diffs = log_joint - log_normal  # constant in v
+    torch.testing.assert_close(diffs, diffs[:1].expand(6))
+
+
+def test_free_energy_sums_out_the_hidden_units():
+    model = tiny(2).model_
+    v = torch.randn(5, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    hs = torch.tensor([[a, b, c] for a in (0.0, 1.0) for b in (0.0, 1.0) for c in (0.0, 1.0)],
+                      dtype=torch.float64)
+    brute = torch.stack([-torch.logsumexp(-model.energy(row.expand(8, -1), hs), 0) for row in v])
+    torch.testing.assert_close(model.free_energy(v), brute)
+
+
+def test_cd_step_is_the_preconditioned_gradient_of_the_free_energy_loss():
+    """The step on W and b is the gradient times σ² per visible unit; on log σ², the gradient."""
+    g = torch.Generator().manual_seed(0)
+    W = 0.5 * torch.randn(4, 3, generator=g, dtype=torch.float64)
+    b, c = torch.randn(3, generator=g, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
+    log_var = torch.tensor([0.2, -0.3, 0.0], dtype=torch.float64)
+    model = RBM(W.clone(), b.clone(), c.clone(), Gaussian(log_var.clone()))
+    v0 = torch.randn(16, 3, generator=g, dtype=torch.float64)
+    trainer = CDTrainer(model, k=2, sample_visible=True)
+    v_k = trainer.step(v0, 1.0, 0.0, 0.0, torch.Generator().manual_seed(5))
+
+    params = [t.clone().requires_grad_(True) for t in (W, b, c, log_var)]
+
+    def free_energy(v, W, b, c, log_var):
+        return fn.free_energy(v, W, b, c, visible=Gaussian(log_var))
+
+    loss = (free_energy(v0, *params) - free_energy(v_k, *params)).mean()
+    gW, gb, gc, glv = torch.autograd.grad(loss, params)
+    var = log_var.exp()
+    torch.testing.assert_close(model.W - W, -gW * var)
+    torch.testing.assert_close(model.b - b, -gb * var)
+    torch.testing.assert_close(model.c - c, -gc)
+    torch.testing.assert_close(model.visible.log_var - log_var, -glv)
+
+
+def test_gibbs_chain_samples_the_model_distribution():
+    """Moments of a long run of many chains match p(v) = Σ_h p(h) N(b + Wᵀh, σ²)."""
+    rbm = tiny()
+    model = rbm.model_
+    hs = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    p_h = torch.softmax(-model.hidden_free_energy(hs), 0)
+    means = model.p_v_given_h(hs)[:, 0]
+    var = float(model.visible.variance[0])
+    exact_mean = float((p_h * means).sum())
+    exact_var = float((p_h * (means ** 2 + var)).sum()) - exact_mean ** 2
+    draws = rbm.sample(4000, steps=200, random_state=0)[:, 0]
+    assert draws.mean() == pytest.approx(exact_mean, abs=0.05)
+    assert draws.var() == pytest.approx(exact_var, rel=0.05)
+
+
+# ------------------------------------------------------------ training, scores
+def test_training_raises_the_exact_test_log_likelihood(split, trained):
+    X, X_test = split
+    early = GaussianBernoulliRBM(16, n_iter=1, random_state=0).fit(X)
+    before, after = early.score_samples(X_test).mean(), trained.score_samples(X_test).mean()
+    assert np.isfinite(after) and after > before + 10, (before, after)
+    assert np.isfinite(trained.variance_).all()
+    assert trained.variance_.min() >= trained.min_variance * (1 - 1e-6)
+
+
+def test_ais_matches_the_exact_log_partition(split, trained):
+    X, _ = split
+    exact = exact_log_partition(trained)
+    forward = ais_log_partition(trained, data=X, seed=0, betas=np.linspace(0, 1, 3000))
+    reverse = reverse_ais_log_partition(trained, X, seed=0, betas=np.linspace(0, 1, 3000),
+                                        burn_in=200)
+    assert abs(forward.log_z - exact) < 0.2 and abs(reverse.log_z - exact) < 0.2
+    ll = log_likelihood(trained, X, log_z=exact)
+    assert ll == pytest.approx(trained.score_samples(X).mean(), rel=1e-6)
+
+
+def test_samples_come_back_in_the_inputs_units(split, trained):
+    X, _ = split
+    samples = trained.sample(500, steps=100, random_state=0)
+    assert samples.shape == (500, 64)
+    np.testing.assert_allclose(trained.mean_, X.mean(0), atol=1e-5)
+    # the average image comes back, not the standardised one (whose mean is 0)
+    assert np.abs(samples.mean(0) - X.mean(0)).mean() < 0.1 < X.mean()
+    recon = trained.p_v_given_h(trained.transform(X[:5]))
+    assert recon.shape == (5, 64) and np.abs(recon - X[:5]).mean() < 0.2
+
+
+def test_raw_and_standardised_inputs_give_the_same_model(split):
+    """Standardising inside the estimator: scaling the inputs changes nothing but units."""
+    X, _ = split
+    a = GaussianBernoulliRBM(8, n_iter=20, random_state=0).fit(X)
+    b = GaussianBernoulliRBM(8, n_iter=20, random_state=0).fit(X * 16 + 3)
+    np.testing.assert_allclose(a.transform(X), b.transform(X * 16 + 3), atol=1e-4)
+    # the density of the scaled inputs is 16^d times smaller, d the varying features
+    # (a constant one keeps scale 1)
+    d = int((X.std(0) > 0).sum())
+    np.testing.assert_allclose(a.score_samples(X[:5]) - d * math.log(16),
+                               b.score_samples(X[:5] * 16 + 3), atol=1e-3)
+
+
+def test_save_load_and_checkpoint_resume(tmp_path, split):
+    X, _ = split
+    model = GaussianBernoulliRBM(8, n_iter=4, random_state=0).fit(X)
+    model.save(tmp_path / "g.safetensors")
+    back = load(tmp_path / "g.safetensors")
+    assert isinstance(back, GaussianBernoulliRBM)
+    np.testing.assert_array_equal(back.variance_, model.variance_)
+    np.testing.assert_array_equal(back.score_samples(X[:10]), model.score_samples(X[:10]))
+
+    whole = GaussianBernoulliRBM(8, n_iter=4, random_state=1).fit(X)
+    ckpt = tmp_path / "ckpt"
+    GaussianBernoulliRBM(8, n_iter=2, random_state=1, checkpoint_dir=ckpt).fit(X)
+    resumed = GaussianBernoulliRBM(8, n_iter=4, random_state=1, checkpoint_dir=ckpt)
+    resumed.fit(X, resume=True)
+    torch.testing.assert_close(resumed.W_, whole.W_, rtol=0, atol=0)
+    torch.testing.assert_close(resumed.model_.visible.log_var, whole.model_.visible.log_var,
+                               rtol=0, atol=0)
+
+
+def test_constant_columns_train_without_harm(split):
+    X, _ = split
+    X = X.copy()
+    X[:, 5] = 3.0
+    model = GaussianBernoulliRBM(8, n_iter=30, random_state=0).fit(X)
+    assert np.isfinite(model.score_samples(X)).all()
+    assert model.scale_[5] == 1.0
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.array([[0.0, np.nan], [1.0, 2.0]]), "NaN"),
+    (np.array([[0.0, np.inf], [1.0, 2.0]]), "NaN or infinity"),
+    (np.zeros((0, 3)), "0 sample"),
+    (np.zeros(5), "2D"),
+])
+def test_bad_input_is_refused_clearly(bad, match):
+    with pytest.raises(ValueError, match=match):
+        GaussianBernoulliRBM(4, n_iter=1).fit(bad)
+
+
+def test_wrong_feature_count_and_hidden_states(trained):
+    with pytest.raises(ValueError, match="64 features"):
+        trained.transform(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        trained.p_v_given_h(np.full((2, 16), 2.0))
+
+
+def test_check_estimator():
+    check_estimator(GaussianBernoulliRBM(4, n_iter=2, random_state=0))

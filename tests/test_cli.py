@@ -53,4 +53,30 @@ def test_evaluate_refuses_a_classifier_file(tmp_path, capsys):
     path = tmp_path / "clf.safetensors"
     clf.save(path)
     assert main(["evaluate", str(path), "--dataset", "digits"]) == 2
-    assert "does not hold a Bernoulli RBM" in capsys.readouterr().err
+    assert "does not hold an RBM" in capsys.readouterr().err
+
+
+def test_gaussian_rbm_trains_and_evaluates_exactly(tmp_path, capsys):
+    out = tmp_path / "grbm.safetensors"
+    assert main(["train-rbm", "--dataset", "digits", "--visible", "gaussian", "--hidden", "8",
+                 "--epochs", "20", "--out", str(out)]) == 0
+    rbm = deepbelief.load(out)
+    assert isinstance(rbm, deepbelief.GaussianBernoulliRBM) and rbm.W_.shape == (8, 64)
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--dataset", "digits", "--exact"]) == 0
+    text = capsys.readouterr().out
+    assert _number(r"log Z = (\S+) \(exact\)", text) == pytest.approx(
+        exact_log_partition(rbm), abs=1e-3)
+    X, _ = deepbelief.cli._common.load_split(
+        type("Args", (), {"dataset": "digits", "binarize": None, "seed": 0})(), "test")
+    assert _number(r"log-likelihood = (\S+) nats", text) == pytest.approx(
+        rbm.score_samples(X).mean(), abs=1e-3)
+
+
+def test_train_dbn_with_gaussian_visible_units(tmp_path, capsys):
+    out = tmp_path / "gdbn.safetensors"
+    assert main(["train-dbn", "--dataset", "digits", "--visible", "gaussian", "--layers", "64",
+                 "--pretrain-epochs", "20", "--finetune-epochs", "60", "--out", str(out)]) == 0
+    model = deepbelief.load(out)
+    assert model.visible_units == "gaussian"
+    assert _number(r"test error: (\S+)%", capsys.readouterr().out) < 20

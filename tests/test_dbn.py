@@ -358,3 +358,23 @@ def test_check_estimator(plain, squashed_cls, params):
             else:
                 assert all("Bernoulli units need values in [0, 1]" in f[1] for f in failed), failed
             assert sum(r["status"] == "passed" for r in results) >= 30
+
+
+def test_gaussian_visible_units_take_raw_inputs(stratified, tmp_path):
+    """A Gaussian first layer: raw values (here pixels 0-16) in, pre-trained on them
+    standardised; the exported net and a saved file give the same predictions."""
+    X, X_test, y, y_test = (np.asarray(a) for a in stratified)
+    raw, raw_test = 16 * X + 1, 16 * X_test + 1
+    model = DBNClassifier((128,), visible_units="gaussian", pretrain_epochs=30,
+                          finetune_epochs=60, random_state=0).fit(raw, y)
+    assert isinstance(model.rbms_[0], deepbelief.GaussianBernoulliRBM)
+    assert model.score(raw_test, y_test) > 0.95
+    with torch.no_grad():
+        logits = model.to_torch()(torch.as_tensor(raw_test, dtype=torch.float32))
+    np.testing.assert_array_equal(model.classes_[logits.argmax(1).numpy()],
+                                  model.predict(raw_test))
+    model.save(tmp_path / "g.safetensors")
+    np.testing.assert_array_equal(deepbelief.load(tmp_path / "g.safetensors").predict(raw_test),
+                                  model.predict(raw_test))
+    with pytest.raises(ValueError, match="visible_units"):
+        DBNClassifier(visible_units="poisson").fit(X, y)

@@ -164,13 +164,9 @@ class GaussianBernoulliRBM(BernoulliRBM):
 
     def _fit_scaling(self, X: torch.Tensor) -> None:
         if self.standardize:
-            self._shift = X.mean(0)
-            std = X.std(0, correction=0)
-            self._scale = torch.where(std > 1e-8 * X.abs().amax(0).clamp(min=1), std,
-                                      torch.ones_like(std))
+            self._shift, self._scale = standardization(X)
         else:
-            self._shift = torch.zeros_like(X[0])
-            self._scale = torch.ones_like(X[0])
+            self._shift, self._scale = torch.zeros_like(X[0]), torch.ones_like(X[0])
 
     def _to_input(self, v: torch.Tensor) -> torch.Tensor:
         return v * self._scale + self._shift
@@ -279,6 +275,17 @@ class GaussianBernoulliRBM(BernoulliRBM):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = False
         return tags
+
+
+def standardization(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each column's mean and standard deviation; constant columns get scale 1.
+
+    z = (x - mean) / scale is what Gaussian visible units model (as scikit-learn's
+    ``StandardScaler`` does, a column without spread is only centred).
+    """
+    std = X.std(0, correction=0)
+    constant = std <= 1e-8 * X.abs().amax(0).clamp(min=1)
+    return X.mean(0), torch.where(constant, torch.ones_like(std), std)
 
 
 def _np(x) -> np.ndarray:

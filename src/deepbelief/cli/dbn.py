@@ -39,6 +39,8 @@ def register(sub) -> None:
                         "with 3/6/10 Gibbs steps")
     p.add_argument("--learning-rate", type=float, default=None)
     p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--visible", choices=("bernoulli", "gaussian"), default="bernoulli",
+                   help="the first layer's visible units (gaussian: backprop fine-tuning only)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="minibatch of pre-training and fine-tuning (default: 100)")
     p.add_argument("--out", default="dbn.safetensors")
@@ -76,7 +78,10 @@ def build_model(args: argparse.Namespace):
         if getattr(args, name) is not None:
             common[name] = getattr(args, name)
     if args.finetune == "backprop":
-        return DBNClassifier(tuple(args.layers), dropout=args.dropout, **common)
+        return DBNClassifier(tuple(args.layers), dropout=args.dropout,
+                             visible_units=args.visible, **common)
+    if args.visible != "bernoulli":
+        raise ValueError("--visible gaussian needs --finetune backprop")
     return DBN(tuple(args.layers), **{**common, **(PAPER if args.schedule == "paper" else {})})
 
 

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     rbm = load(args.model)
     if not hasattr(rbm, "W_"):
-        raise ValueError(f"{args.model} does not hold a Bernoulli RBM")
+        raise ValueError(f"{args.model} does not hold an RBM")
     X, _ = load_split(args, args.split)
     base = load_split(args, "train")[0] if args.split != "train" else X
     start = time.perf_counter()

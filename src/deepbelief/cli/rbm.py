@@ -1,4 +1,4 @@
-"""``deepbelief train-rbm``: train a Bernoulli RBM and save it."""
+"""``deepbelief train-rbm``: train a Bernoulli (or Gaussian-Bernoulli) RBM and save it."""
 
 from __future__ import annotations
 
@@ -7,19 +7,24 @@ import argparse
 from tqdm.auto import tqdm
 
 from .. import distributed
+from ..gaussian import GaussianBernoulliRBM
 from ..plot import tile_images
 from ..rbm import BernoulliRBM
 from ._common import add_data_options, add_run_options, load_split
 
 
 def register(sub) -> None:
-    p = sub.add_parser("train-rbm", help="train a Bernoulli RBM (CD-k or PCD)")
+    p = sub.add_parser("train-rbm", help="train an RBM (CD-k or PCD)")
     add_data_options(p, default="mnist")
     add_run_options(p)
     p.add_argument("--hidden", type=int, default=500)
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--learning-rate", type=float, default=0.1)
+    p.add_argument("--visible", choices=("bernoulli", "gaussian"), default="bernoulli",
+                   help="binary visible units (inputs in [0, 1]) or Gaussian ones (any "
+                   "real inputs, standardised inside)")
+    p.add_argument("--learning-rate", type=float, default=None,
+                   help="default: the estimator's (0.1 binary, 0.01 Gaussian)")
     p.add_argument("--learning-rate-decay", type=float, default=0.0,
                    help="rate at epoch t: learning_rate / (1 + decay * t)")
     p.add_argument("--momentum", type=float, default=None,
@@ -44,12 +49,20 @@ def run(args: argparse.Namespace) -> int:
     X_test, _ = load_split(args, "test")
     momentum = {} if args.momentum is None else {"momentum": args.momentum,
                                                  "initial_momentum": args.momentum}
-    rbm = BernoulliRBM(args.hidden, k=args.k, persistent=args.persistent, centring=args.centring,
-                       learning_rate=args.learning_rate, weight_decay=args.weight_decay,
-                       learning_rate_decay=args.learning_rate_decay, **momentum,
-                       batch_size=args.batch_size, n_iter=args.epochs, device=args.device,
-                       random_state=args.seed, verbose=True,
-                       checkpoint_dir=args.checkpoint_dir, checkpoint_every=args.checkpoint_every)
+    options = dict(momentum)
+    if args.learning_rate is not None:
+        options["learning_rate"] = args.learning_rate
+    if args.visible == "gaussian":
+        if args.centring:
+            raise ValueError("--centring applies to binary visible units only")
+        cls = GaussianBernoulliRBM
+    else:
+        cls, options["centring"] = BernoulliRBM, args.centring
+    rbm = cls(args.hidden, k=args.k, persistent=args.persistent, weight_decay=args.weight_decay,
+              learning_rate_decay=args.learning_rate_decay, **options,
+              batch_size=args.batch_size, n_iter=args.epochs, device=args.device,
+              random_state=args.seed, verbose=True,
+              checkpoint_dir=args.checkpoint_dir, checkpoint_every=args.checkpoint_every)
     main = distributed.is_main_process()
     rbm.fit(X, validation_data=X_test, callback=_print_epoch if main else None,
             resume=args.resume)

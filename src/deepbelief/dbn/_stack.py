@@ -25,6 +25,7 @@ from .._validation import (
     resolve_epochs,
 )
 from ..data import Minibatches, is_stream
+from ..gaussian import GaussianBernoulliRBM
 from ..rbm import BernoulliRBM
 from ..sampling import bernoulli
 
@@ -76,8 +77,13 @@ def pretrain_stack(data, sizes: Sequence[int], params: Sequence[dict],
                    generator: torch.Generator, *, sample_hidden: bool = False,
                    device: Any = "cpu", dtype: str = "float32", bar: tqdm | None = None,
                    checkpoint_dir: str | Path | None = None, checkpoint_every: int = 1,
-                   resume: bool = False) -> tuple[list[BernoulliRBM], Any]:
+                   resume: bool = False, visible_units: str = "bernoulli",
+                   ) -> tuple[list[BernoulliRBM], Any]:
     """Train one RBM per entry of ``sizes``, each on the hidden activities of the last.
+
+    ``visible_units="gaussian"`` makes the first RBM a
+    :class:`~deepbelief.GaussianBernoulliRBM` on the data as given (already
+    standardised by the caller); the layers above are binary.
 
     ``data`` is an array, a stream of minibatches or a
     :class:`~deepbelief.data.Minibatches` source. Returns the RBMs and the data
@@ -93,14 +99,17 @@ def pretrain_stack(data, sizes: Sequence[int], params: Sequence[dict],
         dt, dev = resolve_dtype(dtype), resolve_device(device)
         passes = sum(p.get("n_iter", 1) for p in params) if is_stream(data) else 1
         data = Minibatches(data, passes=passes, check=lambda x, n: as_tensor2d(
-            x, dtype=dt, device=dev, n_features=n, unit_interval=True))
+            x, dtype=dt, device=dev, n_features=n, unit_interval=visible_units != "gaussian"))
     rbms = []
     for size, kwargs in zip(sizes, params, strict=True):
         ckpt = None
         if checkpoint_dir is not None:
             ckpt = str(Path(checkpoint_dir, f"layer-{len(rbms) + 1}"))
-        rbm = BernoulliRBM(size, device=device, dtype=dtype, random_state=generator,
-                           checkpoint_dir=ckpt, checkpoint_every=checkpoint_every, **kwargs)
+        cls, extra = BernoulliRBM, {}
+        if visible_units == "gaussian" and not rbms:
+            cls, extra = GaussianBernoulliRBM, {"standardize": False}
+        rbm = cls(size, device=device, dtype=dtype, random_state=generator,
+                  checkpoint_dir=ckpt, checkpoint_every=checkpoint_every, **extra, **kwargs)
         if bar is not None:
             bar.set_description(f"pre-training layer {len(rbms) + 1} ({size} units)")
         rbm.fit(data, callback=None if bar is None else _advance(bar),

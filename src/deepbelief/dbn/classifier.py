@@ -33,6 +33,7 @@ from .._validation import (
 )
 from ..checkpoint import Checkpointer
 from ..data import Minibatches, is_stream
+from ..gaussian import standardization
 from ..io import check_tensor, register, save
 from ._stack import check_sizes, layer_params, pretrain_stack, progress
 
@@ -55,6 +56,12 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     sample_hidden : bool, default=False
         Train layer l+1 on binary states drawn from p(h|v) of layer l rather than
         on the probabilities.
+    visible_units : {"bernoulli", "gaussian"}, default="bernoulli"
+        The first layer's visible units: binary (inputs in [0, 1]) or Gaussian
+        (any real inputs, standardised inside the estimator as
+        :class:`~deepbelief.GaussianBernoulliRBM` does; the first RBM is one,
+        pre-trained on the standardised values, and the net's first layer takes
+        its W / σ²).
     finetune_epochs : int or "auto", default="auto"
         Maximum epochs of backprop fine-tuning. ``"auto"``: at least 50 epochs and
         at least 6,000 minibatch updates (early stopping usually ends it sooner).
@@ -114,7 +121,7 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def __init__(self, hidden_layer_sizes=(500, 500, 2000), *, pretrain_epochs: int | str = "auto",
                  rbm_params=None, sample_hidden: bool = False,
-                 finetune_epochs: int | str = "auto",
+                 visible_units: str = "bernoulli", finetune_epochs: int | str = "auto",
                  optimizer: str = "adam", learning_rate: float = 1e-3,
                  learning_rate_schedule: str = "constant", momentum: float = 0.9,
                  weight_decay: float = 0.0, dropout: float = 0.0, input_dropout: float = 0.0,
@@ -126,6 +133,7 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.pretrain_epochs = pretrain_epochs
         self.rbm_params = rbm_params
         self.sample_hidden = sample_hidden
+        self.visible_units = visible_units
         self.finetune_epochs = finetune_epochs
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -159,6 +167,9 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             check_positive(value, name, allow_zero=True)
             if value >= 1:
                 raise ValueError(f"{name} must be < 1, got {value!r}")
+        if self.visible_units not in ("bernoulli", "gaussian"):
+            raise ValueError("visible_units must be 'bernoulli' or 'gaussian', got "
+                             f"{self.visible_units!r}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if self.learning_rate_schedule not in ("constant", "cosine"):
@@ -168,9 +179,19 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return sizes
 
     def _validate(self, X, *, reset: bool = False) -> torch.Tensor:
-        """Inputs in [0, 1] as a tensor of the model's dtype on its device (:func:`check_X`)."""
-        return check_X(self, X, reset=reset, dtype=resolve_dtype(self.dtype),
-                       device=self._device())
+        """Inputs as a tensor of the model's dtype on its device (:func:`check_X`).
+
+        Binary visible units need values in [0, 1]; Gaussian ones take any finite
+        values and standardise them (fitted on the training data, ``reset``).
+        """
+        gaussian = self.visible_units == "gaussian"
+        X = check_X(self, X, reset=reset, dtype=resolve_dtype(self.dtype),
+                    device=self._device(), unit_interval=not gaussian)
+        if not gaussian:
+            return X
+        if reset:
+            self._shift, self._scale = standardization(X)
+        return (X - self._shift) / self._scale
 
     def _input(self, X) -> torch.Tensor:
         check_is_fitted(self, "net_")
@@ -256,7 +277,7 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 data, sizes, self._layer_params, self._rng, sample_hidden=self.sample_hidden,
                 device=self._device(), dtype=self.dtype, bar=bar,
                 checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
-                resume=resume)
+                resume=resume, visible_units=self.visible_units)
         self.pretrain_history_ = [rbm.history_ for rbm in self.rbms_]
         self.net_ = self._unroll(self.n_features_in_, sizes, len(self.classes_),
                                  self._device(), resolve_dtype(self.dtype))
@@ -275,8 +296,9 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         for i, size in enumerate(sizes):
             linear = _linear(fan_in, size)
             with torch.no_grad():
-                if self.rbms_:
-                    linear.weight.copy_(self.rbms_[i].W_)
+                if self.rbms_:  # W s(v): W / σ² for Gaussian visible units
+                    rbm = self.rbms_[i]
+                    linear.weight.copy_(rbm.model_.visible.scale(rbm.W_))
                     linear.bias.copy_(self.rbms_[i].c_)
                 else:
                     nn.init.xavier_uniform_(linear.weight, generator=gen)
@@ -467,11 +489,17 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def to_torch(self, device: Any = "cpu") -> nn.Sequential:
         """A copy of the fine-tuned net as a plain ``nn.Sequential`` (in eval mode).
 
-        It maps inputs in [0, 1] to logits; ``torch.softmax(net(x), 1)`` gives the
-        class probabilities, in the order of ``classes_``. ``device=None`` keeps the
-        model's device.
+        It maps inputs (as given to :meth:`predict`) to logits;
+        ``torch.softmax(net(x), 1)`` gives the class probabilities, in the order of
+        ``classes_``. ``device=None`` keeps the model's device. With Gaussian visible
+        units the standardisation is folded into the first linear layer.
         """
         net = copy.deepcopy(self.net_).eval()
+        if self.visible_units == "gaussian":
+            first = next(m for m in net if isinstance(m, nn.Linear))
+            with torch.no_grad():  # W (x - m) / s + c = (W / s) x + (c - (W / s) m)
+                first.weight.div_(self._scale)
+                first.bias.sub_(first.weight @ self._shift)
         return net if device is None else net.to(resolve_device(device))
 
     @property
@@ -489,6 +517,8 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         tensors = {}
         for i, m in enumerate(linears):
             tensors[f"weight_{i}"], tensors[f"bias_{i}"] = m.weight, m.bias
+        if self.visible_units == "gaussian":
+            tensors["shift"], tensors["scale"] = self._shift, self._scale
         extra = {"classes": self.classes_.tolist(), "n_features": self.n_features_in_,
                  "history": self.history_, "pretrain_history": self.pretrain_history_,
                  "times": self.times_}
@@ -515,6 +545,11 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             for i, (m, shape) in enumerate(zip(linears, shapes, strict=True)):
                 m.weight.copy_(check_tensor(tensors, f"weight_{i}", shape))
                 m.bias.copy_(check_tensor(tensors, f"bias_{i}", shape[:1]))
+        if model.visible_units == "gaussian":
+            model._shift = check_tensor(tensors, "shift", (n_in,)).to(dev, dt)
+            model._scale = check_tensor(tensors, "scale", (n_in,)).to(dev, dt)
+            if not bool((model._scale > 0).all()):
+                raise ValueError("model file has a non-positive 'scale'")
         model.net_.eval()
         model.history_ = dict(extra.get("history", {}))
         model.pretrain_history_ = list(extra.get("pretrain_history", []))
@@ -524,7 +559,7 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
+        tags.input_tags.positive_only = self.visible_units != "gaussian"
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 

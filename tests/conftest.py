@@ -66,3 +66,15 @@ def squashed(cls, module: str):
     sub = type(name, (cls,), {"_validate": _validate, "__module__": module,
                               "__qualname__": name})
     return sub
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test module may vet its own items: ``keep_item(item)`` marks an item and
+    returns whether to keep it (see ``test_sklearn_suites.py``)."""
+    kept, dropped = [], []
+    for item in items:
+        keep = getattr(getattr(item, "module", None), "keep_item", None)
+        (kept if keep is None or keep(item) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

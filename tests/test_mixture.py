@@ -177,10 +177,26 @@ def test_duplicate_points_stay_finite_with_warning(covariance_type):
     np.testing.assert_allclose(model.means_, np.tile([1.0, 2.0, 3.0], (3, 1)))
 
 
-def test_singular_covariance_is_repaired_with_warning():
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
+def test_singular_covariance_with_reg_covar_zero_raises_as_scikit_learn(covariance_type):
+    from sklearn.mixture import GaussianMixture as SkGaussianMixture
+
+    from deepbelief.mixture import ILL_DEFINED_COVARIANCE
+
     X = np.repeat(np.random.default_rng(0).normal(size=(3, 2)), 10, axis=0)
+    for cls in (GaussianMixture, SkGaussianMixture):
+        model = cls(3, covariance_type=covariance_type, reg_covar=0.0, random_state=0)
+        with pytest.raises(ValueError, match="ill-defined empirical covariance") as info:
+            model.fit(X)
+    assert str(info.value) == ILL_DEFINED_COVARIANCE
+
+
+def test_singular_covariance_is_repaired_with_warning():
+    """A covariance singular in spite of a (tiny) reg_covar is repaired, with a warning."""
+    t = np.random.default_rng(0).normal(size=(30, 1))
+    X = np.hstack([t, t])  # on a line: Σ = [[v, v], [v, v]], and v + 1e-20 == v
     with pytest.warns(RuntimeWarning, match="singular"):
-        model = GaussianMixture(3, reg_covar=0.0, random_state=0).fit(X)
+        model = GaussianMixture(1, reg_covar=1e-20, random_state=0).fit(X)
     assert np.isfinite(model.precisions_cholesky_).all()
     assert np.isfinite(model.score_samples(X)).all()
 
@@ -206,9 +222,10 @@ def test_component_without_points_is_reseeded(blobs):
         ({"init_params": "kmeans+"}, np.zeros((3, 2)), "init_params"),
         ({"reg_covar": -1.0}, np.zeros((3, 2)), "reg_covar"),
         ({"n_init": 0}, np.zeros((3, 2)), "n_init"),
-        ({"means_init": np.zeros((1, 3))}, np.zeros((3, 2)), "means_init"),
-        ({"weights_init": [0.5]}, np.zeros((3, 2)), "weights_init"),
-        ({"n_components": 2, "weights_init": [0.5, 0.6]}, np.zeros((3, 2)), "sum to 1"),
+        ({"means_init": np.zeros((1, 3))}, np.zeros((3, 2)),
+         "'means' should have the shape"),
+        ({"weights_init": [0.5]}, np.zeros((3, 2)), "'weights' should be normalized"),
+        ({"n_components": 2, "weights_init": [0.5, 0.6]}, np.zeros((3, 2)), "normalized"),
         ({"precisions_init": [[[1.0, 2.0], [2.0, 1.0]]]}, np.zeros((3, 2)), "positive"),
         ({"covariance_type": "diag", "precisions_init": [[1.0, -1.0]]}, np.zeros((3, 2)),
          "positive"),

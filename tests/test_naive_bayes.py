@@ -191,7 +191,7 @@ def test_bad_input_after_fit_and_bad_hyperparameters():
     model = MultinomialNB().fit(X, y)
     with pytest.raises(ValueError, match="features"):
         model.predict(X[:, :-1])
-    with pytest.raises(ValueError, match="not in classes"):
+    with pytest.raises(ValueError, match="do not exist in the initial classes"):
         model.partial_fit(X, y + 10)
     with pytest.raises(ValueError, match="classes"):
         MultinomialNB().partial_fit(X, y)
@@ -302,3 +302,40 @@ def test_check_estimator_passes(name):
               if r["status"] == "failed"]
     assert failed == []
     assert sum(r["status"] == "passed" for r in results) >= 55
+
+
+@pytest.mark.parametrize("cls, binarize", [(MultinomialNB, None), (BernoulliNB, 0.0),
+                                           (BernoulliNB, 0.5), (BernoulliNB, -0.5)])
+@pytest.mark.parametrize("alpha", [1.0, 0.0])
+def test_sparse_input_matches_dense(cls, binarize, alpha):
+    """A bag-of-words matrix in CSR/CSC gives the counts and posteriors of its dense twin."""
+    from scipy import sparse
+
+    rng = np.random.RandomState(0)
+    X = rng.poisson(0.3, size=(60, 25)).astype(float)  # mostly zeros
+    X = X if cls is MultinomialNB else np.minimum(X, 1.0) * rng.rand(*X.shape)
+    y = rng.randint(3, size=60)
+    params = {"alpha": alpha} if cls is MultinomialNB else {"alpha": alpha, "binarize": binarize}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dense_nb = cls(**params).fit(X, y)
+        for fmt in (sparse.csr_matrix, sparse.csc_array):
+            sparse_nb = cls(**params).fit(fmt(X), y)
+            np.testing.assert_allclose(sparse_nb.feature_count_, dense_nb.feature_count_)
+            np.testing.assert_allclose(sparse_nb.predict_joint_log_proba(fmt(X)),
+                                       dense_nb.predict_joint_log_proba(X), atol=1e-9)
+            np.testing.assert_array_equal(sparse_nb.predict(fmt(X)), dense_nb.predict(X))
+
+
+def test_sparse_input_is_checked_on_its_values():
+    from scipy import sparse
+
+    from deepbelief.naive_bayes import GaussianNB
+
+    X = sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, -2.0]]))
+    with pytest.raises(ValueError, match="Negative"):
+        MultinomialNB().fit(X, [0, 1])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        BernoulliNB(binarize=None).fit(X, [0, 1])
+    with pytest.raises(TypeError, match="sparse"):
+        GaussianNB().fit(X, [0, 1])

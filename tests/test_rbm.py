@@ -129,8 +129,10 @@ def test_bad_types_and_shapes(digits):
         BernoulliRBM(3, n_iter=1).fit(np.array([["a", "b"], ["c", "d"]]))
     from scipy import sparse
 
-    with pytest.raises(TypeError, match="sparse"):
-        BernoulliRBM(3, n_iter=1).fit(sparse.csr_matrix(np.eye(3)))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):  # checked on the stored values
+        BernoulliRBM(3, n_iter=1).fit(sparse.csr_matrix(2 * np.eye(3)))
+    with pytest.raises(ValueError, match="NaN"):
+        BernoulliRBM(3, n_iter=1).fit(sparse.csr_matrix(np.diag([1.0, np.nan, 1.0])))
     rbm = BernoulliRBM(3, n_iter=1, random_state=0).fit(digits[0][:20])
     with pytest.raises(ValueError, match="features"):
         rbm.transform(np.zeros((2, 10)))
@@ -153,3 +155,54 @@ def test_unavailable_cuda_is_a_clear_error():
         pytest.skip("CUDA present")
     with pytest.raises(ValueError, match="CUDA"):
         BernoulliRBM(3, device="cuda").fit(np.zeros((4, 3)))
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "lil"])
+def test_sparse_input_matches_dense(fmt, monkeypatch):
+    """A sparse matrix trains through sparse products and gives the dense result."""
+    from scipy import sparse
+
+    from deepbelief.training import CDTrainer
+
+    rng = np.random.RandomState(0)
+    X = (rng.rand(120, 40) < 0.1).astype(np.float64)  # bag-of-words-like: 10% non-zero
+    layouts = []
+    step = CDTrainer.step
+    monkeypatch.setattr(CDTrainer, "step",
+                        lambda self, v0, *a: layouts.append(v0.is_sparse) or step(self, v0, *a))
+    params = dict(n_components=6, n_iter=3, batch_size=20, random_state=0, persistent=True)
+    Xs = {"csr": sparse.csr_matrix, "csc": sparse.csc_array, "lil": sparse.lil_matrix}[fmt](X)
+    sp_rbm = BernoulliRBM(**params).fit(Xs)
+    assert layouts and all(layouts)
+    dense_rbm = BernoulliRBM(**params).fit(X)
+    np.testing.assert_allclose(sp_rbm.components_, dense_rbm.components_, atol=1e-12)
+    np.testing.assert_allclose(sp_rbm.transform(Xs), dense_rbm.transform(X), atol=1e-12)
+    np.testing.assert_allclose(sp_rbm.score_samples(Xs), dense_rbm.score_samples(X),
+                               atol=1e-10)
+    assert sp_rbm.gibbs(Xs).shape == X.shape
+    sp_rbm.partial_fit(Xs)
+    assert sp_rbm.n_epochs_ == 4
+
+
+@pytest.mark.parametrize("data, dtype, expected", [
+    (np.float32, None, np.float32), (np.float64, None, np.float64), (int, None, np.float64),
+    (np.float64, "float32", np.float32), (np.float32, "float64", np.float64)])
+def test_dtype_follows_the_data_unless_set(digits, data, dtype, expected):
+    X = (digits[0][:50] > 0.5).astype(data)
+    rbm = BernoulliRBM(4, n_iter=1, random_state=0, dtype=dtype).fit(X)
+    assert rbm.components_.dtype == expected
+    assert rbm.transform(X).dtype == expected
+    assert rbm.score_samples(X).dtype == expected
+    tags = rbm.__sklearn_tags__().transformer_tags.preserves_dtype
+    assert tags == (["float64", "float32"] if dtype is None else [dtype])
+
+
+def test_dtype_none_round_trips_through_a_file(digits, tmp_path):
+    import deepbelief
+
+    X = (digits[0][:50] > 0.5).astype(np.float64)
+    rbm = BernoulliRBM(4, n_iter=1, random_state=0).fit(X)
+    rbm.save(tmp_path / "rbm.safetensors")
+    back = deepbelief.load(tmp_path / "rbm.safetensors")
+    assert back.dtype is None and back.components_.dtype == np.float64
+    np.testing.assert_array_equal(back.transform(X), rbm.transform(X))

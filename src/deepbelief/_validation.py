@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 import torch
+from scipy.sparse import issparse
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -21,15 +22,27 @@ from sklearn.utils.validation import check_array, check_is_fitted
 #: Rows per chunk when a whole data set goes through a layer (bounds the memory).
 CHUNK = 4096
 
-#: The floating-point types an estimator's ``dtype`` may name.
+#: The floating-point types an estimator's ``dtype`` may name (None: follow the data).
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def resolve_dtype(dtype: str) -> torch.dtype:
-    """The torch dtype an estimator's ``dtype`` hyperparameter names."""
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
-    return DTYPES[dtype]
+def resolve_dtype(dtype: str | None) -> torch.dtype | None:
+    """The torch dtype an estimator's ``dtype`` hyperparameter names; None follows the data."""
+    if dtype is not None and dtype not in DTYPES:
+        raise ValueError(f"dtype must be None or one of {sorted(DTYPES)}, got {dtype!r}")
+    return None if dtype is None else DTYPES[dtype]
+
+
+def data_dtype(dtype) -> torch.dtype:
+    """The floating-point type that follows data of ``dtype`` (NumPy or torch), as in
+    scikit-learn: float32 stays float32, everything else (float64, integers, bools)
+    becomes float64."""
+    return torch.float32 if dtype in (np.float32, torch.float32) else torch.float64
+
+
+def is_sparse(X) -> bool:
+    """A SciPy sparse matrix/array or a sparse torch tensor."""
+    return issparse(X) or (isinstance(X, torch.Tensor) and X.is_sparse)
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -68,26 +81,34 @@ def as_tensor2d(
     X,
     *,
     name: str = "X",
-    dtype: torch.dtype = torch.float32,
+    dtype: torch.dtype | None = torch.float32,
     device: torch.device | str = "cpu",
     n_features: int | None = None,
     unit_interval: bool = False,
     min_samples: int = 1,
     owner: str = "the_model",
+    accept_sparse: bool = False,
 ) -> torch.Tensor:
     """Validate ``X`` and return it as a 2-D tensor of ``dtype`` on ``device``.
 
     Arrays go through scikit-learn's ``check_array``; a tensor takes a fast path
-    (no copy off its device). Refuses (with ``ValueError``/``TypeError`` naming
-    ``name``): sparse matrices, strings/objects, complex numbers, 1-D or >2-D
-    input, fewer than ``min_samples`` rows or no columns, NaN/inf, a wrong number
-    of features, and values outside [0, 1] when ``unit_interval`` (Bernoulli units).
+    (no copy off its device). ``dtype=None`` follows the data (:func:`data_dtype`).
+    With ``accept_sparse``, a SciPy sparse matrix (any format ``check_array``
+    converts to CSR, CSC or COO) or a sparse torch tensor becomes a coalesced
+    sparse COO tensor, its stored values checked. Refuses (with
+    ``ValueError``/``TypeError`` naming ``name``): other sparse input,
+    strings/objects, complex numbers, 1-D or >2-D input, fewer than
+    ``min_samples`` rows or no columns, NaN/inf, a wrong number of features, and
+    values outside [0, 1] when ``unit_interval`` (Bernoulli units).
     """
-    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
-        raise TypeError(
-            f"{name}: sparse input is not supported; pass a dense array (X.toarray())"
-        )
-    if isinstance(X, torch.Tensor):
+    if is_sparse(X) or hasattr(X, "toarray"):
+        if not accept_sparse:
+            raise TypeError(
+                f"{name}: sparse input is not supported; pass a dense array (X.toarray())"
+            )
+        t = _sparse_tensor(X, name, min_samples)
+        values = t.values()
+    elif isinstance(X, torch.Tensor):
         t = _tensor2d(X.detach(), name, min_samples)
     else:
         try:
@@ -99,6 +120,8 @@ def as_tensor2d(
             arr = arr.view(np.uint8)
         arr = np.ascontiguousarray(arr)
         t = torch.from_numpy(arr if arr.flags.writeable else arr.copy())
+    if not t.is_sparse:
+        values = t
     if n_features is not None and t.shape[1] != n_features:
         raise ValueError(
             f"{name} has {t.shape[1]} features, but {owner} is expecting {n_features} "
@@ -107,10 +130,11 @@ def as_tensor2d(
     # One pass: NaN reaches both extremes, ±inf one of them. [0, 1] is checked before
     # the cast (which can round a tiny negative value to -0.0), finiteness after it
     # (which can overflow a large value to inf).
-    lo, hi = (float(x) for x in torch.aminmax(t))
+    dtype = data_dtype(t.dtype) if dtype is None else dtype
+    lo, hi = _value_range(values)
     t = t.to(device=device, dtype=dtype)
     if not unit_interval:
-        lo, hi = (float(x) for x in torch.aminmax(t))
+        lo, hi = _value_range(t.values() if t.is_sparse else t)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"{name}: input contains NaN or infinity")
     if unit_interval and (lo < 0.0 or hi > 1.0):
@@ -120,6 +144,31 @@ def as_tensor2d(
             f"[{lo:g}, {hi:g}] (scale the data, e.g. MinMaxScaler, first)"
         )
     return t
+
+
+def _value_range(values: torch.Tensor) -> tuple[float, float]:
+    """Smallest and largest value (0 for an empty sparse matrix's implicit zeros)."""
+    if values.numel() == 0:
+        return 0.0, 0.0
+    return tuple(float(x) for x in torch.aminmax(values))
+
+
+def _sparse_tensor(X, name: str, min_samples: int) -> torch.Tensor:
+    """A sparse matrix checked by ``check_array`` as a coalesced sparse COO tensor."""
+    if isinstance(X, torch.Tensor):
+        return _tensor2d(X.detach().coalesce(), name, min_samples)
+    try:
+        arr = check_array(X, accept_sparse=("csr", "csc", "coo"), dtype="numeric",
+                          ensure_all_finite=False, ensure_min_samples=min_samples,
+                          input_name=name)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name}: {exc}") from exc
+    coo = arr.tocoo()
+    coo.sum_duplicates()
+    data = coo.data.view(np.uint8) if coo.data.dtype.kind == "b" else coo.data
+    index = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+    return torch.sparse_coo_tensor(index, torch.from_numpy(np.ascontiguousarray(data)),
+                                   coo.shape, is_coalesced=True, check_invariants=False)
 
 
 def _tensor2d(t: torch.Tensor, name: str, min_samples: int) -> torch.Tensor:
@@ -145,22 +194,23 @@ def _tensor2d(t: torch.Tensor, name: str, min_samples: int) -> torch.Tensor:
     return t
 
 
-def check_X(estimator, X, *, reset: bool, dtype: torch.dtype, device, name: str = "X",
-            unit_interval: bool = True, min_samples: int = 1,
-            n_features: int | None = None) -> torch.Tensor:
+def check_X(estimator, X, *, reset: bool, dtype: torch.dtype | None, device,
+            name: str = "X", unit_interval: bool = True, min_samples: int = 1,
+            n_features: int | None = None, accept_sparse: bool = False) -> torch.Tensor:
     """Every estimator's input check: ``X`` as a 2-D tensor of ``dtype`` on ``device``.
 
     ``reset`` (in ``fit``) records ``n_features_in_``; otherwise the estimator must
     be fitted (scikit-learn's ``NotFittedError``) and ``X`` must have its
     ``n_features_in_`` features (or ``n_features``, e.g. for hidden states). Values
-    must lie in [0, 1] when ``unit_interval`` (Bernoulli units).
+    must lie in [0, 1] when ``unit_interval`` (Bernoulli units). ``accept_sparse``
+    hands sparse input back as a sparse COO tensor (see :func:`as_tensor2d`).
     """
     if not reset:
         check_is_fitted(estimator)
         n_features = n_features or estimator.n_features_in_
     t = as_tensor2d(X, name=name, dtype=dtype, device=device, unit_interval=unit_interval,
                     n_features=n_features, min_samples=min_samples,
-                    owner=type(estimator).__name__)
+                    owner=type(estimator).__name__, accept_sparse=accept_sparse)
     if reset:
         estimator.n_features_in_ = t.shape[1]
     return t

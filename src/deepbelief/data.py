@@ -3,7 +3,8 @@
 Every estimator that trains on minibatches reads its data through
 :class:`Minibatches`. It takes
 
-- an array (NumPy, a tensor, anything array-like), validated and moved to the
+- an array (NumPy, a tensor, anything array-like, or a sparse matrix where the
+  estimator's check accepts one: kept sparse), validated and moved to the
   device once, visited in a fresh random order every epoch drawn from the
   estimator's generator (under ``torchrun``: rank 0's order, each rank taking its
   rows of every minibatch); or
@@ -27,6 +28,8 @@ import torch
 from sklearn.utils.multiclass import check_classification_targets
 
 from . import distributed
+from ._sparse import chunks
+from ._sparse import rows as sparse_rows
 from ._validation import CHUNK, as_labels
 
 #: ``check(x, n_features)`` validates one array or minibatch and returns a tensor.
@@ -142,7 +145,7 @@ class Minibatches:
         """An array source's ``rows`` (e.g. a training / validation split)."""
         out = object.__new__(Minibatches)
         out.__dict__.update(self.__dict__)
-        out.X = out.first = self.X[rows]
+        out.X = out.first = sparse_rows(self.X, rows)
         out.y = None if self.y is None else self.y[rows]
         out.n_samples = out.X.shape[0]
         return out
@@ -162,7 +165,7 @@ class Minibatches:
             y = self.y
             parts = [fn(x, None if y is None else y[i:i + CHUNK])
                      for i, x in zip(range(0, self.n_samples, CHUNK),
-                                     self.X.split(CHUNK), strict=True)]
+                                     chunks(self.X, CHUNK), strict=True)]
             out.X = out.first = torch.cat(parts)
         else:
             out._maps = [*self._maps, fn]
@@ -189,7 +192,8 @@ class Minibatches:
     def _array_epoch(self, parts, shard: bool) -> Iterator[Batch]:
         for idx in parts:
             part = distributed.shard(idx) if shard else idx
-            yield Batch(self.X[part], None if self.y is None else self.y[part], idx.shape[0])
+            y = None if self.y is None else self.y[part]
+            yield Batch(sparse_rows(self.X, part), y, idx.shape[0])
 
     def _stream_epoch(self, shard: bool) -> Iterator[Batch]:
         world = distributed.world_size()

@@ -102,7 +102,7 @@ class GaussianBernoulliRBM(BernoulliRBM):
                  weight_decay: float = 1e-4, learning_rate_decay: float = 0.0,
                  batch_size: int = 100, n_iter: int | str = "auto",
                  learn_variance: bool = True, min_variance: float = 0.01,
-                 standardize: bool = True, device: Any = "cpu", dtype: str = "float32",
+                 standardize: bool = True, device: Any = "cpu", dtype: str | None = None,
                  checkpoint_dir: str | None = None, checkpoint_every: int = 1,
                  random_state: Any = None, verbose: bool = False) -> None:
         self.n_components = n_components
@@ -142,12 +142,13 @@ class GaussianBernoulliRBM(BernoulliRBM):
                         min_log_var=math.log(self.min_variance))
 
     # --------------------------------------------------------------- scaling
-    def _validate(self, X, name: str = "X", *, reset: bool = False,
-                  hidden: bool = False) -> torch.Tensor:
+    def _validate(self, X, name: str = "X", *, reset: bool = False, hidden: bool = False,
+                  keep_sparse: bool = False) -> torch.Tensor:
         """``X`` checked (any finite values) and standardised; hidden states as given.
 
         ``reset`` (training data: an array, or a stream's first minibatch) fits
-        the standardisation first.
+        the standardisation first. Sparse input is refused (standardising would
+        make it dense).
         """
         if reset:
             X = check_X(self, X, reset=True, dtype=resolve_dtype(self.dtype),

@@ -15,6 +15,7 @@ as an upper-triangular factor U_k with Λ_k = U_k U_kᵀ (``precisions_cholesky_
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -229,6 +230,13 @@ def _estimate_gaussian_parameters(stats: list[torch.Tensor], centre: torch.Tenso
     return nk, means, variances if covariance_type == "diag" else variances.mean(dim=1)
 
 
+#: scikit-learn's error when a covariance is singular and may not be repaired.
+ILL_DEFINED_COVARIANCE = (
+    "Fitting the mixture model failed because some components have ill-defined empirical "
+    "covariance (for instance caused by singleton or collapsed samples). Try to decrease the "
+    "number of components, increase reg_covar, or scale the input data.")
+
+
 def _cholesky_with_jitter(cov: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, bool]:
     """Lower Cholesky factor, adding growing multiples of I where a matrix is singular."""
     L, info = torch.linalg.cholesky_ex(cov)
@@ -245,18 +253,23 @@ def _cholesky_with_jitter(cov: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     raise ValueError("a covariance matrix is not positive definite even after regularisation")
 
 
-def _precision_cholesky(cov: torch.Tensor, covariance_type: str):
+def _precision_cholesky(cov: torch.Tensor, covariance_type: str, repair: bool = True):
     """U with Λ = U Uᵀ = Σ⁻¹: U = L⁻ᵀ for the lower Cholesky factor L of Σ.
 
     Returns the (possibly repaired) covariances, U and whether a repair was needed:
     singular matrices get a diagonal jitter, non-positive variances a small floor.
+    Without ``repair`` such a covariance raises scikit-learn's ``ValueError``.
     """
     if covariance_type in ("full", "tied"):
         cov, L, repaired = _cholesky_with_jitter(cov)
+        if repaired and not repair:
+            raise ValueError(ILL_DEFINED_COVARIANCE)
         eye = torch.eye(cov.shape[-1], dtype=cov.dtype, device=cov.device).expand_as(L)
         return cov, torch.linalg.solve_triangular(L, eye, upper=False).mT, repaired
     floor = torch.finfo(cov.dtype).eps * cov.abs().max().clamp_min(1.0)
     repaired = bool((cov <= 0).any())
+    if repaired and not repair:
+        raise ValueError(ILL_DEFINED_COVARIANCE)
     cov = cov.clamp_min(floor) if repaired else cov
     return cov, cov.rsqrt(), repaired
 
@@ -415,7 +428,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Convergence threshold on the change of the mean log-likelihood.
     reg_covar : float, default=1e-6
         Non-negative value added to the covariance diagonals, keeping them positive
-        definite.
+        definite. With ``reg_covar > 0`` a covariance that is still singular is
+        repaired (a small multiple of I is added, with a ``RuntimeWarning``); with
+        ``reg_covar=0`` it raises scikit-learn's ``ValueError`` ("ill-defined
+        empirical covariance"), as scikit-learn does.
     device : str or torch.device, default='cpu'
         Where the computation runs.
     random_state : int, numpy or torch generator, or None, default=None
@@ -523,7 +539,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _user_tensor(self, value, name: str, shape: tuple[int, ...], device) -> torch.Tensor:
         arr = np.asarray(value, dtype=np.float64)
         if arr.shape != shape:
-            raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+            raise ValueError(f"The parameter '{name}' should have the shape of {shape}, but "
+                             f"got {arr.shape}")
         if not np.isfinite(arr).all():
             raise ValueError(f"{name} contains NaN or infinity")
         return torch.as_tensor(arr, dtype=_DTYPE, device=device)
@@ -532,26 +549,32 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         K, D = self.n_components, n_features
         out = {}
         if self.weights_init is not None:
-            w = self._user_tensor(self.weights_init, "weights_init", (K,), device)
-            if bool((w < 0).any()) or abs(float(w.sum()) - 1.0) > 1e-8:
-                raise ValueError("weights_init must be non-negative and sum to 1")
-            out["weights"] = w
+            w = self._user_tensor(self.weights_init, "weights", (K,), device)
+            if bool((w < 0).any()) or bool((w > 1).any()):
+                raise ValueError(f"The parameter 'weights' should be in the range [0, 1], "
+                                 f"but got max value {float(w.max()):.5f}, min value "
+                                 f"{float(w.min()):.5f}")
+            if abs(float(w.sum()) - 1.0) > 1e-6:  # float32 input rounds its sum
+                raise ValueError(f"The parameter 'weights' should be normalized, but got "
+                                 f"sum(weights) = {float(w.sum()):.5f}")
+            out["weights"] = w / w.sum()
         if self.means_init is not None:
-            out["means"] = self._user_tensor(self.means_init, "means_init", (K, D), device)
+            out["means"] = self._user_tensor(self.means_init, "means", (K, D), device)
         if self.precisions_init is not None:
             out["prec_chol"] = self._check_precisions(self.precisions_init, K, D, device)
         return out
 
     def _check_precisions(self, value, K: int, D: int, device) -> torch.Tensor:
         shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K,)}
-        P = self._user_tensor(value, "precisions_init", shape[self.covariance_type], device)
-        if self.covariance_type in ("diag", "spherical"):
+        kind = self.covariance_type
+        P = self._user_tensor(value, f"{kind} precision", shape[kind], device)
+        if kind in ("diag", "spherical"):
             if bool((P <= 0).any()):
-                raise ValueError("precisions_init must be positive")
+                raise ValueError(f"'{kind} precision' should be positive")
         elif not torch.allclose(P, P.mT) or bool(
             (torch.linalg.cholesky_ex(P.flip(-1, -2)).info > 0).any()
         ):
-            raise ValueError("precisions_init must be symmetric positive definite")
+            raise ValueError(f"'{kind} precision' should be symmetric, positive-definite")
         return _precision_cholesky_from_precisions(P, self.covariance_type)
 
     def _validate_X(self, X, device, *, reset: bool, fitting: bool = False) -> torch.Tensor:
@@ -636,7 +659,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 start.means = start.means - offset
             else:
                 start = self._initial_params(first_block, user, gen)
-            result = self._fit_single(blocks, start, first_block, whole_data)
+            previous = self.lower_bound_ if warm else -math.inf
+            result = self._fit_single(blocks, start, first_block, whole_data, previous)
             if best is None or result[1] > best[1]:
                 best = result
         self._store(best, offset, first_block.shape[1])
@@ -660,14 +684,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         return self.fit(X).predict(X)
 
-    def _fit_single(self, blocks, params: _Params, reference: torch.Tensor, whole_data: bool):
+    def _fit_single(self, blocks, params: _Params, reference: torch.Tensor, whole_data: bool,
+                    lower_bound: float = -math.inf):
         """EM from ``params``: (params, lower bound, n_iter, converged, lower bounds).
+
+        ``lower_bound`` is the last one known (a warm start's previous fit), so that
+        convergence is detected across warm-started fits.
 
         ``blocks()`` yields this rank's data block by block; ``reference`` (the first
         block) supplies re-seeded means. ``whole_data``: the one block is all the data, so
         the second moments are centred on the new means in the same pass.
         """
-        lower_bound, bounds, converged, n_iter = -math.inf, [], False, 0
+        bounds, converged, n_iter = [], False, 0
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
             centre = None if whole_data else params.means
@@ -737,7 +765,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         empty = nk < _EMPTY_MASS
         if bool(empty.any()):
             nk, means, cov = self._reseed(X, empty, nk, means, cov, misfit)
-        cov, prec_chol, repaired = _precision_cholesky(cov, self.covariance_type)
+        cov, prec_chol, repaired = _precision_cholesky(cov, self.covariance_type,
+                                                       repair=self.reg_covar > 0)
         self._repairs["singular"] += int(repaired)
         return _Params(nk / nk.sum(), means, cov, prec_chol)
 
@@ -778,8 +807,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         params, lower_bound, n_iter, converged, bounds = best
         if not converged and self.max_iter > 0:
             warnings.warn(
-                f"EM did not converge in max_iter={self.max_iter} iterations (tol="
-                f"{self.tol}); try a larger max_iter or tol", ConvergenceWarning, stacklevel=3)
+                f"Best performing initialization did not converge. Try different init "
+                f"parameters, or increase max_iter, tol, or check for degenerate data. "
+                f"(EM ran max_iter={self.max_iter} iterations, tol={self.tol}.)",
+                ConvergenceWarning, stacklevel=3)
         self.weights_ = to_numpy(params.weights)
         self.means_ = to_numpy(params.means + offset)
         self.covariances_ = to_numpy(params.covariances)
@@ -884,7 +915,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             Component of each sample.
         """
         check_is_fitted(self, "means_")
-        check_positive(n_samples, "n_samples", integer=True)
+        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) \
+                or n_samples < 1:
+            raise ValueError(f"Invalid value for 'n_samples': {n_samples!r} . The sampling "
+                             "requires at least one sample.")
         device = resolve_device(self.device)
         gen = make_generator(self.random_state, device)
         p = self._fitted_params(device)

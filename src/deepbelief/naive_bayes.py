@@ -30,6 +30,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._sparse import dense, t_mm
 from ._validation import as_labels, check_positive, check_X, to_numpy
 
 _DTYPE = torch.float64
@@ -60,9 +61,17 @@ def _log_dot(X: torch.Tensor, log_p: torch.Tensor) -> torch.Tensor:
     finite = torch.isfinite(log_p)
     out = X @ torch.where(finite, log_p, 0.0).T
     if not bool(finite.all()):
-        hits = (X != 0).to(X.dtype) @ (~finite).to(X.dtype).T
+        hits = _nonzero(X) @ (~finite).to(X.dtype).T
         out = out.masked_fill(hits > 0, -math.inf)
     return out
+
+
+def _nonzero(X: torch.Tensor) -> torch.Tensor:
+    """1 where ``X`` is non-zero, 0 elsewhere (sparse stays sparse)."""
+    if X.is_sparse:
+        return torch.sparse_coo_tensor(X.indices(), (X.values() != 0).to(X.dtype), X.shape,
+                                       is_coalesced=True, check_invariants=False)
+    return (X != 0).to(X.dtype)
 
 
 def _log_ratio(num: torch.Tensor, den: torch.Tensor, uniform: float) -> torch.Tensor:
@@ -144,17 +153,15 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
         """
         first_call = not hasattr(self, "classes_")
         if first_call and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit")
+            raise ValueError("classes must be passed on the first call to partial_fit.")
         Xt = self._validate_X(X, reset=first_call)
         labels = as_labels(y, Xt.shape[0])
         if first_call:
             all_classes = np.unique(np.atleast_1d(np.asarray(classes)))
             self._init_counters(all_classes, Xt)
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(
-                f"classes={classes!r} differs from the classes of the first call "
-                f"{self.classes_!r}"
-            )
+            raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
+                             f"partial_fit, was: {self.classes_!r}")
         return self._update(Xt, labels, sample_weight)
 
     def _one_hot(self, labels: np.ndarray) -> torch.Tensor:
@@ -165,10 +172,8 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
             pos = np.clip(np.searchsorted(self.classes_, labels), 0, len(self.classes_) - 1)
             known = self.classes_[pos] == labels
         if not known.all():
-            raise ValueError(
-                f"y contains labels {np.unique(labels[~known])!r} not in classes "
-                f"{self.classes_!r}"
-            )
+            raise ValueError(f"The target label(s) {np.unique(labels[~known])!r} in y do not "
+                             f"exist in the initial classes {self.classes_!r}")
         Y = torch.zeros(len(labels), len(self.classes_), dtype=_DTYPE)
         Y[torch.arange(len(labels)), torch.from_numpy(pos)] = 1.0
         return Y
@@ -246,6 +251,7 @@ class _BaseDiscreteNB(_BaseNB):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.poor_score = True  # as scikit-learn's own discrete models
+        tags.input_tags.sparse = True  # counts and likelihoods by sparse products
         return tags
 
     def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
@@ -265,10 +271,10 @@ class _BaseDiscreteNB(_BaseNB):
         else:
             alpha = np.asarray(self.alpha, dtype=np.float64)
             if alpha.shape != (self.n_features_in_,):
-                raise ValueError(f"alpha should be a scalar or a numpy array with shape "
-                                 f"[n_features] = ({self.n_features_in_},), got {alpha.shape}")
+                raise ValueError(f"When alpha is an array, it should contains `n_features` "
+                                 f"= {self.n_features_in_} values; got shape {alpha.shape}")
             if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
-                raise ValueError("All values in alpha must be greater than or equal to 0.")
+                raise ValueError("All values in alpha must be greater than 0 or equal to 0.")
         if not self.force_alpha and np.min(alpha) < _ALPHA_MIN:
             warnings.warn(f"alpha too small will result in numeric errors, setting alpha = "
                           f"{_ALPHA_MIN:.1e}. Use `force_alpha=True` to keep alpha unchanged.",
@@ -302,7 +308,7 @@ class _BaseDiscreteNB(_BaseNB):
         if sample_weight is not None:
             Y = Y * _sample_weight(sample_weight, len(labels))[:, None]
         class_count = torch.from_numpy(self.class_count_) + Y.sum(dim=0)
-        feature_count = torch.from_numpy(self.feature_count_) + Y.T @ X
+        feature_count = torch.from_numpy(self.feature_count_) + t_mm(Y, X)
         self.class_count_ = to_numpy(class_count)
         self.feature_count_ = to_numpy(feature_count)
         self.class_log_prior_ = to_numpy(self._class_log_prior(class_count))
@@ -375,8 +381,9 @@ class MultinomialNB(_BaseDiscreteNB):
         self.class_prior = class_prior
 
     def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
-        Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu", unit_interval=False)
-        if bool((Xt < 0).any()):
+        Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu", unit_interval=False,
+                     accept_sparse=True)
+        if bool(((Xt.values() if Xt.is_sparse else Xt) < 0).any()):
             raise ValueError("Negative values in data passed to MultinomialNB (input X): "
                              "they are not valid counts")
         return Xt
@@ -463,8 +470,13 @@ class BernoulliNB(_BaseDiscreteNB):
                                           or not isinstance(self.binarize, numbers.Real)):
             raise ValueError(f"binarize must be a number or None, got {self.binarize!r}")
         Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu",
-                     unit_interval=self.binarize is None)
-        return Xt if self.binarize is None else (Xt > self.binarize).to(_DTYPE)
+                     unit_interval=self.binarize is None, accept_sparse=True)
+        if self.binarize is None:
+            return Xt
+        if Xt.is_sparse and self.binarize >= 0:  # zeros stay zeros: binarise the stored values
+            return torch.sparse_coo_tensor(Xt.indices(), (Xt.values() > self.binarize).to(_DTYPE),
+                                           Xt.shape, is_coalesced=True, check_invariants=False)
+        return (dense(Xt) > self.binarize).to(_DTYPE)
 
     def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
         counts = torch.from_numpy(self.feature_count_) + alpha
@@ -478,8 +490,12 @@ class BernoulliNB(_BaseDiscreteNB):
     def _joint_log_likelihood(self, X: torch.Tensor) -> torch.Tensor:
         log_p = torch.from_numpy(self.feature_log_prob_)
         log_not_p = torch.log1p(-torch.exp(log_p))
-        return (_log_dot(X, log_p) + _log_dot(1.0 - X, log_not_p)
-                + torch.from_numpy(self.class_log_prior_))
+        prior = torch.from_numpy(self.class_log_prior_)
+        if X.is_sparse and bool(torch.isfinite(log_not_p).all()):
+            # Σ_j (1 - x_j) log(1 - p_cj) = Σ_j log(1 - p_cj) - Σ_j x_j log(1 - p_cj)
+            return _log_dot(X, log_p) - X @ log_not_p.T + log_not_p.sum(1) + prior
+        X = dense(X)
+        return _log_dot(X, log_p) + _log_dot(1.0 - X, log_not_p) + prior
 
 
 class GaussianNB(_BaseNB):

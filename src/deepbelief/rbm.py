@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,8 @@ from tqdm.auto import tqdm
 
 from . import distributed
 from . import functional as fn
+from ._sparse import chunks, column_sum, dense
+from ._sparse import rows as sparse_rows
 from ._validation import (
     CHUNK,
     as_tensor2d,
@@ -76,7 +79,10 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         330 of the 1.8k digits), 10 epochs for a stream of minibatches.
     device : str or torch.device, default="cpu"
         Where tensors live and compute happens ("cuda" for a GPU).
-    dtype : {"float32", "float64"}, default="float32"
+    dtype : {"float32", "float64"} or None, default=None
+        Floating-point type of the parameters and outputs. None follows the
+        training data, as scikit-learn does: float32 data gives float32, float64
+        (and integer or boolean) data float64. A stream follows its first minibatch.
     mean_field : bool, default=False
         Deterministic mean-field CD: probabilities instead of samples in the chain.
     centring : float, default=0.0
@@ -117,7 +123,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                  initial_momentum: float = 0.5, momentum_epochs: int = 5,
                  weight_decay: float = 1e-4, learning_rate_decay: float = 0.0,
                  batch_size: int = 100, n_iter: int | str = "auto", device: Any = "cpu",
-                 dtype: str = "float32", mean_field: bool = False, centring: float = 0.0,
+                 dtype: str | None = None, mean_field: bool = False, centring: float = 0.0,
                  checkpoint_dir: str | None = None, checkpoint_every: int = 1,
                  random_state: Any = None, verbose: bool = False) -> None:
         self.n_components = n_components
@@ -162,15 +168,23 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 raise ValueError(f"{name} must be in [0, 1), got {m!r}")
         resolve_dtype(self.dtype)
 
-    def _validate(self, X, name: str = "X", *, reset: bool = False,
-                  hidden: bool = False) -> torch.Tensor:
-        """``X`` (or hidden states) checked against the fitted model; see :func:`check_X`."""
+    def _validate(self, X, name: str = "X", *, reset: bool = False, hidden: bool = False,
+                  keep_sparse: bool = False) -> torch.Tensor:
+        """``X`` (or hidden states) checked against the fitted model; see :func:`check_X`.
+
+        A sparse matrix (values in [0, 1] checked on its stored entries) stays a
+        sparse tensor with ``keep_sparse`` (training, :meth:`transform`), and is
+        made dense otherwise.
+        """
         if reset:
-            return check_X(self, X, reset=True, dtype=resolve_dtype(self.dtype),
-                           device=resolve_device(self.device), name=name)
-        check_is_fitted(self, "model_")
-        return check_X(self, X, reset=False, dtype=self.W_.dtype, device=self.W_.device,
-                       name=name, n_features=self.n_components_ if hidden else None)
+            t = check_X(self, X, reset=True, dtype=resolve_dtype(self.dtype),
+                        device=resolve_device(self.device), name=name, accept_sparse=True)
+        else:
+            check_is_fitted(self, "model_")
+            t = check_X(self, X, reset=False, dtype=self.W_.dtype, device=self.W_.device,
+                        name=name, n_features=self.n_components_ if hidden else None,
+                        accept_sparse=not hidden)
+        return t if keep_sparse else dense(t)
 
     #: The per-epoch figures of ``history_`` besides ``seconds``.
     _MONITORS: tuple[str, ...] = ("reconstruction_error", "pseudo_log_likelihood")
@@ -193,7 +207,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         d = X.shape[1]
         self.n_features_in_ = d
         self.n_components_ = self.n_components
-        self.model_ = RBM.initial(self.n_components, X.mean(0), self._rng,
+        self.model_ = RBM.initial(self.n_components, column_sum(X) / X.shape[0], self._rng,
                                   self._visible_units(X))
         if distributed.is_distributed():
             # Rank 0's initialisation everywhere; each other rank draws its own samples.
@@ -276,8 +290,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if passes is None:
             passes = self.n_epochs_for(X) if is_stream(X) else 1
         # A stream's later minibatches come after _initialize: checked against the model.
-        return Minibatches(X, check=minibatch_check(self._validate, fitted=not reset),
-                           passes=passes)
+        validate = partial(self._validate, keep_sparse=True)
+        return Minibatches(X, check=minibatch_check(validate, fitted=not reset), passes=passes)
 
     def _epoch_settings(self) -> tuple[float, float]:
         t = self.n_epochs_
@@ -288,7 +302,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _run_epochs(self, data: Minibatches, n_epochs: int, valid: torch.Tensor | None,
                     first: torch.Tensor, callback=None) -> None:
         trainer = self._get_trainer()
-        monitor = first[:: max(1, first.shape[0] // _MONITOR_ROWS)][:_MONITOR_ROWS]
+        step = max(1, first.shape[0] // _MONITOR_ROWS)
+        picked = torch.arange(0, first.shape[0], step, device=first.device)[:_MONITOR_ROWS]
+        monitor = dense(sparse_rows(first, picked))
         show = self.verbose and distributed.is_main_process()
         bar = tqdm(range(n_epochs), desc="RBM", unit="epoch", disable=not show)
         checkpoints = Checkpointer(self.checkpoint_dir, self.checkpoint_every)
@@ -356,10 +372,14 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     # ------------------------------------------------------- estimator outputs
     def transform(self, X) -> np.ndarray:
-        """Hidden-unit probabilities p(h = 1 | v) for each row of ``X``."""
-        v = self._validate(X)
+        """Hidden-unit probabilities p(h = 1 | v) for each row of ``X``.
+
+        A sparse ``X`` (SciPy CSR/CSC/COO, e.g. bag-of-words counts scaled into
+        [0, 1]) is multiplied as a sparse tensor.
+        """
+        v = self._validate(X, keep_sparse=True)
         with torch.no_grad():
-            out = torch.cat([self.model_.p_h_given_v(chunk) for chunk in v.split(CHUNK)])
+            out = torch.cat([self.model_.p_h_given_v(chunk) for chunk in chunks(v, CHUNK)])
         return to_numpy(out)
 
     def score_samples(self, X) -> np.ndarray:
@@ -368,9 +388,10 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         ṽ flips one visible unit chosen from the row's own content, so a sample
         always gets the same score whatever else is in the batch.
         """
-        v = self._validate(X)
+        v = self._validate(X, keep_sparse=True)
         with torch.no_grad():
-            out = torch.cat([self._pseudo_log_likelihood(chunk) for chunk in v.split(CHUNK)])
+            out = torch.cat([self._pseudo_log_likelihood(dense(chunk))
+                             for chunk in chunks(v, CHUNK)])
         return to_numpy(out)
 
     def _pseudo_log_likelihood(self, v: torch.Tensor) -> torch.Tensor:
@@ -440,11 +461,11 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         E.g. ``BernoulliRBM.from_weights(sk.components_, sk.intercept_visible_,
         sk.intercept_hidden_)`` for a scikit-learn BernoulliRBM ``sk``.
         """
-        W = as_tensor2d(W, name="W", dtype=torch.float64)
+        W = as_tensor2d(W, name="W", dtype=None)
         params.setdefault("n_components", W.shape[0])
         model = cls(**params)
         model._check_params()
-        dev, dt = resolve_device(model.device), resolve_dtype(model.dtype)
+        dev, dt = resolve_device(model.device), resolve_dtype(model.dtype) or W.dtype
         b = as_tensor2d(np.reshape(_np(b), (1, -1)), name="b", dtype=dt, device=dev,
                         n_features=W.shape[1])[0]
         c = as_tensor2d(np.reshape(_np(c), (1, -1)), name="c", dtype=dt, device=dev,
@@ -524,7 +545,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.transformer_tags.preserves_dtype = (
+            ["float64", "float32"] if self.dtype is None else [self.dtype])
+        tags.input_tags.sparse = True
         return tags
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from ._sparse import dense
 from .functional import p_h_given_v, p_v_given_h
 from .model import RBM
 from .units import BINARY, Units, bernoulli
@@ -113,7 +114,7 @@ class PersistentChains:
         n = v0.shape[0]
         have = 0 if self.states is None else self.states.shape[0]
         if have < n:
-            fresh = sampler.draw_visible(v0[have:].clone(), generator)
+            fresh = sampler.draw_visible(dense(v0)[have:].clone(), generator)
             self.states = fresh if self.states is None else torch.cat([self.states, fresh])
         return self.states[:n]
 

@@ -41,6 +41,7 @@ from collections.abc import Callable
 
 import torch
 
+from ._sparse import column_sum, t_mm
 from .model import RBM
 from .sampling import GibbsSampler, PersistentChains
 
@@ -84,16 +85,20 @@ def cd_statistics(v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor, ph_k: 
                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The ascent directions summed over the batch (see the module docstring).
 
+    ``v0`` may be a sparse COO tensor: its products are sparse ones.
+
     With ``out``, the weight statistics accumulate into it in place,
     out ← beta·out + alpha·(p(h|v0)ᵀv0 - p(h|v_k)ᵀv_k) (a momentum buffer), and
     ``out`` is returned as the first item.
     """
     if out is None:
-        dW = torch.mm(ph0.T, v0)
+        dW = t_mm(ph0, v0)
+    elif v0.is_sparse:
+        dW = out.mul_(beta).add_(t_mm(ph0, v0), alpha=alpha)
     else:
         dW = out.addmm_(ph0.T, v0, beta=beta, alpha=alpha)
     dW.addmm_(ph_k.T, v_k, alpha=-alpha if out is not None else -1.0)
-    return dW, v0.sum(0) - v_k.sum(0), ph0.sum(0) - ph_k.sum(0)
+    return dW, column_sum(v0) - v_k.sum(0), ph0.sum(0) - ph_k.sum(0)
 
 
 class CDTrainer:
@@ -145,7 +150,7 @@ class CDTrainer:
             self.chains.put(v_k)
         inc = self.increments
         own = self._unit_statistics(v0, ph0, v_k, ph_k)
-        sums = [v0.sum(0), ph0.sum(0)] if self.centring else []
+        sums = [column_sum(v0), ph0.sum(0)] if self.centring else []
         if self.reducer is None:  # the weight statistics go straight into the momentum buffer
             rate = learning_rate / n
             _, db, dc = cd_statistics(v0, ph0, v_k, ph_k, out=inc["W"], beta=momentum,

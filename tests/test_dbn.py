@@ -378,3 +378,21 @@ def test_gaussian_visible_units_take_raw_inputs(stratified, tmp_path):
                                   model.predict(raw_test))
     with pytest.raises(ValueError, match="visible_units"):
         DBNClassifier(visible_units="poisson").fit(X, y)
+
+
+def test_generative_dbn_on_raw_values(stratified, tmp_path):
+    """The paper's model with a Gaussian image layer: it classifies raw values, its
+    samples come back in the inputs' units, and it survives a save and a load."""
+    X, X_test, y, y_test = (np.asarray(a) for a in stratified)
+    raw, raw_test = 16 * X + 1, 16 * X_test + 1
+    model = DBN((128, 256), visible_units="gaussian", pretrain_epochs=40, finetune_epochs=10,
+                random_state=0).fit(raw, y)
+    assert isinstance(model.layers_[0].visible, deepbelief.units.Gaussian)
+    assert model.score(raw_test, y_test) > 0.85
+    images = model.sample(50, label=0, steps=50, random_state=0)
+    assert images.shape == (50, 64) and 0.5 < images.mean() < 17  # pixel units, not z-scores
+    model.save(tmp_path / "g.safetensors")
+    back = deepbelief.load(tmp_path / "g.safetensors")
+    np.testing.assert_array_equal(back.predict(raw_test), model.predict(raw_test))
+    np.testing.assert_allclose(back.sample(5, label=1, random_state=3),
+                               model.sample(5, label=1, random_state=3))

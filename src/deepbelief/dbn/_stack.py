@@ -20,12 +20,13 @@ from .. import distributed
 from .._validation import (
     as_tensor2d,
     check_positive,
+    check_X,
     resolve_device,
     resolve_dtype,
     resolve_epochs,
 )
 from ..data import Minibatches, is_stream
-from ..gaussian import GaussianBernoulliRBM
+from ..gaussian import GaussianBernoulliRBM, standardization
 from ..rbm import BernoulliRBM
 from ..sampling import bernoulli
 
@@ -59,6 +60,33 @@ def layer_params(rbm_params: Mapping | Sequence[Mapping] | None, n_layers: int,
                                          rbm.batch_size, minimum=minimum)
         out.append(layer)
     return out
+
+
+VISIBLE_UNITS = ("bernoulli", "gaussian")
+
+
+def check_visible_units(value: str) -> str:
+    if value not in VISIBLE_UNITS:
+        raise ValueError(f"visible_units must be 'bernoulli' or 'gaussian', got {value!r}")
+    return value
+
+
+def check_input(estimator, X, *, reset: bool) -> torch.Tensor:
+    """A deep belief net's input check (:func:`check_X`), as a tensor of its dtype and device.
+
+    A binary first layer (``visible_units="bernoulli"``) needs values in [0, 1]; a
+    Gaussian one takes any finite values and standardises them,
+    z = (x - mean) / scale, the standardisation fitted on the training data
+    (``reset``) and kept as ``_shift`` and ``_scale``.
+    """
+    gaussian = estimator.visible_units == "gaussian"
+    X = check_X(estimator, X, reset=reset, dtype=resolve_dtype(estimator.dtype),
+                device=resolve_device(estimator.device), unit_interval=not gaussian)
+    if not gaussian:
+        return X
+    if reset:
+        estimator._shift, estimator._scale = standardization(X)
+    return (X - estimator._shift) / estimator._scale
 
 
 def check_sizes(sizes, min_layers: int = 1) -> tuple[int, ...]:

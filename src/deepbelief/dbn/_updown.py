@@ -24,26 +24,33 @@ import torch
 from .. import functional as fn
 from ..model import RBM, copy_state
 from ..training import CDTrainer
-from ..units import Bernoulli, Layout, Softmax, bernoulli
+from ..units import BINARY, Bernoulli, Layout, Softmax, Units, bernoulli
 
 
 @dataclass
 class Directed:
-    """One directed layer pair: recognition (R, r) and generative (G, g) weights."""
+    """One directed layer pair: recognition (R, r) and generative (G, g) weights.
+
+    ``visible`` is the lower layer's unit type: binary, or for the image layer of
+    a net on real values Gaussian (up: σ(r + R (x / σ²)); down: the mean
+    g + Gᵀh of N(g + Gᵀh, σ²), the variances those of the pre-trained RBM).
+    """
 
     R: torch.Tensor
     r: torch.Tensor
     G: torch.Tensor
     g: torch.Tensor
+    visible: Units = BINARY
 
     def up(self, x: torch.Tensor) -> torch.Tensor:
-        return fn.p_h_given_v(x, self.R, self.r)
+        return fn.p_h_given_v(x, self.R, self.r, visible=self.visible)
 
     def down(self, h: torch.Tensor) -> torch.Tensor:
-        return fn.p_v_given_h(h, self.G, self.g)
+        return fn.p_v_given_h(h, self.G, self.g, self.visible)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        return {"R": self.R, "r": self.r, "G": self.G, "g": self.g}
+        return {"R": self.R, "r": self.r, "G": self.G, "g": self.g,
+                **self.visible.parameters()}
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         copy_state(self.state_dict(), state)
@@ -86,7 +93,8 @@ def up_down_step(layers: list[Directed], trainer: CDTrainer, x: torch.Tensor,
     learning rate, momentum and weight decay ``top``. Sleep: from the chain's
     penultimate states a sampled down-pass; each R_l learns to recognise,
     ΔR_l ∝ (h_l - σ(r_l + R_l h_{l-1}))ᵀ h_{l-1}. The directed layers take plain
-    steps of size ``lr`` on batch means.
+    steps of size ``lr`` on batch means. For Gaussian image units both steps are
+    the gradients times σ² (the preconditioning of :mod:`deepbelief.training`).
     """
     rate = lr / x.shape[0]
     wake = [x]

@@ -23,7 +23,6 @@ from .. import distributed
 from .._validation import (
     CHUNK,
     check_positive,
-    check_X,
     make_generator,
     minibatch_check,
     resolve_device,
@@ -33,9 +32,15 @@ from .._validation import (
 )
 from ..checkpoint import Checkpointer
 from ..data import Minibatches, is_stream
-from ..gaussian import standardization
 from ..io import check_tensor, register, save
-from ._stack import check_sizes, layer_params, pretrain_stack, progress
+from ._stack import (
+    check_input,
+    check_sizes,
+    check_visible_units,
+    layer_params,
+    pretrain_stack,
+    progress,
+)
 
 
 @register
@@ -167,9 +172,7 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             check_positive(value, name, allow_zero=True)
             if value >= 1:
                 raise ValueError(f"{name} must be < 1, got {value!r}")
-        if self.visible_units not in ("bernoulli", "gaussian"):
-            raise ValueError("visible_units must be 'bernoulli' or 'gaussian', got "
-                             f"{self.visible_units!r}")
+        check_visible_units(self.visible_units)
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if self.learning_rate_schedule not in ("constant", "cosine"):
@@ -184,14 +187,7 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         Binary visible units need values in [0, 1]; Gaussian ones take any finite
         values and standardise them (fitted on the training data, ``reset``).
         """
-        gaussian = self.visible_units == "gaussian"
-        X = check_X(self, X, reset=reset, dtype=resolve_dtype(self.dtype),
-                    device=self._device(), unit_interval=not gaussian)
-        if not gaussian:
-            return X
-        if reset:
-            self._shift, self._scale = standardization(X)
-        return (X - self._shift) / self._scale
+        return check_input(self, X, reset=reset)
 
     def _input(self, X) -> torch.Tensor:
         check_is_fitted(self, "net_")

@@ -21,7 +21,6 @@ from torch.nn.functional import one_hot
 from .._validation import (
     CHUNK,
     check_positive,
-    check_X,
     make_generator,
     minibatch_check,
     resolve_device,
@@ -35,8 +34,15 @@ from ..io import check_tensor, register, save
 from ..model import RBM
 from ..rbm import BernoulliRBM
 from ..sampling import GibbsSampler, bernoulli
-from ..units import Units
-from ._stack import check_sizes, layer_params, pretrain_stack, progress
+from ..units import BINARY, Gaussian, Units
+from ._stack import (
+    check_input,
+    check_sizes,
+    check_visible_units,
+    layer_params,
+    pretrain_stack,
+    progress,
+)
 from ._updown import (
     Directed,
     free_energies,
@@ -78,6 +84,11 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         negative phase for the free energies to rank the labels).
     sample_hidden : bool, default=False
         Pre-train each layer on binary states rather than probabilities.
+    visible_units : {"bernoulli", "gaussian"}, default="bernoulli"
+        The image layer's units: binary (inputs in [0, 1]) or Gaussian (any real
+        inputs, standardised inside as :class:`~deepbelief.GaussianBernoulliRBM`
+        does; the bottom RBM is one, its variances kept fixed in up-down, and
+        generated images come back in the inputs' units).
     finetune_epochs : int or "auto", default="auto"
         Epochs of up-down fine-tuning (0: pre-training only). ``"auto"``: at least
         10 epochs and at least 2,000 minibatch updates (10 epochs of MNIST, 167 of
@@ -123,8 +134,9 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def __init__(self, hidden_layer_sizes=(500, 500, 2000), *,
                  pretrain_epochs: int | str = "auto", rbm_params=None,
-                 sample_hidden: bool = False, finetune_epochs: int | str = "auto",
-                 gibbs_steps=3, learning_rate: float = 0.01, top_params=None,
+                 sample_hidden: bool = False, visible_units: str = "bernoulli",
+                 finetune_epochs: int | str = "auto", gibbs_steps=3,
+                 learning_rate: float = 0.01, top_params=None,
                  batch_size: int = 100, device: Any = "cpu", dtype: str = "float32",
                  checkpoint_dir: str | None = None, checkpoint_every: int = 1,
                  random_state: Any = None, verbose: bool = False) -> None:
@@ -132,6 +144,7 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.pretrain_epochs = pretrain_epochs
         self.rbm_params = rbm_params
         self.sample_hidden = sample_hidden
+        self.visible_units = visible_units
         self.finetune_epochs = finetune_epochs
         self.gibbs_steps = gibbs_steps
         self.learning_rate = learning_rate
@@ -155,6 +168,7 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         check_positive(self.learning_rate, "learning_rate")
         check_positive(self.batch_size, "batch_size", integer=True)
         check_positive(self.checkpoint_every, "checkpoint_every", integer=True)
+        check_visible_units(self.visible_units)
         resolve_dtype(self.dtype)
         self._top_settings()
         return sizes, steps
@@ -278,9 +292,10 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
                                    sample_hidden=self.sample_hidden,
                                    device=resolve_device(self.device), dtype=self.dtype, bar=bar,
                                    checkpoint_dir=self.checkpoint_dir,
-                                   checkpoint_every=self.checkpoint_every, resume=self._resume)
-        self.layers_ = [Directed(r.W_.clone(), r.c_.clone(), r.W_.clone(), r.b_.clone())
-                        for r in rbms]
+                                   checkpoint_every=self.checkpoint_every, resume=self._resume,
+                                   visible_units=self.visible_units)
+        self.layers_ = [Directed(r.W_.clone(), r.c_.clone(), r.W_.clone(), r.b_.clone(),
+                                 _fixed(r.model_.visible)) for r in rbms]
         self.pretrain_history_ = [r.history_ for r in rbms]
         return pen
 
@@ -359,9 +374,12 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ outputs
     def _validate(self, X, *, reset: bool = False) -> torch.Tensor:
-        """Inputs in [0, 1] as a tensor of the model's dtype on its device (:func:`check_X`)."""
-        return check_X(self, X, reset=reset, dtype=resolve_dtype(self.dtype),
-                       device=resolve_device(self.device))
+        """Inputs as a tensor of the model's dtype on its device (:func:`check_input`)."""
+        return check_input(self, X, reset=reset)
+
+    def _to_input(self, v: torch.Tensor) -> torch.Tensor:
+        """Images in the inputs' units (undoing the standardisation of Gaussian units)."""
+        return v * self._scale + self._shift if self.visible_units == "gaussian" else v
 
     def _input(self, X) -> torch.Tensor:
         check_is_fitted(self, "top_")
@@ -419,7 +437,8 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        images : ndarray (n_samples, n_features), the bottom layer's probabilities.
+        images : ndarray (n_samples, n_features), the bottom layer's probabilities
+            (means, for Gaussian units).
         labels : ndarray (n_samples,), only when ``return_labels``.
         """
         check_is_fitted(self, "top_")
@@ -438,7 +457,7 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
             h = layer.down(h)
             if not mean_field and i < len(self.layers_) - 1:
                 h = bernoulli(h, gen)
-        images = to_numpy(h)
+        images = to_numpy(self._to_input(h))
         if return_labels:
             return images, self.classes_[to_numpy(v[:, n_pen:].argmax(1))]
         return images
@@ -484,7 +503,7 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         for i in range(n_images):
             first = i == 0 and init is not None
             v = sampler.sample(v, 0 if first else steps, gen)
-            frames.append(self._down(self._top_down(v, gen)))
+            frames.append(self._to_input(self._down(self._top_down(v, gen))))
         return to_numpy(torch.stack(frames, 1))
 
     def _generator(self, random_state) -> torch.Generator:
@@ -539,6 +558,8 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         tensors = {f"top_{k}": v for k, v in self.top_.state_dict().items()}
         for i, layer in enumerate(self.layers_):
             tensors.update({f"{k}_{i}": v for k, v in layer.state_dict().items()})
+        if self.visible_units == "gaussian":
+            tensors["shift"], tensors["scale"] = self._shift, self._scale
         extra = {"classes": self.classes_.tolist(), "n_features": self.n_features_in_,
                  "history": self.history_, "pretrain_history": self.pretrain_history_,
                  "times": self.times_}
@@ -560,9 +581,19 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         def get(name, shape):
             return check_tensor(tensors, name, shape).to(dev, dt)
 
+        def units(i: int, n_in: int) -> Units:
+            if i > 0 or model.visible_units != "gaussian":
+                return BINARY
+            return Gaussian(get("log_var_0", (n_in,)), learn_variance=False)
+
         model.layers_ = [Directed(get(f"R_{i}", (n_out, n_in)), get(f"r_{i}", (n_out,)),
-                                  get(f"G_{i}", (n_out, n_in)), get(f"g_{i}", (n_in,)))
+                                  get(f"G_{i}", (n_out, n_in)), get(f"g_{i}", (n_in,)),
+                                  units(i, n_in))
                          for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:], strict=True))]
+        if model.visible_units == "gaussian":
+            model._shift, model._scale = get("shift", (dims[0],)), get("scale", (dims[0],))
+            if not bool((model._scale > 0).all()):
+                raise ValueError("model file has a non-positive 'scale'")
         n_vis = dims[-1] + len(classes)
         model.top_ = RBM(get("top_W", (sizes[-1], n_vis)), get("top_b", (n_vis,)),
                          get("top_c", (sizes[-1],)), label_joint_units(dims[-1], len(classes)))
@@ -576,12 +607,20 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
+        tags.input_tags.positive_only = self.visible_units != "gaussian"
         tags.transformer_tags.preserves_dtype = ["float32"]
         # A generative model of binary images: on a few real-valued features (as in
         # scikit-learn's estimator checks) its free-energy rule can score poorly.
         tags.classifier_tags.poor_score = True
         return tags
+
+
+def _fixed(units: Units) -> Units:
+    """A directed layer's copy of an RBM's visible units, variances no longer learned."""
+    if isinstance(units, Gaussian):
+        return Gaussian(units.log_var.clone(), learn_variance=False,
+                        min_log_var=units.min_log_var)
+    return units
 
 
 class _LabelJointRBM(BernoulliRBM):

@@ -1,0 +1,185 @@
+"""Gaussian-Bernoulli RBMs: stability, density quality and use in a DBN, beside peers.
+
+Three parts, each measured in one run (peers trained in the same process):
+
+- ``stability``: grayscale MNIST (``--n-train`` training images; pixels as they
+  are in [0, 1], and standardised), learning rates 1e-3, 1e-2 and 1e-1, ``--seeds``
+  seeds each, ``--epochs`` epochs of minibatches of 100, ``--hidden`` hidden units,
+  every estimator with its other settings at their defaults. A run *diverges* when
+  its reconstruction error becomes NaN/inf or grows tenfold over its first
+  epoch's. Ours against learnergy's ``GaussianRBM``.
+- ``quality``: scikit-learn's digits (pixels / 16, a stratified third held out,
+  columns constant on the training images dropped for every model), 16 hidden
+  units, the exact test log-likelihood in nats per image after the same
+  wall-clock budget of training (``--budget`` seconds). Ours against learnergy's
+  ``VarianceGaussianRBM`` (the same energy, learned variances, evaluated with our
+  exact log Z) and scikit-learn's ``GaussianMixture`` with about as many
+  parameters (best of the diagonal and spherical covariance types).
+- ``usefulness``: grayscale MNIST (60,000 / 10,000), ``DBNClassifier()`` (a
+  784-500-500-2000 net, backprop fine-tuning, defaults) with a Gaussian first
+  layer beside the Bernoulli one on the same pixels.
+
+Usage::
+
+    python bench/gaussian_rbm.py [--parts stability quality usefulness]
+        [--n-train 10000] [--hidden 256] [--epochs 10] [--seeds 5] [--budget 30]
+
+learnergy is installed with ``pip install learnergy`` (its parts are skipped
+without it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.mixture import GaussianMixture
+from sklearn.model_selection import train_test_split
+
+from deepbelief import DBNClassifier, GaussianBernoulliRBM
+from deepbelief.datasets import load_digits, load_mnist
+
+DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
+RATES = (1e-3, 1e-2, 1e-1)
+
+try:
+    from learnergy.models.gaussian import GaussianRBM, VarianceGaussianRBM
+except ImportError:  # the peer is optional
+    GaussianRBM = VarianceGaussianRBM = None
+
+
+def diverged(errors: list[float]) -> bool:
+    """NaN/inf, or a reconstruction error ten times the first epoch's."""
+    errors = np.asarray(errors, dtype=np.float64)
+    return not np.isfinite(errors).all() or errors.max() > 10 * errors[0]
+
+
+def standardised(X: np.ndarray) -> np.ndarray:
+    std = X.std(0)
+    return ((X - X.mean(0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
+
+
+def ours_run(X: np.ndarray, lr: float, seed: int, args) -> list[float]:
+    model = GaussianBernoulliRBM(args.hidden, learning_rate=lr, n_iter=args.epochs,
+                                 random_state=seed)
+    with np.errstate(all="ignore"):
+        model.fit(X)
+    return model.history_["reconstruction_error"]
+
+
+def learnergy_run(X: np.ndarray, lr: float, seed: int, args) -> list[float]:
+    torch.manual_seed(seed)
+    model = GaussianRBM(n_visible=X.shape[1], n_hidden=args.hidden, learning_rate=lr)
+    data = torch.utils.data.TensorDataset(torch.from_numpy(X), torch.zeros(len(X)))
+    model.fit(data, batch_size=100, epochs=args.epochs)
+    return [float(e) for e in model.history["mse"]]
+
+
+def stability(args) -> None:
+    X, _ = load_mnist("train", data_dir=args.data_dir)
+    X = X[np.random.default_rng(0).permutation(len(X))[:args.n_train]]
+    peers = [("deepbelief GaussianBernoulliRBM", ours_run)]
+    if GaussianRBM is not None:
+        peers.append(("learnergy GaussianRBM", learnergy_run))
+    print(f"stability: grayscale MNIST, {len(X)} images, {args.hidden} hidden units, "
+          f"{args.epochs} epochs, {args.seeds} seeds per learning rate")
+    print(f"{'model':34s} {'inputs':13s} " + "  ".join(f"lr {lr:g}" for lr in RATES)
+          + "   diverged   seconds")
+    for name, run in peers:
+        for scaling, data in (("[0, 1] pixels", X), ("standardised", standardised(X))):
+            counts, start = [], time.perf_counter()
+            for lr in RATES:
+                counts.append(sum(diverged(run(data, lr, seed, args))
+                                  for seed in range(args.seeds)))
+            seconds = time.perf_counter() - start
+            cells = "  ".join(f"{c:>2d}/{args.seeds:<4d}" for c in counts)
+            print(f"{name:34s} {scaling:13s} {cells}   {sum(counts):2d}/{len(RATES) * args.seeds}"
+                  f"    {seconds:7.1f}", flush=True)
+
+
+def quality(args) -> None:
+    X, y = load_digits()
+    X, X_test = train_test_split(X, test_size=1 / 3, stratify=y, random_state=0)
+    keep = X.std(0) > 0
+    X, X_test = X[:, keep], X_test[:, keep]
+    d, n_hidden = X.shape[1], 16
+    n_params = n_hidden * d + n_hidden + 2 * d
+    print(f"quality: digits, {len(X)} training / {len(X_test)} test images, {d} varying "
+          f"pixels, {n_hidden} hidden units ({n_params} parameters), {args.budget:g} s of "
+          "training each; exact test log-likelihood in nats per image")
+
+    ours = GaussianBernoulliRBM(n_hidden, n_iter=1, random_state=0)
+    start = time.perf_counter()
+    ours.fit(X)
+    while time.perf_counter() - start < args.budget:
+        ours.partial_fit(X)
+    print(f"  deepbelief GaussianBernoulliRBM   {ours.score_samples(X_test).mean():9.2f}   "
+          f"({ours.n_epochs_} epochs)", flush=True)
+
+    if VarianceGaussianRBM is not None:
+        torch.manual_seed(0)
+        peer = VarianceGaussianRBM(n_visible=d, n_hidden=n_hidden)
+        data = torch.utils.data.TensorDataset(torch.from_numpy(X), torch.zeros(len(X)))
+        start, epochs = time.perf_counter(), 0
+        while time.perf_counter() - start < args.budget:
+            peer.fit(data, batch_size=100, epochs=1)
+            epochs += 1
+        with torch.no_grad():
+            as_ours = GaussianBernoulliRBM.from_weights(
+                peer.W.T.double(), peer.a.double(), peer.b.double(),
+                log_var=torch.log(peer.sigma.double() ** 2 + torch.finfo(torch.float32).eps),
+                standardize=False, dtype="float64")
+        ll = as_ours.score_samples(X_test).mean() if np.isfinite(as_ours.W_.sum().item()) \
+            else float("nan")
+        print(f"  learnergy VarianceGaussianRBM     {ll:9.2f}   ({epochs} epochs)", flush=True)
+
+    for kind, per_component in (("diag", 2 * d + 1), ("spherical", d + 2)):
+        k = max(1, round(n_params / per_component))
+        start = time.perf_counter()
+        gmm = GaussianMixture(k, covariance_type=kind, random_state=0, max_iter=500).fit(X)
+        ll = gmm.score(X_test)
+        print(f"  scikit-learn GaussianMixture      {ll:9.2f}   ({k} {kind} components, "
+              f"{k * per_component - 1} parameters, {time.perf_counter() - start:.1f} s)",
+              flush=True)
+
+
+def usefulness(args) -> None:
+    X, y = load_mnist("train", data_dir=args.data_dir)
+    X_test, y_test = load_mnist("test", data_dir=args.data_dir)
+    print(f"usefulness: grayscale MNIST, {len(X)} / {len(X_test)} images, DBNClassifier() "
+          "defaults (784-500-500-2000, backprop)")
+    for units in ("bernoulli", "gaussian"):
+        start = time.perf_counter()
+        model = DBNClassifier(visible_units=units, random_state=0).fit(X, y)
+        seconds = time.perf_counter() - start
+        error = 100 * (1 - model.score(X_test, y_test))
+        print(f"  visible_units={units!r:12s} test error {error:5.2f}%   {seconds / 60:5.1f} min "
+              f"(pre-training {model.times_['pretrain'] / 60:.1f} min, "
+              f"{model.n_epochs_} fine-tuning epochs)", flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--parts", nargs="+", choices=("stability", "quality", "usefulness"),
+                   default=["stability", "quality", "usefulness"])
+    p.add_argument("--data-dir", default=str(DATA_DIR.resolve()))
+    p.add_argument("--n-train", type=int, default=10000)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--budget", type=float, default=30.0, help="seconds of training (quality)")
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    if GaussianRBM is None:
+        print("learnergy is not installed: its rows are skipped")
+    for part in args.parts:
+        globals()[part](args)
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -38,7 +38,8 @@ def register(sub) -> None:
                    help="the paper's schedule: 30 epochs per layer, 300 up-down epochs "
                         "with 3/6/10 Gibbs steps")
     p.add_argument("--learning-rate", type=float, default=None)
-    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--dropout", type=float, default=None,
+                   help="hidden units' dropout of backprop fine-tuning (default: the estimator's)")
     p.add_argument("--visible", choices=("bernoulli", "gaussian"), default="bernoulli",
                    help="the first layer's visible units (gaussian: backprop fine-tuning only)")
     p.add_argument("--batch-size", type=int, default=None,
@@ -78,8 +79,9 @@ def build_model(args: argparse.Namespace):
         if getattr(args, name) is not None:
             common[name] = getattr(args, name)
     if args.finetune == "backprop":
-        return DBNClassifier(tuple(args.layers), dropout=args.dropout,
-                             visible_units=args.visible, **common)
+        if args.dropout is not None:
+            common["dropout"] = args.dropout
+        return DBNClassifier(tuple(args.layers), visible_units=args.visible, **common)
     if args.visible != "bernoulli":
         raise ValueError("--visible gaussian needs --finetune backprop")
     return DBN(tuple(args.layers), **{**common, **(PAPER if args.schedule == "paper" else {})})

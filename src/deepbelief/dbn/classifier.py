@@ -69,20 +69,21 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         its W / σ²).
     finetune_epochs : int or "auto", default="auto"
         Maximum epochs of backprop fine-tuning. ``"auto"``: at least 50 epochs and
-        at least 6,000 minibatch updates (early stopping usually ends it sooner).
+        at least 6,000 minibatch updates (early stopping may end it sooner).
     optimizer : {"adam", "sgd"}, default="adam"
         Adam, or SGD with Nesterov-free momentum ``momentum``.
     learning_rate : float, default=1e-3
-    learning_rate_schedule : {"constant", "cosine"}, default="constant"
+    learning_rate_schedule : {"constant", "cosine"}, default="cosine"
         ``"cosine"`` lowers the rate of epoch t to lr·(1 + cos(π t / T))/2 with
         T = ``finetune_epochs``.
     momentum : float, default=0.9
         Momentum of ``optimizer="sgd"``.
     weight_decay : float, default=0.0
         L2 penalty on the weights (added to the gradient).
-    dropout : float, default=0.0
-        Probability of dropping each hidden unit during fine-tuning.
-    input_dropout : float, default=0.0
+    dropout : float, default=0.3
+        Probability of dropping each hidden unit during fine-tuning (Srivastava
+        et al. 2014).
+    input_dropout : float, default=0.1
         Probability of dropping each input pixel during fine-tuning.
     batch_size : int, default=100
         Minibatch of fine-tuning (pre-training uses ``rbm_params``).
@@ -91,8 +92,11 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         ``finetune_epochs`` then run). Arrays only: a stream of minibatches is
         trained on whole, without early stopping.
     n_iter_no_change : int, default=10
-        Stop after this many epochs without a lower validation loss; the best net
-        is kept.
+        Stop after this many epochs in which neither the validation accuracy rose
+        nor the validation loss fell below its lowest; the net of the epoch with
+        the highest validation accuracy (of equals, the lowest loss) is kept. Not
+        the loss alone: with dropout the validation cross-entropy starts rising
+        (growing confidence) long before the error stops falling.
     device : str or torch.device, default="cpu"
     dtype : {"float32", "float64"}, default="float32"
     checkpoint_dir : str, optional
@@ -128,8 +132,8 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                  rbm_params=None, sample_hidden: bool = False,
                  visible_units: str = "bernoulli", finetune_epochs: int | str = "auto",
                  optimizer: str = "adam", learning_rate: float = 1e-3,
-                 learning_rate_schedule: str = "constant", momentum: float = 0.9,
-                 weight_decay: float = 0.0, dropout: float = 0.0, input_dropout: float = 0.0,
+                 learning_rate_schedule: str = "cosine", momentum: float = 0.9,
+                 weight_decay: float = 0.0, dropout: float = 0.3, input_dropout: float = 0.1,
                  batch_size: int = 100, validation_fraction: float = 0.1,
                  n_iter_no_change: int = 10, device: Any = "cpu", dtype: str = "float32",
                  checkpoint_dir: str | None = None, checkpoint_every: int = 1,
@@ -340,7 +344,9 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.history_ = {"train_loss": [], "seconds": []}
         if valid is not None:
             self.history_.update(validation_loss=[], validation_accuracy=[])
-        self._early = {"best": float("inf"), "waited": 0, "stopped": False}
+        inf = float("inf")
+        self._early = {"accuracy": -1.0, "kept_loss": inf, "loss": inf, "waited": 0,
+                       "stopped": False}
         self._best_state = None
         opt = self._make_optimizer()
         schedule = None
@@ -384,11 +390,12 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.history_["validation_accuracy"].append(v_acc)
         bar.set_postfix(loss=f"{loss:.4g}", val_loss=f"{v_loss:.4g}", val_acc=f"{v_acc:.4f}")
         early = self._early
-        if v_loss < early["best"]:
-            early["best"], early["waited"] = v_loss, 0
+        improved = v_acc > early["accuracy"] or v_loss < early["loss"]
+        early["waited"] = 0 if improved else early["waited"] + 1
+        early["loss"] = min(early["loss"], v_loss)
+        if (v_acc, -v_loss) > (early["accuracy"], -early["kept_loss"]):
+            early["accuracy"], early["kept_loss"] = v_acc, v_loss
             self._best_state = copy.deepcopy(self.net_.state_dict())
-        else:
-            early["waited"] += 1
         early["stopped"] = stop or early["waited"] >= self.n_iter_no_change
 
     def _parallel(self) -> nn.Module:

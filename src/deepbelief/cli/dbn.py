@@ -41,7 +41,8 @@ def register(sub) -> None:
     p.add_argument("--dropout", type=float, default=None,
                    help="hidden units' dropout of backprop fine-tuning (default: the estimator's)")
     p.add_argument("--visible", choices=("bernoulli", "gaussian"), default="bernoulli",
-                   help="the first layer's visible units (gaussian: backprop fine-tuning only)")
+                   help="the first layer's visible units: binary (inputs in [0, 1]) or Gaussian "
+                   "(any real inputs, standardised inside)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="minibatch of pre-training and fine-tuning (default: 100)")
     p.add_argument("--out", default="dbn.safetensors")
@@ -82,9 +83,8 @@ def build_model(args: argparse.Namespace):
         if args.dropout is not None:
             common["dropout"] = args.dropout
         return DBNClassifier(tuple(args.layers), visible_units=args.visible, **common)
-    if args.visible != "bernoulli":
-        raise ValueError("--visible gaussian needs --finetune backprop")
-    return DBN(tuple(args.layers), **{**common, **(PAPER if args.schedule == "paper" else {})})
+    return DBN(tuple(args.layers), visible_units=args.visible,
+               **{**common, **(PAPER if args.schedule == "paper" else {})})
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -54,11 +54,13 @@ class GaussianBernoulliRBM(BernoulliRBM):
     of the inputs as given.
 
     What keeps training stable (the failure reported for other Gaussian RBMs is
-    divergence unless the learning rate is tiny): standardised data, σ starting
-    at 1 and bounded below by ``min_variance`` (a variance shrinking to zero makes
-    the density unbounded), visible states *sampled* in the negative phase (the
-    variance's gradient needs the chain's spread, not its mean), and CD rather
-    than PCD by default (Melchior et al. 2017).
+    divergence unless the learning rate is tiny): standardised data; the step of
+    W and b preconditioned by σ² and normalised by the hidden activity (see
+    :mod:`deepbelief.training`); σ² starting at 1, bounded below by
+    ``min_variance`` (a variance shrinking to zero makes the density unbounded)
+    and above by the data's variance; visible states *sampled* in the negative
+    phase (the variance's gradient needs the chain's spread, not its mean); and
+    CD rather than PCD by default (Melchior et al. 2017).
 
     Parameters
     ----------
@@ -66,8 +68,10 @@ class GaussianBernoulliRBM(BernoulliRBM):
     k : int, default=1
         Gibbs steps per update (CD-k).
     persistent : bool, default=False
-    learning_rate : float, default=0.01
-        Step size of W, b, c and log σ² on the batch-averaged statistics.
+    learning_rate : float, default=0.1
+        Step size of c and log σ² on the batch-averaged statistics, and of W and b
+        divided by 1 + mean ‖p(h|v)‖² (the normalised step of
+        :mod:`deepbelief.training`, which keeps any rate from 1e-3 to 1 stable).
     momentum, initial_momentum, momentum_epochs, weight_decay, learning_rate_decay,
     batch_size, n_iter, device, dtype, checkpoint_dir, checkpoint_every,
     random_state, verbose
@@ -97,7 +101,7 @@ class GaussianBernoulliRBM(BernoulliRBM):
     _MONITORS = ("reconstruction_error",)
 
     def __init__(self, n_components: int = 256, *, k: int = 1, persistent: bool = False,
-                 learning_rate: float = 0.01, momentum: float = 0.9,
+                 learning_rate: float = 0.1, momentum: float = 0.9,
                  initial_momentum: float = 0.5, momentum_epochs: int = 5,
                  weight_decay: float = 1e-4, learning_rate_decay: float = 0.0,
                  batch_size: int = 100, n_iter: int | str = "auto",
@@ -135,6 +139,13 @@ class GaussianBernoulliRBM(BernoulliRBM):
     def _check_params(self) -> None:
         super()._check_params()
         check_positive(self.min_variance, "min_variance")
+
+    def _initialize(self, X: torch.Tensor) -> None:
+        """BernoulliRBM's initialisation, σ = 1, and the variances' ceiling: the data's."""
+        super()._initialize(X)
+        units = self.model_.visible
+        units.max_log_var = torch.log(X.var(0, correction=0)).clamp(min=units.min_log_var)
+        units.constrain()
 
     def _visible_units(self, like: torch.Tensor) -> Units:
         log_var = torch.zeros(like.shape[-1], dtype=like.dtype, device=like.device)
@@ -275,6 +286,7 @@ class GaussianBernoulliRBM(BernoulliRBM):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = False
+        tags.input_tags.sparse = False
         return tags
 
 

@@ -15,10 +15,13 @@ weight decay on W. Everything stays in torch tensors, updated in place.
 Gaussian visible units (:class:`~deepbelief.units.Gaussian`): the gradient of W
 and b has v / σ² where the binary one has v; the step uses v, i.e. the gradient
 multiplied by σ_j² for visible unit j. That diagonal preconditioner matches the
-curvature (which grows as 1/σ_j²); without it the step on a low-variance unit
-overshoots and training diverges unless the learning rate is tiny. A unit type's
-own parameters get their statistic beside W, b and c (log σ²,
-:meth:`~deepbelief.units.Gaussian.statistic`).
+curvature in b (which grows as 1/σ_j²). And the visible means b + Wᵀh are linear
+in h (no sigmoid bounds them), so W and b learn like a least-squares regression
+on h, whose plain step diverges beyond 2 / λ_max(E[h hᵀ]), a bound that falls as
+the hidden layer grows (≈ 0.03 for 256 hidden units at p(h) = 0.5): the step of
+W and b is divided by 1 + mean ‖p(h|v0)‖² (normalised least mean squares), which
+makes one learning rate safe for any layer size. A unit type's own parameters get
+their statistic beside W, b and c (log σ², :meth:`~deepbelief.units.Gaussian.statistic`).
 
 Centring (Montavon & Müller 2012; Melchior, Fischer & Wiskott 2016) writes the
 same model with offsets μ (visible) and λ (hidden),
@@ -151,23 +154,27 @@ class CDTrainer:
         inc = self.increments
         own = self._unit_statistics(v0, ph0, v_k, ph_k)
         sums = [column_sum(v0), ph0.sum(0)] if self.centring else []
+        # Gaussian visible units: Σ_rows ‖p(h|v0)‖², for the normalised step of W and b
+        h2 = [ph0.square().sum()] if getattr(model.visible, "normalized_step", False) else []
         if self.reducer is None:  # the weight statistics go straight into the momentum buffer
             rate = learning_rate / n
+            w_rate = rate / (1.0 + float(h2[0]) / n) if h2 else rate
             _, db, dc = cd_statistics(v0, ph0, v_k, ph_k, out=inc["W"], beta=momentum,
-                                      alpha=rate)
+                                      alpha=w_rate)
         else:
             dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
             count = torch.tensor([float(n)], dtype=dW.dtype, device=dW.device)
-            self.reducer([dW, db, dc, count, *sums, *own.values()])
+            self.reducer([dW, db, dc, count, *sums, *own.values(), *h2])
             n = float(count.item())
             rate = learning_rate / n
-            inc["W"].mul_(momentum).add_(dW, alpha=rate)
+            w_rate = rate / (1.0 + float(h2[0]) / n) if h2 else rate
+            inc["W"].mul_(momentum).add_(dW, alpha=w_rate)
         if self.centring:  # ΔW in centred coordinates: ΔW - λ Δbᵀ - Δc μᵀ
             self._update_offsets(sums[0] / n, sums[1] / n)
             inc["W"].addr_(self.lam, db, alpha=-rate).addr_(dc, self.mu, alpha=-rate)
         if weight_decay:
             inc["W"].add_(model.W, alpha=-learning_rate * weight_decay)
-        inc["b"].mul_(momentum).add_(db, alpha=rate)
+        inc["b"].mul_(momentum).add_(db, alpha=w_rate)
         inc["c"].mul_(momentum).add_(dc, alpha=rate)
         for name, stat in own.items():
             inc[name].mul_(momentum).add_(stat, alpha=rate)

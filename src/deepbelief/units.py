@@ -185,15 +185,23 @@ class Gaussian:
     p(h_i = 1 | v) = σ(c_i + Σ_j W_ij v_j / σ_j²). ``log_var`` is a tensor of one
     entry per unit, learned in place by training unless ``learn_variance`` is off;
     ``min_log_var`` is its floor (a variance shrinking to zero would give an unbounded
-    density).
+    density) and ``max_log_var`` its ceiling (a number or one per unit: the data's
+    own variance, which the conditional variance of a unit given the hidden layer
+    cannot usefully exceed; a rare extreme value otherwise inflates it without bound).
     """
 
+    #: The trainer divides the step of W and b by 1 + mean ‖p(h|v)‖² (see
+    #: :mod:`deepbelief.training`): the means b + Wᵀh are linear in h.
+    normalized_step = True
+
     def __init__(self, log_var: torch.Tensor, *, learn_variance: bool = True,
-                 min_log_var: float = math.log(1e-2)) -> None:
+                 min_log_var: float = math.log(1e-2),
+                 max_log_var: float | torch.Tensor = math.inf) -> None:
         self.log_var = log_var
         self.size = log_var.shape[0]
         self.learn_variance = learn_variance
         self.min_log_var = min_log_var
+        self.max_log_var = max_log_var
 
     @property
     def variance(self) -> torch.Tensor:
@@ -246,12 +254,18 @@ class Gaussian:
 
     def to(self, dtype: torch.dtype) -> Gaussian:
         """The same units with ``log_var`` in ``dtype`` (a copy when it changes)."""
+        ceiling = self.max_log_var
         return Gaussian(self.log_var.to(dtype), learn_variance=self.learn_variance,
-                        min_log_var=self.min_log_var)
+                        min_log_var=self.min_log_var,
+                        max_log_var=ceiling.to(dtype) if torch.is_tensor(ceiling) else ceiling)
 
     def constrain(self) -> None:
-        """Keep log σ² above its floor (in place)."""
+        """Keep log σ² between its floor and its ceiling (in place)."""
         self.log_var.clamp_(min=self.min_log_var)
+        if torch.is_tensor(self.max_log_var):
+            torch.minimum(self.log_var, self.max_log_var, out=self.log_var)
+        else:
+            self.log_var.clamp_(max=self.max_log_var)
 
     def __repr__(self) -> str:
         return f"Gaussian({self.size})"

@@ -24,7 +24,7 @@ def register(sub) -> None:
                    help="binary visible units (inputs in [0, 1]) or Gaussian ones (any "
                    "real inputs, standardised inside)")
     p.add_argument("--learning-rate", type=float, default=None,
-                   help="default: the estimator's (0.1 binary, 0.01 Gaussian)")
+                   help="default: the estimator's (0.1)")
     p.add_argument("--learning-rate-decay", type=float, default=0.0,
                    help="rate at epoch t: learning_rate / (1 + decay * t)")
     p.add_argument("--momentum", type=float, default=None,

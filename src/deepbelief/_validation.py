@@ -33,6 +33,11 @@ def resolve_dtype(dtype: str | None) -> torch.dtype | None:
     return None if dtype is None else DTYPES[dtype]
 
 
+def dtype_name(dtype: torch.dtype) -> str:
+    """The name of a floating-point torch dtype, as an estimator's ``dtype`` spells it."""
+    return str(dtype).removeprefix("torch.")
+
+
 def data_dtype(dtype) -> torch.dtype:
     """The floating-point type that follows data of ``dtype`` (NumPy or torch), as in
     scikit-learn: float32 stays float32, everything else (float64, integers, bools)

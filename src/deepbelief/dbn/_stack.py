@@ -18,9 +18,12 @@ from tqdm.auto import tqdm
 
 from .. import distributed
 from .._validation import (
+    DTYPES,
     as_tensor2d,
     check_positive,
     check_X,
+    data_dtype,
+    is_sparse,
     resolve_device,
     resolve_dtype,
     resolve_epochs,
@@ -74,19 +77,53 @@ def check_visible_units(value: str) -> str:
 def check_input(estimator, X, *, reset: bool) -> torch.Tensor:
     """A deep belief net's input check (:func:`check_X`), as a tensor of its dtype and device.
 
-    A binary first layer (``visible_units="bernoulli"``) needs values in [0, 1]; a
-    Gaussian one takes any finite values and standardises them,
+    The training data (``reset``) fixes the model's floating-point type, kept as
+    ``_dtype``: the estimator's ``dtype``, or with ``dtype=None`` the data's
+    (float32 stays float32, anything else becomes float64); later inputs are
+    cast to it.
+
+    A binary first layer (``visible_units="bernoulli"``) needs values in [0, 1],
+    checked on the stored entries of a sparse matrix, which stays a sparse
+    tensor. A Gaussian one takes any finite values and standardises them,
     z = (x - mean) / scale, the standardisation fitted on the training data
-    (``reset``) and kept as ``_shift`` and ``_scale``.
+    (``reset``) and kept as ``_shift`` and ``_scale``; it refuses sparse input
+    (standardising would fill in every zero).
     """
     gaussian = estimator.visible_units == "gaussian"
-    X = check_X(estimator, X, reset=reset, dtype=resolve_dtype(estimator.dtype),
-                device=resolve_device(estimator.device), unit_interval=not gaussian)
+    if gaussian and (is_sparse(X) or hasattr(X, "toarray")):
+        raise TypeError("X: sparse input is not supported with visible_units='gaussian' "
+                        "(the inputs are standardised, which fills in every zero); pass a "
+                        "dense array (X.toarray())")
+    dtype = resolve_dtype(estimator.dtype) if reset else estimator._dtype
+    X = check_X(estimator, X, reset=reset, dtype=dtype,
+                device=resolve_device(estimator.device), unit_interval=not gaussian,
+                accept_sparse=not gaussian)
+    if reset:
+        estimator._dtype = X.dtype
     if not gaussian:
         return X
     if reset:
         estimator._shift, estimator._scale = standardization(X)
     return (X - estimator._shift) / estimator._scale
+
+
+def saved_dtype(model, tensors: Mapping[str, torch.Tensor], extra: Mapping,
+                like: str) -> torch.dtype:
+    """The floating-point type of a model read from a file.
+
+    The estimator's ``dtype`` when it names one, else the type the model was
+    trained in (``extra["dtype"]``; files without it: the type of tensor ``like``).
+    """
+    dtype = resolve_dtype(model.dtype)
+    if dtype is not None:
+        return dtype
+    name = extra.get("dtype")
+    if name is not None:
+        if name not in DTYPES:
+            raise ValueError(f"model file has an invalid dtype {name!r}")
+        return DTYPES[name]
+    tensor = tensors.get(like)
+    return data_dtype(None if tensor is None else tensor.dtype)
 
 
 def check_sizes(sizes, min_layers: int = 1) -> tuple[int, ...]:
@@ -103,7 +140,7 @@ def check_sizes(sizes, min_layers: int = 1) -> tuple[int, ...]:
 
 def pretrain_stack(data, sizes: Sequence[int], params: Sequence[dict],
                    generator: torch.Generator, *, sample_hidden: bool = False,
-                   device: Any = "cpu", dtype: str = "float32", bar: tqdm | None = None,
+                   device: Any = "cpu", dtype: str | None = None, bar: tqdm | None = None,
                    checkpoint_dir: str | Path | None = None, checkpoint_every: int = 1,
                    resume: bool = False, visible_units: str = "bernoulli",
                    ) -> tuple[list[BernoulliRBM], Any]:
@@ -114,7 +151,10 @@ def pretrain_stack(data, sizes: Sequence[int], params: Sequence[dict],
     standardised by the caller); the layers above are binary.
 
     ``data`` is an array, a stream of minibatches or a
-    :class:`~deepbelief.data.Minibatches` source. Returns the RBMs and the data
+    :class:`~deepbelief.data.Minibatches` source; with binary first-layer units
+    it may be sparse (a SciPy sparse matrix: the first RBM trains on sparse
+    minibatches). ``dtype`` is the RBMs' floating-point type, None: the data's
+    (float32 stays float32, anything else becomes float64). Returns the RBMs and the data
     mapped through all of them, p(h|v) of the top layer (or states drawn from it
     when ``sample_hidden``): a tensor for an array, else a source (labels kept).
 
@@ -126,8 +166,16 @@ def pretrain_stack(data, sizes: Sequence[int], params: Sequence[dict],
     if not isinstance(data, Minibatches):
         dt, dev = resolve_dtype(dtype), resolve_device(device)
         passes = sum(p.get("n_iter", 1) for p in params) if is_stream(data) else 1
-        data = Minibatches(data, passes=passes, check=lambda x, n: as_tensor2d(
-            x, dtype=dt, device=dev, n_features=n, unit_interval=visible_units != "gaussian"))
+        binary = visible_units != "gaussian"
+
+        def check(x, n_features: int | None) -> torch.Tensor:
+            nonlocal dt  # a stream's later minibatches take its first one's type
+            t = as_tensor2d(x, dtype=dt, device=dev, n_features=n_features,
+                            unit_interval=binary, accept_sparse=binary)
+            dt = t.dtype
+            return t
+
+        data = Minibatches(data, passes=passes, check=check)
     rbms = []
     for size, kwargs in zip(sizes, params, strict=True):
         ckpt = None

@@ -20,9 +20,11 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .. import distributed
+from .._sparse import chunks, dense
 from .._validation import (
     CHUNK,
     check_positive,
+    dtype_name,
     make_generator,
     minibatch_check,
     resolve_device,
@@ -40,6 +42,7 @@ from ._stack import (
     layer_params,
     pretrain_stack,
     progress,
+    saved_dtype,
 )
 
 
@@ -98,7 +101,11 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         the loss alone: with dropout the validation cross-entropy starts rising
         (growing confidence) long before the error stops falling.
     device : str or torch.device, default="cpu"
-    dtype : {"float32", "float64"}, default="float32"
+    dtype : {"float32", "float64"} or None, default=None
+        Floating-point type of the model (the RBM stack and the net) and of its
+        outputs. None follows the training data as scikit-learn does: float32
+        data gives a float32 model, float64 (or integer) data a float64 one;
+        later inputs are cast to the model's type.
     checkpoint_dir : str, optional
         Where to write checkpoints (atomically): each RBM layer's in ``layer-<l>``
         (every ``checkpoint_every`` CD epochs and at its end), fine-tuning's in
@@ -135,7 +142,7 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                  learning_rate_schedule: str = "cosine", momentum: float = 0.9,
                  weight_decay: float = 0.0, dropout: float = 0.3, input_dropout: float = 0.1,
                  batch_size: int = 100, validation_fraction: float = 0.1,
-                 n_iter_no_change: int = 10, device: Any = "cpu", dtype: str = "float32",
+                 n_iter_no_change: int = 10, device: Any = "cpu", dtype: str | None = None,
                  checkpoint_dir: str | None = None, checkpoint_every: int = 1,
                  random_state: Any = None, verbose: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -188,8 +195,9 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _validate(self, X, *, reset: bool = False) -> torch.Tensor:
         """Inputs as a tensor of the model's dtype on its device (:func:`check_X`).
 
-        Binary visible units need values in [0, 1]; Gaussian ones take any finite
-        values and standardise them (fitted on the training data, ``reset``).
+        Binary visible units need values in [0, 1] (a sparse matrix stays a sparse
+        tensor); Gaussian ones take any finite dense values and standardise them
+        (fitted on the training data, ``reset``).
         """
         return check_input(self, X, reset=reset)
 
@@ -204,13 +212,16 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), values in [0, 1]; or an
-            iterable of ``(X_batch, y_batch)`` minibatches (e.g. a
+        X : array-like or sparse matrix of shape (n_samples, n_features), values
+            in [0, 1]; or an iterable of ``(X_batch, y_batch)`` minibatches (e.g. a
             ``torch.utils.data.DataLoader``) for data bigger than memory, read once
             per epoch of every layer and of fine-tuning (so it must be re-iterable
             unless that is once in all). Arrays move to the device once and are
             shuffled every epoch; a stream is used in its own order, with no
-            early-stopping split (``validation_fraction`` is ignored).
+            early-stopping split (``validation_fraction`` is ignored). A SciPy
+            sparse matrix (binary visible units only) stays sparse on the device:
+            the first RBM pre-trains on sparse minibatches, and fine-tuning makes
+            each minibatch dense as it goes through the net.
         y : array-like of shape (n_samples,), labels of any type; None for a stream.
         classes : array-like, optional
             All labels a stream can hold; by default one extra pass over its
@@ -270,17 +281,22 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _device(self) -> torch.device:
         return resolve_device(self.device)
 
+    def _net_device_dtype(self) -> tuple[torch.device, torch.dtype]:
+        """Where the net lives and its floating-point type."""
+        weight = next(self.net_.parameters())
+        return weight.device, weight.dtype
+
     def _pretrain(self, data, sizes: tuple[int, ...], bar, resume: bool) -> None:
         self.rbms_ = []
         if self._layer_params:
             self.rbms_, _ = pretrain_stack(
                 data, sizes, self._layer_params, self._rng, sample_hidden=self.sample_hidden,
-                device=self._device(), dtype=self.dtype, bar=bar,
+                device=self._device(), dtype=dtype_name(self._dtype), bar=bar,
                 checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
                 resume=resume, visible_units=self.visible_units)
         self.pretrain_history_ = [rbm.history_ for rbm in self.rbms_]
         self.net_ = self._unroll(self.n_features_in_, sizes, len(self.classes_),
-                                 self._device(), resolve_dtype(self.dtype))
+                                 self._device(), self._dtype)
 
     def _unroll(self, n_in: int, sizes: tuple[int, ...], n_out: int,
                 device: torch.device, dtype: torch.dtype) -> nn.Sequential:
@@ -417,8 +433,7 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         then averages to the global batch mean), for streams one over the local size.
         """
         model.train()
-        device = next(self.net_.parameters()).device
-        dtype = resolve_dtype(self.dtype)
+        device, dtype = self._net_device_dtype()
         total = torch.zeros((), device=device, dtype=dtype)
         count = torch.zeros((), device=device, dtype=dtype)
         world = distributed.world_size()
@@ -427,6 +442,7 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             torch.manual_seed(int(torch.randint(2**62, (1,), generator=self._rng,
                                                 device=self._rng.device)))
             for x, target, rows in batches:
+                x = dense(x)  # a sparse matrix's rows, dense one minibatch at a time
                 loss = nn.functional.cross_entropy(model(x), target, reduction="sum")
                 opt.zero_grad(set_to_none=True)
                 (loss * (world / rows)).backward()
@@ -468,8 +484,9 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     @torch.no_grad()
     def _logits(self, X: torch.Tensor) -> torch.Tensor:
+        """The net's outputs, ``CHUNK`` rows at a time (a sparse chunk made dense)."""
         self.net_.eval()
-        return torch.cat([self.net_(chunk) for chunk in X.split(CHUNK)])
+        return torch.cat([self.net_(dense(chunk)) for chunk in chunks(X, CHUNK)])
 
     # ------------------------------------------------------------------ outputs
     def predict_proba(self, X) -> np.ndarray:
@@ -486,7 +503,7 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         X = self._input(X)
         hidden = self.net_[:-1].eval()
         with torch.no_grad():
-            out = torch.cat([hidden(chunk) for chunk in X.split(CHUNK)])
+            out = torch.cat([hidden(dense(chunk)) for chunk in chunks(X, CHUNK)])
         return to_numpy(out)
 
     def to_torch(self, device: Any = "cpu") -> nn.Sequential:
@@ -523,8 +540,8 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.visible_units == "gaussian":
             tensors["shift"], tensors["scale"] = self._shift, self._scale
         extra = {"classes": self.classes_.tolist(), "n_features": self.n_features_in_,
-                 "history": self.history_, "pretrain_history": self.pretrain_history_,
-                 "times": self.times_}
+                 "dtype": dtype_name(self._dtype), "history": self.history_,
+                 "pretrain_history": self.pretrain_history_, "times": self.times_}
         return tensors, extra
 
     @classmethod
@@ -539,8 +556,9 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if classes.ndim != 1 or len(classes) < 2:
             raise ValueError("model file has an invalid 'classes' list")
         shapes = list(zip((*sizes, len(classes)), (n_in, *sizes), strict=True))
-        dev, dt = resolve_device(model.device), resolve_dtype(model.dtype)
+        dev, dt = resolve_device(model.device), saved_dtype(model, tensors, extra, "weight_0")
         model.classes_, model.n_features_in_, model.rbms_ = classes, n_in, []
+        model._dtype = dt
         model._rng = make_generator(None, dev)
         model.net_ = model._unroll(n_in, sizes, len(classes), dev, dt)
         linears = [m for m in model.net_ if isinstance(m, nn.Linear)]
@@ -563,7 +581,9 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = self.visible_units != "gaussian"
-        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.input_tags.sparse = self.visible_units != "gaussian"
+        tags.transformer_tags.preserves_dtype = (
+            ["float64", "float32"] if self.dtype is None else [self.dtype])
         return tags
 
 

@@ -18,9 +18,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from torch.nn.functional import one_hot
 
+from .._sparse import chunks, dense
+from .._sparse import rows as sparse_rows
 from .._validation import (
     CHUNK,
     check_positive,
+    dtype_name,
     make_generator,
     minibatch_check,
     resolve_device,
@@ -42,6 +45,7 @@ from ._stack import (
     layer_params,
     pretrain_stack,
     progress,
+    saved_dtype,
 )
 from ._updown import (
     Directed,
@@ -113,7 +117,13 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         top RBM in ``top``, up-down fine-tuning in ``updown`` (weights, momentum,
         random state, history). ``fit(..., resume=True)`` continues from them.
     checkpoint_every : int, default=1
-    device, dtype, random_state, verbose
+    device : str or torch.device, default="cpu"
+    dtype : {"float32", "float64"} or None, default=None
+        Floating-point type of the model (every RBM, the directed layers, the
+        top RBM) and of its outputs and samples. None follows the training data
+        as scikit-learn does: float32 data gives a float32 model, float64 (or
+        integer) data a float64 one; later inputs are cast to the model's type.
+    random_state, verbose
         As in :class:`~deepbelief.BernoulliRBM`; ``verbose`` shows one progress bar.
 
     Attributes
@@ -137,7 +147,7 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
                  sample_hidden: bool = False, visible_units: str = "bernoulli",
                  finetune_epochs: int | str = "auto", gibbs_steps=3,
                  learning_rate: float = 0.01, top_params=None,
-                 batch_size: int = 100, device: Any = "cpu", dtype: str = "float32",
+                 batch_size: int = 100, device: Any = "cpu", dtype: str | None = None,
                  checkpoint_dir: str | None = None, checkpoint_every: int = 1,
                  random_state: Any = None, verbose: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -179,12 +189,15 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), values in [0, 1]; or an
-            iterable of ``(X_batch, y_batch)`` minibatches (e.g. a
+        X : array-like or sparse matrix of shape (n_samples, n_features), values
+            in [0, 1]; or an iterable of ``(X_batch, y_batch)`` minibatches (e.g. a
             ``torch.utils.data.DataLoader``), re-iterable unless read once in all.
             Arrays move to the device once and are shuffled every epoch; a stream
             is used in its own order, each directed layer's RBM training on the
-            batches mapped through the layers below.
+            batches mapped through the layers below. A SciPy sparse matrix (binary
+            image units only) stays sparse on the device: the bottom RBM
+            pre-trains on sparse minibatches, and up-down makes each minibatch
+            dense as it uses it.
         y : array-like of shape (n_samples,), labels of any type; None for a stream.
         classes : array-like, optional
             All labels a stream can hold; by default one extra pass over its
@@ -290,7 +303,8 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _pretrain(self, data: Minibatches, sizes, params, bar) -> Minibatches:
         rbms, pen = pretrain_stack(data, sizes[:-1], params[:-1], self._rng,
                                    sample_hidden=self.sample_hidden,
-                                   device=resolve_device(self.device), dtype=self.dtype, bar=bar,
+                                   device=resolve_device(self.device),
+                                   dtype=dtype_name(self._dtype), bar=bar,
                                    checkpoint_dir=self.checkpoint_dir,
                                    checkpoint_every=self.checkpoint_every, resume=self._resume,
                                    visible_units=self.visible_units)
@@ -309,7 +323,8 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         bar.set_description(f"pre-training top RBM ({pen.n_features}+{len(self.classes_)}"
                             f"-{n_top})")
         ckpt = self._checkpoints().child("top").directory
-        top = _LabelJointRBM(n_top, device=resolve_device(self.device), dtype=self.dtype,
+        top = _LabelJointRBM(n_top, device=resolve_device(self.device),
+                             dtype=dtype_name(self._dtype),
                              random_state=self._rng, checkpoint_dir=ckpt,
                              checkpoint_every=self.checkpoint_every, **params)
         top.n_classes = len(self.classes_)
@@ -330,13 +345,17 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.history_ = state.get("history",
                                   history or {"reconstruction_error": [], "seconds": []})
         bar.set_description("fine-tuning (up-down)")
-        monitor = data.first[:: max(1, data.first.shape[0] // 1000)][:1000]
+        first = data.first
+        picked = torch.arange(0, first.shape[0], max(1, first.shape[0] // 1000),
+                              device=first.device)[:1000]
+        monitor = dense(sparse_rows(first, picked))
         end = 0 if state.get("stopped") else self._finetune_epochs
         for epoch in range(int(state.get("epoch", 0)), end):
             start = time.perf_counter()
             trainer.k = steps[min(len(steps) - 1, epoch * len(steps) // self._finetune_epochs)]
             # Each rank trains on its own data (rank 0's model is the one saved).
             for x, y, _ in data.epoch(self._rng, self.batch_size, shard=False):
+                x = dense(x)  # a sparse matrix's rows, dense one minibatch at a time
                 up_down_step(self.layers_, trainer, x, self._one_hot(y, x.dtype),
                              self.learning_rate, top, self._rng)
             self.history_["reconstruction_error"].append(self._reconstruction_error(monitor))
@@ -388,7 +407,11 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
     @torch.no_grad()
     def transform(self, X) -> np.ndarray:
         """Penultimate-layer probabilities of a deterministic recognition up-pass."""
-        return to_numpy(self._up(self._input(X)))
+        return to_numpy(self._up_chunks(self._input(X)))
+
+    def _up_chunks(self, X: torch.Tensor) -> torch.Tensor:
+        """:meth:`_up` of ``CHUNK`` rows at a time (a sparse chunk made dense)."""
+        return torch.cat([self._up(dense(chunk)) for chunk in chunks(X, CHUNK)])
 
     def _up(self, X: torch.Tensor) -> torch.Tensor:
         h = X
@@ -403,7 +426,7 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         p(x) is the deterministic up-pass through the recognition weights. Rows go
         in quarter chunks: each holds a (rows, n_classes, n_top) hidden input.
         """
-        pen = self._up(self._input(X))
+        pen = self._up_chunks(self._input(X))
         return to_numpy(torch.cat([free_energies(self.top_, c) for c in pen.split(CHUNK // 4)]))
 
     def predict_proba(self, X) -> np.ndarray:
@@ -561,8 +584,8 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.visible_units == "gaussian":
             tensors["shift"], tensors["scale"] = self._shift, self._scale
         extra = {"classes": self.classes_.tolist(), "n_features": self.n_features_in_,
-                 "history": self.history_, "pretrain_history": self.pretrain_history_,
-                 "times": self.times_}
+                 "dtype": dtype_name(self._dtype), "history": self.history_,
+                 "pretrain_history": self.pretrain_history_, "times": self.times_}
         return tensors, extra
 
     @classmethod
@@ -576,7 +599,8 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         if classes.ndim != 1 or len(classes) < 2:
             raise ValueError("model file has an invalid 'classes' list")
         dims = (int(extra["n_features"]), *sizes[:-1])
-        dev, dt = resolve_device(model.device), resolve_dtype(model.dtype)
+        dev, dt = resolve_device(model.device), saved_dtype(model, tensors, extra, "top_W")
+        model._dtype = dt
 
         def get(name, shape):
             return check_tensor(tensors, name, shape).to(dev, dt)
@@ -608,7 +632,9 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = self.visible_units != "gaussian"
-        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.input_tags.sparse = self.visible_units != "gaussian"
+        tags.transformer_tags.preserves_dtype = (
+            ["float64", "float32"] if self.dtype is None else [self.dtype])
         # A generative model of binary images: on a few real-valued features (as in
         # scikit-learn's estimator checks) its free-energy rule can score poorly.
         tags.classifier_tags.poor_score = True

@@ -28,7 +28,8 @@ def main() -> None:
         clf = DBNClassifier((32,), pretrain_epochs=2,
                             rbm_params={"mean_field": True, "batch_size": 40},
                             finetune_epochs=3, optimizer="sgd", learning_rate=0.1,
-                            batch_size=40, validation_fraction=0.1, random_state=0)
+                            dropout=0.0, input_dropout=0.0, batch_size=40,
+                            validation_fraction=0.1, random_state=0)
         clf.fit(X[:1200], y[:1200])
     if distributed.is_main_process():
         clf.save(out)

@@ -42,7 +42,8 @@ def classifier(digits):
     X, y, _, _ = digits
     return DBNClassifier((256, 256), pretrain_epochs=10, rbm_params=RBM, finetune_epochs=30,
                          optimizer="sgd", learning_rate=0.1, learning_rate_schedule="cosine",
-                         batch_size=20, validation_fraction=0.0, random_state=0).fit(X, y)
+                         dropout=0.0, input_dropout=0.0, batch_size=20, validation_fraction=0.0,
+                         random_state=0).fit(X, y)
 
 
 GENERATIVE = {"pretrain_epochs": 8, "rbm_params": {"batch_size": 20, "learning_rate": 0.1},

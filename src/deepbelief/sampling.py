@@ -11,12 +11,12 @@ from __future__ import annotations
 import torch
 
 from ._sparse import dense
-from .functional import p_h_given_v, p_v_given_h
+from .functional import energy, hidden_input, p_h_given_v, p_v_given_h, visible_input
 from .model import RBM
 from .units import BINARY, Units, bernoulli
 
-__all__ = ["GibbsSampler", "PersistentChains", "bernoulli", "gibbs", "sample_h_given_v",
-           "sample_v_given_h"]
+__all__ = ["GibbsSampler", "ParallelTempering", "PersistentChains", "bernoulli", "gibbs",
+           "sample_h_given_v", "sample_v_given_h"]
 
 
 def sample_h_given_v(v: torch.Tensor, W: torch.Tensor, c: torch.Tensor,
@@ -132,3 +132,68 @@ def _draw(units: Units, mean: torch.Tensor, which: bool | tuple[bool, ...],
     parts = units.split(mean)
     return torch.cat([_draw(g, part, w, generator)
                       for g, part, w in zip(units.groups, parts, which, strict=True)], -1)
+
+
+class ParallelTempering:
+    """Persistent chains at inverse temperatures 1 = β_1 > β_2 > ... > β_M, with swaps.
+
+    Desjardins et al. (2010): the chains of temperature β sample the tempered RBM
+    p_β(v, h) ∝ exp(-β E(v, h)); after one block-Gibbs step at every temperature
+    (all in one batch), neighbours β_i, β_{i+1} (even pairs, then odd pairs on the
+    next step) exchange their states with probability
+    min(1, exp((β_i - β_{i+1}) (E(x_i) - E(x_{i+1})))), which leaves the product of
+    the tempered distributions invariant. The hot chains cross between modes and
+    hand their states down; only the β = 1 chains are samples of the model. Binary
+    units.
+
+    Parameters
+    ----------
+    model : RBM
+    betas : sequence of float, decreasing from 1 (e.g. ``numpy.linspace(1, 0.5, 10)``).
+    """
+
+    def __init__(self, model: RBM, betas) -> None:
+        betas = torch.as_tensor(betas, dtype=model.W.dtype, device=model.W.device)
+        if betas.ndim != 1 or betas.numel() < 1 or float(betas[0]) != 1.0 \
+                or bool((betas[1:] >= betas[:-1]).any()) or float(betas[-1]) <= 0:
+            raise ValueError("betas must decrease from exactly 1 and stay above 0")
+        self.model = model
+        self.betas = betas
+        self.states: torch.Tensor | None = None  # (temperatures, chains, n_visible)
+        self.parity = 0
+        self.swaps = torch.zeros(2, betas.numel() - 1, dtype=torch.float64)  # tried, taken
+
+    def start(self, v0: torch.Tensor, generator: torch.Generator | None) -> None:
+        """Every temperature's chains start at the (sampled) rows of ``v0``."""
+        self.states = bernoulli(v0.expand(self.betas.numel(), *v0.shape).contiguous(),
+                                generator)
+
+    def step(self, generator: torch.Generator | None) -> torch.Tensor:
+        """One Gibbs step at every temperature, then one round of swaps; the β = 1 states."""
+        model, states = self.model, self.states
+        M, n, d = states.shape
+        beta = self.betas.view(M, 1, 1)
+        a = hidden_input(states.reshape(M * n, d), model.W, model.c).view(M, n, -1)
+        h = bernoulli(torch.sigmoid(a * beta), generator)
+        b = visible_input(h.reshape(M * n, -1), model.W, model.b).view(M, n, d)
+        v = bernoulli(torch.sigmoid(b * beta), generator)
+        if M > 1:
+            e = energy(v.reshape(M * n, d), h.reshape(M * n, -1), model.W, model.b,
+                       model.c).view(M, n)
+            i = torch.arange(self.parity, M - 1, 2, device=v.device)
+            log_r = (self.betas[i] - self.betas[i + 1]).unsqueeze(1) * (e[i] - e[i + 1])
+            u = torch.rand(log_r.shape, generator=generator, device=v.device, dtype=v.dtype)
+            take = (torch.log(u) < log_r).unsqueeze(2)
+            lower, upper = v[i].clone(), v[i + 1].clone()
+            v[i] = torch.where(take, upper, lower)
+            v[i + 1] = torch.where(take, lower, upper)
+            self.swaps[0, i.cpu()] += n
+            self.swaps[1, i.cpu()] += take.sum((1, 2)).double().cpu()
+            self.parity ^= 1
+        self.states = v
+        return v[0]
+
+    @property
+    def acceptance(self) -> torch.Tensor:
+        """The share of proposed swaps taken, per neighbouring pair of temperatures."""
+        return self.swaps[1] / self.swaps[0].clamp(min=1)

@@ -44,9 +44,9 @@ from collections.abc import Callable
 
 import torch
 
-from ._sparse import column_sum, t_mm
+from ._sparse import column_sum, dense, t_mm
 from .model import RBM
-from .sampling import GibbsSampler, PersistentChains
+from .sampling import GibbsSampler, ParallelTempering, PersistentChains
 
 Reducer = Callable[[list[torch.Tensor]], None]
 
@@ -119,11 +119,17 @@ class CDTrainer:
         Melchior et al.'s choice).
     reducer : optional in-place sum over processes of ``[dW, db, dc, n, ...]``
         (data-parallel training); the update then uses the global statistics.
+    tempering : sequence of float, optional
+        Inverse temperatures, decreasing from 1: the negative statistics come from
+        the β = 1 chains of parallel tempering
+        (:class:`~deepbelief.sampling.ParallelTempering`, ``k`` steps per update)
+        instead of CD or PCD chains. Binary units.
     """
 
     def __init__(self, model: RBM, *, k: int = 1, persistent: bool = False,
                  sample_visible: bool | tuple[bool, ...] = False, mean_field: bool = False,
-                 centring: float = 0.0, reducer: Reducer | None = None) -> None:
+                 centring: float = 0.0, reducer: Reducer | None = None,
+                 tempering=None) -> None:
         self.model = model
         self.k = k
         self.sample_visible = sample_visible
@@ -131,7 +137,8 @@ class CDTrainer:
         self.centring = centring
         self.reducer = reducer
         self.increments = {name: torch.zeros_like(t) for name, t in model.state_dict().items()}
-        self.chains = PersistentChains() if persistent else None
+        self.chains = PersistentChains() if persistent and tempering is None else None
+        self.tempering = None if tempering is None else ParallelTempering(model, tempering)
         self.mu: torch.Tensor | None = None
         self.lam: torch.Tensor | None = None
 
@@ -147,8 +154,11 @@ class CDTrainer:
         if self.chains is not None:
             sampler = GibbsSampler(model, mean_field=self.mean_field)
             chain = self.chains.take(v0, sampler, generator)
-        ph0, v_k, ph_k = cd_chain(model, v0, self.k, generator, chain, self.sample_visible,
-                                  self.mean_field)
+        if self.tempering is not None:
+            ph0, v_k, ph_k = self._tempered_chain(v0, generator)
+        else:
+            ph0, v_k, ph_k = cd_chain(model, v0, self.k, generator, chain, self.sample_visible,
+                                      self.mean_field)
         if self.chains is not None:
             self.chains.put(v_k)
         inc = self.increments
@@ -187,6 +197,17 @@ class CDTrainer:
             model.c.addmv_(inc["W"], self.mu, alpha=-1.0)
         return v_k
 
+    def _tempered_chain(self, v0: torch.Tensor, generator: torch.Generator | None,
+                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """p(h|v0), then ``k`` tempering steps: the first ``len(v0)`` β = 1 chains and p(h|v)."""
+        pt = self.tempering
+        if pt.states is None:
+            pt.start(dense(v0), generator)
+        for _ in range(self.k):
+            v = pt.step(generator)
+        v_k = v[:v0.shape[0]]
+        return self.model.p_h_given_v(v0), v_k, self.model.p_h_given_v(v_k)
+
     def _unit_statistics(self, v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor,
                          ph_k: torch.Tensor) -> dict[str, torch.Tensor]:
         """The visible unit type's own parameters' statistics, data minus chain.
@@ -212,8 +233,11 @@ class CDTrainer:
         """Momentum buffers, persistent chains and centring offsets, for checkpoints."""
         state = {f"{name}_inc": t for name, t in self.increments.items()}
         extra = {"chains": None if self.chains is None else self.chains.states,
+                 "tempered": None if self.tempering is None else self.tempering.states,
                  "mu": self.mu, "lam": self.lam}
         state.update({name: t for name, t in extra.items() if t is not None})
+        if self.tempering is not None:
+            state["tempered_parity"] = torch.tensor(self.tempering.parity)
         return state
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
@@ -228,4 +252,7 @@ class CDTrainer:
 
         if self.chains is not None:
             self.chains.states = own("chains")
+        if self.tempering is not None:
+            self.tempering.states = own("tempered")
+            self.tempering.parity = int(state.get("tempered_parity", torch.zeros(())).item())
         self.mu, self.lam = own("mu"), own("lam")

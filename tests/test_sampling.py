@@ -66,8 +66,16 @@ def test_parallel_tempering_samples_the_model_at_beta_one():
 
 def test_parallel_tempering_checks_its_temperatures():
     from deepbelief.model import RBM
+    from deepbelief.units import Gaussian
 
-    model = RBM(*random_params(4, 3))
+    W, b, c = random_params(4, 3)
+    model = RBM(W, b, c)
+    try:
+        sampling.ParallelTempering(RBM(W, b, c, Gaussian(torch.zeros(4, dtype=W.dtype))), [1.0])
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("Gaussian units accepted")
     for betas in ([0.9, 0.5], [1.0, 1.0], [1.0, 0.5, 0.0], []):
         try:
             sampling.ParallelTempering(model, betas)

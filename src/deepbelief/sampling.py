@@ -13,7 +13,7 @@ import torch
 from ._sparse import dense
 from .functional import energy, hidden_input, p_h_given_v, p_v_given_h, visible_input
 from .model import RBM
-from .units import BINARY, Units, bernoulli
+from .units import BINARY, Bernoulli, Units, bernoulli
 
 __all__ = ["GibbsSampler", "ParallelTempering", "PersistentChains", "bernoulli", "gibbs",
            "sample_h_given_v", "sample_v_given_h"]
@@ -153,6 +153,9 @@ class ParallelTempering:
     """
 
     def __init__(self, model: RBM, betas) -> None:
+        if not (isinstance(model.visible, Bernoulli) and isinstance(model.hidden, Bernoulli)):
+            raise ValueError("parallel tempering here runs binary units only, not "
+                             f"{model.visible!r} / {model.hidden!r}")
         betas = torch.as_tensor(betas, dtype=model.W.dtype, device=model.W.device)
         if betas.ndim != 1 or betas.numel() < 1 or float(betas[0]) != 1.0 \
                 or bool((betas[1:] >= betas[:-1]).any()) or float(betas[-1]) <= 0:

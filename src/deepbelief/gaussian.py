@@ -145,7 +145,8 @@ class GaussianBernoulliRBM(BernoulliRBM):
         super()._initialize(X)
         units = self.model_.visible
         units.max_log_var = torch.log(X.var(0, correction=0)).clamp(min=units.min_log_var)
-        units.constrain()
+        if self.learn_variance:
+            units.constrain()
 
     def _visible_units(self, like: torch.Tensor) -> Units:
         log_var = torch.zeros(like.shape[-1], dtype=like.dtype, device=like.device)

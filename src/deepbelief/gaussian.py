@@ -22,7 +22,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import (
     CHUNK,
-    as_tensor2d,
     check_positive,
     check_X,
     resolve_device,
@@ -30,7 +29,7 @@ from ._validation import (
     to_numpy,
 )
 from .io import check_tensor, register
-from .rbm import BernoulliRBM
+from .rbm import BernoulliRBM, as_vector
 from .units import Gaussian, Units
 
 #: Exact log Z (2^n_components hidden states) up to this many hidden units in
@@ -244,22 +243,14 @@ class GaussianBernoulliRBM(BernoulliRBM):
         ``log_var`` defaults to zeros (σ = 1), ``mean``/``scale`` to zeros/ones.
         """
         model = super().from_weights(W, b, c, **params)
-        d = model.W_.shape[1]
-        like = model.b_[None]
-        units = model.model_.visible
+        b = model.b_
+        model._shift, model._scale = torch.zeros_like(b), torch.ones_like(b)
         with torch.no_grad():
-            if log_var is not None:
-                units.log_var.copy_(as_tensor2d(np.reshape(_np(log_var), (1, -1)),
-                                                name="log_var", dtype=like.dtype,
-                                                device=like.device, n_features=d)[0])
-            model._shift = torch.zeros_like(model.b_)
-            model._scale = torch.ones_like(model.b_)
-            for name, value, target in (("mean", mean, model._shift),
+            for name, value, target in (("log_var", log_var, model.model_.visible.log_var),
+                                        ("mean", mean, model._shift),
                                         ("scale", scale, model._scale)):
                 if value is not None:
-                    target.copy_(as_tensor2d(np.reshape(_np(value), (1, -1)), name=name,
-                                             dtype=like.dtype, device=like.device,
-                                             n_features=d)[0])
+                    target.copy_(as_vector(value, name, b.shape[0], b.dtype, b.device))
         if not bool((model._scale > 0).all()):
             raise ValueError("scale must be positive")
         return model
@@ -302,5 +293,3 @@ def standardization(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return X.mean(0), torch.where(constant, torch.ones_like(std), std)
 
 
-def _np(x) -> np.ndarray:
-    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)

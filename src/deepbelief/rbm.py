@@ -466,10 +466,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         model = cls(**params)
         model._check_params()
         dev, dt = resolve_device(model.device), resolve_dtype(model.dtype) or W.dtype
-        b = as_tensor2d(np.reshape(_np(b), (1, -1)), name="b", dtype=dt, device=dev,
-                        n_features=W.shape[1])[0]
-        c = as_tensor2d(np.reshape(_np(c), (1, -1)), name="c", dtype=dt, device=dev,
-                        n_features=W.shape[0])[0]
+        b = as_vector(b, "b", W.shape[1], dt, dev)
+        c = as_vector(c, "c", W.shape[0], dt, dev)
         if W.shape[0] != model.n_components:
             raise ValueError(f"W has {W.shape[0]} rows but n_components={model.n_components}")
         model._set_parameters(W.to(dev, dt), b, c)
@@ -551,8 +549,11 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return tags
 
 
-def _np(x) -> np.ndarray:
-    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+def as_vector(x, name: str, n: int, dtype: torch.dtype, device) -> torch.Tensor:
+    """A parameter vector of ``n`` entries (NumPy, tensor or list), checked as a row."""
+    row = np.reshape(x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else
+                     np.asarray(x), (1, -1))
+    return as_tensor2d(row, name=name, dtype=dtype, device=device, n_features=n)[0]
 
 
 def _like(result: torch.Tensor, reference):

@@ -164,7 +164,8 @@ class ParallelTempering:
         self.betas = betas
         self.states: torch.Tensor | None = None  # (temperatures, chains, n_visible)
         self.parity = 0
-        self.swaps = torch.zeros(2, betas.numel() - 1, dtype=torch.float64)  # tried, taken
+        # proposed and taken swaps per pair, kept on the device (no copy per step)
+        self.swaps = torch.zeros(2, betas.numel() - 1, dtype=torch.float64, device=betas.device)
 
     def start(self, v0: torch.Tensor, generator: torch.Generator | None) -> None:
         """Every temperature's chains start at the (sampled) rows of ``v0``."""
@@ -190,8 +191,8 @@ class ParallelTempering:
             lower, upper = v[i].clone(), v[i + 1].clone()
             v[i] = torch.where(take, upper, lower)
             v[i + 1] = torch.where(take, lower, upper)
-            self.swaps[0, i.cpu()] += n
-            self.swaps[1, i.cpu()] += take.sum((1, 2)).double().cpu()
+            self.swaps[0, i] += n
+            self.swaps[1, i] += take.sum((1, 2)).double()
             self.parity ^= 1
         self.states = v
         return v[0]
@@ -199,4 +200,4 @@ class ParallelTempering:
     @property
     def acceptance(self) -> torch.Tensor:
         """The share of proposed swaps taken, per neighbouring pair of temperatures."""
-        return self.swaps[1] / self.swaps[0].clamp(min=1)
+        return (self.swaps[1] / self.swaps[0].clamp(min=1)).cpu()

@@ -46,6 +46,18 @@ def test_evaluate_exact_and_ais_agree(trained, capsys):
     assert "reverse-AIS log Z" in ais_text
 
 
+def test_train_rbm_with_parallel_tempering(tmp_path):
+    out = tmp_path / "pt.safetensors"
+    assert main(["train-rbm", "--dataset", "digits", "--hidden", "6", "--epochs", "1",
+                 "--sampler", "pt", "--temperatures", "3", "--min-beta", "0.6",
+                 "--out", str(out)]) == 0
+    rbm = deepbelief.load(out)
+    assert (rbm.n_temperatures, rbm.min_beta, rbm.persistent) == (3, 0.6, True)
+    with pytest.raises(ValueError, match="binary visible units only"):
+        main(["train-rbm", "--dataset", "digits", "--visible", "gaussian", "--sampler", "pt",
+              "--out", str(out)])
+
+
 def test_evaluate_refuses_a_classifier_file(tmp_path, capsys):
     X, y = deepbelief.datasets.load_digits()
     clf = deepbelief.DBNClassifier(hidden_layer_sizes=(8,), pretrain_epochs=1,

@@ -143,7 +143,8 @@ def test_bad_types_and_shapes(digits):
 @pytest.mark.parametrize("param, value", [
     ("n_components", 0), ("k", 0), ("learning_rate", 0.0), ("learning_rate", -1.0),
     ("batch_size", 0), ("n_iter", 0), ("momentum", 1.0), ("dtype", "float16"),
-    ("weight_decay", -1.0), ("n_components", 2.5),
+    ("weight_decay", -1.0), ("n_components", 2.5), ("n_temperatures", 0),
+    ("min_beta", 0.0), ("min_beta", 1.0),
 ])
 def test_impossible_hyperparameters(param, value):
     with pytest.raises(ValueError, match=param):

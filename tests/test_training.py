@@ -102,6 +102,7 @@ def _exact_mean_log_likelihood(rbm, X):
     dict(persistent=False, learning_rate=0.05, n_iter=15),
     dict(persistent=True, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
     dict(persistent=True, centring=0.01, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
+    dict(n_temperatures=4, min_beta=0.4, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
 ])
 def test_training_raises_exact_log_likelihood(binary_digits, params):
     X = binary_digits[0][:600]
@@ -111,6 +112,11 @@ def test_training_raises_exact_log_likelihood(binary_digits, params):
     rbm.fit(X)
     after = _exact_mean_log_likelihood(rbm, X)
     assert after > before + 1.5, (before, after)
+    if rbm.n_temperatures > 1:  # the estimator's negative phase is parallel tempering
+        pt = rbm._get_trainer().tempering
+        torch.testing.assert_close(pt.betas, torch.tensor([1.0, 0.8, 0.6, 0.4]),
+                                   check_dtype=False)
+        assert pt.states.shape == (4, 20, X.shape[1]) and bool((pt.swaps[0] > 0).all())
 
 
 def test_persistent_chains_survive_a_short_last_batch():

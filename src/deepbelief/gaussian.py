@@ -130,9 +130,11 @@ class GaussianBernoulliRBM(BernoulliRBM):
         self.verbose = verbose
 
     # BernoulliRBM's options that Gaussian units fix: the chain samples its visible
-    # states (the variance's statistic needs them), no mean-field chain, no centring.
+    # states (the variance's statistic needs them), no mean-field chain, no centring, no tempering.
     sample_visible = True
     mean_field = False
+    n_temperatures = 1  # parallel tempering runs binary units only
+    min_beta = 0.5
     centring = 0.0
 
     def _check_params(self) -> None:

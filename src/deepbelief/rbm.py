@@ -57,6 +57,14 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Gibbs steps per update (CD-k).
     persistent : bool, default=False
         Keep the negative chains across minibatches (persistent CD).
+    n_temperatures : int, default=1
+        More than 1: the negative phase comes from parallel tempering
+        (Desjardins et al. 2010), persistent chains at this many inverse
+        temperatures spaced evenly from 1 down to ``min_beta``, neighbours swapping
+        states after every Gibbs step (``k`` steps per update); only the β = 1
+        chains feed the gradient. Its chains persist whatever ``persistent`` says.
+    min_beta : float, default=0.5
+        The hottest chain's inverse temperature, in (0, 1).
     sample_visible : bool, default=False
         Sample binary visible reconstructions in plain CD; by default they are the
         probabilities p(v|h) (practical guide). Persistent chains are always sampled.
@@ -119,7 +127,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     """
 
     def __init__(self, n_components: int = 256, *, k: int = 1, persistent: bool = False,
-                 sample_visible: bool = False, learning_rate: float = 0.1, momentum: float = 0.9,
+                 n_temperatures: int = 1, min_beta: float = 0.5, sample_visible: bool = False,
+                 learning_rate: float = 0.1, momentum: float = 0.9,
                  initial_momentum: float = 0.5, momentum_epochs: int = 5,
                  weight_decay: float = 1e-4, learning_rate_decay: float = 0.0,
                  batch_size: int = 100, n_iter: int | str = "auto", device: Any = "cpu",
@@ -129,6 +138,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.n_components = n_components
         self.k = k
         self.persistent = persistent
+        self.n_temperatures = n_temperatures
+        self.min_beta = min_beta
         self.sample_visible = sample_visible
         self.learning_rate = learning_rate
         self.momentum = momentum
@@ -152,6 +163,10 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         check_positive(self.n_components, "n_components", integer=True)
         check_positive(self.k, "k", integer=True)
         check_positive(self.batch_size, "batch_size", integer=True)
+        check_positive(self.n_temperatures, "n_temperatures", integer=True)
+        if isinstance(self.min_beta, bool) or not isinstance(self.min_beta, (int, float)) \
+                or not 0 < self.min_beta < 1:
+            raise ValueError(f"min_beta must be in (0, 1), got {self.min_beta!r}")
         if self.n_iter != "auto":
             check_positive(self.n_iter, "n_iter", integer=True)
         check_positive(self.checkpoint_every, "checkpoint_every", integer=True)
@@ -224,9 +239,16 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             self._trainer = CDTrainer(
                 self.model_, k=self.k, persistent=self.persistent,
                 sample_visible=self.sample_visible, mean_field=self.mean_field,
-                centring=float(self.centring),
+                centring=float(self.centring), tempering=self._betas(),
                 reducer=distributed.all_reduce_sum if distributed.is_distributed() else None)
         return self._trainer
+
+    def _betas(self) -> list[float] | None:
+        """Parallel tempering's inverse temperatures, 1 down to ``min_beta`` (None: no PT)."""
+        n = self.n_temperatures
+        if n == 1:
+            return None
+        return [1.0 - (1.0 - self.min_beta) * i / (n - 1) for i in range(n)]
 
     # ---------------------------------------------------------------- training
     def fit(self, X, y=None, *, validation_data=None, callback=None,

@@ -16,6 +16,7 @@ CD-1: about -125. Usage::
                                [--threads 2] [--runs 100] [--out rbm.safetensors]
                                [--learning-rate 0.05] [--momentum 0] [--centring 0]
                                [--temperatures 1] [--min-beta 0.5] [--hidden 500]
+                               [--fast-learning-rate 0]
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--temperatures", type=int, default=1,
                    help="parallel tempering with this many inverse temperatures (1: PCD)")
     p.add_argument("--min-beta", type=float, default=0.5, help="the hottest chain's β")
+    p.add_argument("--fast-learning-rate", type=float, default=0.0,
+                   help="fast-weights PCD with this fast learning rate (0: plain PCD)")
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--skip-sklearn", action="store_true")
     p.add_argument("--out", default=None, help="save deepbelief's trained model here")
@@ -73,6 +76,7 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:
     (or, with ``--schedule linear``, lr0 · (1 - (1 - final_fraction)·t/T))."""
     rbm = BernoulliRBM(args.hidden, k=args.k, persistent=True, sample_visible=True,
                        n_temperatures=args.temperatures, min_beta=args.min_beta,
+                       fast_learning_rate=args.fast_learning_rate,
                        learning_rate=args.learning_rate, momentum=args.momentum,
                        initial_momentum=args.momentum, centring=args.centring,
                        batch_size=args.batch_size, random_state=0)
@@ -96,7 +100,9 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:
             print(f"  deepbelief epoch {rbm.n_epochs_:4d}  {elapsed / 60:5.1f} min  "
                   f"lr {rbm.learning_rate:.4f}{swaps}", flush=True)
     sampler = (f"PT-{args.k} with {args.temperatures} temperatures down to β = "
-               f"{args.min_beta:g}" if args.temperatures > 1 else f"PCD-{args.k}")
+               f"{args.min_beta:g}" if args.temperatures > 1 else
+               f"FPCD-{args.k}, fast rate {args.fast_learning_rate:g}"
+               if args.fast_learning_rate else f"PCD-{args.k}")
     print(f"deepbelief: {rbm.n_epochs_} epochs ({sampler}, batch {args.batch_size}, momentum "
           f"{args.momentum:g}, centring {args.centring:g}) in "
           f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)

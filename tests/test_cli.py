@@ -46,16 +46,20 @@ def test_evaluate_exact_and_ais_agree(trained, capsys):
     assert "reverse-AIS log Z" in ais_text
 
 
-def test_train_rbm_with_parallel_tempering(tmp_path):
+def test_train_rbm_with_other_samplers(tmp_path, capsys):
     out = tmp_path / "pt.safetensors"
     assert main(["train-rbm", "--dataset", "digits", "--hidden", "6", "--epochs", "1",
                  "--sampler", "pt", "--temperatures", "3", "--min-beta", "0.6",
                  "--out", str(out)]) == 0
     rbm = deepbelief.load(out)
     assert (rbm.n_temperatures, rbm.min_beta, rbm.persistent) == (3, 0.6, True)
-    with pytest.raises(ValueError, match="binary visible units only"):
-        main(["train-rbm", "--dataset", "digits", "--visible", "gaussian", "--sampler", "pt",
-              "--out", str(out)])
+    assert main(["train-rbm", "--dataset", "digits", "--hidden", "6", "--epochs", "1",
+                 "--sampler", "fpcd", "--learning-rate", "0.05", "--out", str(out)]) == 0
+    rbm = deepbelief.load(out)
+    assert (rbm.fast_learning_rate, rbm.persistent, rbm.n_temperatures) == (0.05, True, 1)
+    assert main(["train-rbm", "--dataset", "digits", "--visible", "gaussian", "--sampler", "pt",
+                 "--out", str(out)]) == 2
+    assert "binary visible units only" in capsys.readouterr().err
 
 
 def test_evaluate_refuses_a_classifier_file(tmp_path, capsys):

@@ -144,7 +144,8 @@ def test_bad_types_and_shapes(digits):
     ("n_components", 0), ("k", 0), ("learning_rate", 0.0), ("learning_rate", -1.0),
     ("batch_size", 0), ("n_iter", 0), ("momentum", 1.0), ("dtype", "float16"),
     ("weight_decay", -1.0), ("n_components", 2.5), ("n_temperatures", 0),
-    ("min_beta", 0.0), ("min_beta", 1.0),
+    ("min_beta", 0.0), ("min_beta", 1.0), ("fast_learning_rate", -0.1),
+    ("fast_learning_rate", 0.1),  # without persistent chains
 ])
 def test_impossible_hyperparameters(param, value):
     with pytest.raises(ValueError, match=param):

@@ -103,6 +103,8 @@ def _exact_mean_log_likelihood(rbm, X):
     dict(persistent=True, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
     dict(persistent=True, centring=0.01, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
     dict(n_temperatures=4, min_beta=0.4, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
+    dict(persistent=True, fast_learning_rate=0.02, learning_rate=0.02, learning_rate_decay=0.1,
+         n_iter=20),
 ])
 def test_training_raises_exact_log_likelihood(binary_digits, params):
     X = binary_digits[0][:600]
@@ -117,6 +119,26 @@ def test_training_raises_exact_log_likelihood(binary_digits, params):
         torch.testing.assert_close(pt.betas, torch.tensor([1.0, 0.8, 0.6, 0.4]),
                                    check_dtype=False)
         assert pt.states.shape == (4, 20, X.shape[1]) and bool((pt.swaps[0] > 0).all())
+
+
+def test_fast_weights_drive_the_chains_and_decay():
+    """FPCD: the chains sample θ + θ_f, θ_f follows the regular steps scaled by
+    fast / regular rate and shrinks by 19/20 per update; the statistics use θ."""
+    W, b, c = random_params(6, 4, seed=3)
+    g = torch.Generator().manual_seed(0)
+    data = (torch.rand(10, 6, generator=g, dtype=torch.float64) < 0.5).double()
+    model = RBM(W.clone(), b.clone(), c.clone())
+    trainer = CDTrainer(model, persistent=True, fast_learning_rate=0.3)
+    trainer.step(data, 0.1, 0.0, 0.0, g)
+    torch.testing.assert_close(trainer.fast["W"], 3.0 * (model.W - W))
+    torch.testing.assert_close(trainer.fast["c"], 3.0 * (model.c - c))
+    W1, fast1 = model.W.clone(), trainer.fast["W"].clone()
+    walker = trainer._chain_model()
+    torch.testing.assert_close(walker.W, model.W + trainer.fast["W"])
+    trainer.step(data, 0.1, 0.0, 0.0, g)
+    torch.testing.assert_close(trainer.fast["W"], 0.95 * fast1 + 3.0 * (model.W - W1))
+    with pytest.raises(ValueError, match="persistent"):
+        CDTrainer(model, fast_learning_rate=0.3)
 
 
 def test_persistent_chains_survive_a_short_last_batch():

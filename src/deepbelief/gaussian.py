@@ -135,6 +135,7 @@ class GaussianBernoulliRBM(BernoulliRBM):
     mean_field = False
     n_temperatures = 1  # parallel tempering runs binary units only
     min_beta = 0.5
+    fast_learning_rate = 0.0
     centring = 0.0
 
     def _check_params(self) -> None:

@@ -65,6 +65,11 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         chains feed the gradient. Its chains persist whatever ``persistent`` says.
     min_beta : float, default=0.5
         The hottest chain's inverse temperature, in (0, 1).
+    fast_learning_rate : float, default=0.0
+        Fast-weights PCD (Tieleman & Hinton 2009) when positive: the persistent
+        chains sample with the parameters plus fast ones that take every step
+        scaled by ``fast_learning_rate / learning_rate`` and decay by 19/20 per
+        update. Needs ``persistent=True``; 0 disables it.
     sample_visible : bool, default=False
         Sample binary visible reconstructions in plain CD; by default they are the
         probabilities p(v|h) (practical guide). Persistent chains are always sampled.
@@ -127,7 +132,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     """
 
     def __init__(self, n_components: int = 256, *, k: int = 1, persistent: bool = False,
-                 n_temperatures: int = 1, min_beta: float = 0.5, sample_visible: bool = False,
+                 n_temperatures: int = 1, min_beta: float = 0.5,
+                 fast_learning_rate: float = 0.0, sample_visible: bool = False,
                  learning_rate: float = 0.1, momentum: float = 0.9,
                  initial_momentum: float = 0.5, momentum_epochs: int = 5,
                  weight_decay: float = 1e-4, learning_rate_decay: float = 0.0,
@@ -140,6 +146,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.persistent = persistent
         self.n_temperatures = n_temperatures
         self.min_beta = min_beta
+        self.fast_learning_rate = fast_learning_rate
         self.sample_visible = sample_visible
         self.learning_rate = learning_rate
         self.momentum = momentum
@@ -167,6 +174,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if isinstance(self.min_beta, bool) or not isinstance(self.min_beta, (int, float)) \
                 or not 0 < self.min_beta < 1:
             raise ValueError(f"min_beta must be in (0, 1), got {self.min_beta!r}")
+        check_positive(self.fast_learning_rate, "fast_learning_rate", allow_zero=True)
+        if self.fast_learning_rate and (not self.persistent or self.n_temperatures > 1):
+            raise ValueError("fast_learning_rate needs persistent=True and n_temperatures=1")
         if self.n_iter != "auto":
             check_positive(self.n_iter, "n_iter", integer=True)
         check_positive(self.checkpoint_every, "checkpoint_every", integer=True)
@@ -240,6 +250,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 self.model_, k=self.k, persistent=self.persistent,
                 sample_visible=self.sample_visible, mean_field=self.mean_field,
                 centring=float(self.centring), tempering=self._betas(),
+                fast_learning_rate=float(self.fast_learning_rate),
                 reducer=distributed.all_reduce_sum if distributed.is_distributed() else None)
         return self._trainer
 

@@ -50,11 +50,15 @@ from .sampling import GibbsSampler, ParallelTempering, PersistentChains
 
 Reducer = Callable[[list[torch.Tensor]], None]
 
+#: Fast weights shrink by this factor per update (Tieleman & Hinton 2009: 19/20).
+FAST_DECAY = 0.95
+
 
 def cd_chain(model: RBM, v0: torch.Tensor, k: int, generator: torch.Generator | None,
              chain: torch.Tensor | None = None,
              sample_visible: bool | tuple[bool, ...] = False,
-             mean_field: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+             mean_field: bool = False, chain_model: RBM | None = None,
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Run the CD-k chain for one minibatch.
 
     Parameters
@@ -68,6 +72,9 @@ def cd_chain(model: RBM, v0: torch.Tensor, k: int, generator: torch.Generator | 
         chains are always sampled). A tuple decides per unit group.
     mean_field : use means instead of samples everywhere (deterministic
         mean-field CD, Welling & Hinton 2002).
+    chain_model : the RBM whose Gibbs chain runs (fast-weights PCD samples
+        regular + fast parameters); by default ``model``. The statistics always
+        use ``model``.
 
     Returns
     -------
@@ -75,11 +82,14 @@ def cd_chain(model: RBM, v0: torch.Tensor, k: int, generator: torch.Generator | 
     v_k : the chain's visible state after ``k`` Gibbs steps.
     ph_k : p(h|v_k), the negative statistics' hidden factor.
     """
-    sampler = GibbsSampler(model, sample_visible=sample_visible or chain is not None,
+    walker = model if chain_model is None else chain_model
+    sampler = GibbsSampler(walker, sample_visible=sample_visible or chain is not None,
                            mean_field=mean_field)
     ph0 = model.p_h_given_v(v0)
-    start = ph0 if chain is None else model.p_h_given_v(chain)
+    start = ph0 if chain is None else walker.p_h_given_v(chain)
     v_k, ph_k = sampler.run(sampler.draw_hidden(start, generator), k, generator)
+    if walker is not model:
+        ph_k = model.p_h_given_v(v_k)
     return ph0, v_k, ph_k
 
 
@@ -124,12 +134,21 @@ class CDTrainer:
         the β = 1 chains of parallel tempering
         (:class:`~deepbelief.sampling.ParallelTempering`, ``k`` steps per update)
         instead of CD or PCD chains. Binary units.
+    fast_learning_rate : float, default=0.0
+        Fast-weights PCD (Tieleman & Hinton 2009) when positive: the persistent
+        chains sample the RBM with parameters θ + θ_f, where the fast parameters
+        θ_f take every step of the regular ones scaled by
+        ``fast_learning_rate / learning_rate`` and shrink by :data:`FAST_DECAY`
+        per update. They push the chains away from the modes the model just
+        visited, so the chains mix at small learning rates. Needs ``persistent``.
     """
 
     def __init__(self, model: RBM, *, k: int = 1, persistent: bool = False,
                  sample_visible: bool | tuple[bool, ...] = False, mean_field: bool = False,
                  centring: float = 0.0, reducer: Reducer | None = None,
-                 tempering=None) -> None:
+                 tempering=None, fast_learning_rate: float = 0.0) -> None:
+        if fast_learning_rate and (not persistent or tempering is not None):
+            raise ValueError("fast weights need persistent chains (and no tempering)")
         self.model = model
         self.k = k
         self.sample_visible = sample_visible
@@ -141,6 +160,16 @@ class CDTrainer:
         self.tempering = None if tempering is None else ParallelTempering(model, tempering)
         self.mu: torch.Tensor | None = None
         self.lam: torch.Tensor | None = None
+        self.fast_learning_rate = fast_learning_rate
+        self.fast = ({name: torch.zeros_like(getattr(model, name)) for name in "Wbc"}
+                     if fast_learning_rate else None)
+
+    def _chain_model(self) -> RBM | None:
+        """The RBM the persistent chains sample: regular + fast parameters (FPCD)."""
+        if self.fast is None:
+            return None
+        m, f = self.model, self.fast
+        return RBM(m.W + f["W"], m.b + f["b"], m.c + f["c"], m.visible, m.hidden)
 
     @torch.no_grad()
     def step(self, v0: torch.Tensor, learning_rate: float, momentum: float,
@@ -151,14 +180,15 @@ class CDTrainer:
         """
         model, n = self.model, v0.shape[0]
         chain = None
+        walker = self._chain_model()
         if self.chains is not None:
-            sampler = GibbsSampler(model, mean_field=self.mean_field)
+            sampler = GibbsSampler(walker or model, mean_field=self.mean_field)
             chain = self.chains.take(v0, sampler, generator)
         if self.tempering is not None:
             ph0, v_k, ph_k = self._tempered_chain(v0, generator)
         else:
             ph0, v_k, ph_k = cd_chain(model, v0, self.k, generator, chain, self.sample_visible,
-                                      self.mean_field)
+                                      self.mean_field, walker)
         if self.chains is not None:
             self.chains.put(v_k)
         inc = self.increments
@@ -188,6 +218,8 @@ class CDTrainer:
         inc["c"].mul_(momentum).add_(dc, alpha=rate)
         for name, stat in own.items():
             inc[name].mul_(momentum).add_(stat, alpha=rate)
+        before = None if self.fast is None else {name: getattr(model, name).clone()
+                                                 for name in self.fast}
         for name, param in model.state_dict().items():
             param.add_(inc[name])
         if own:
@@ -195,6 +227,11 @@ class CDTrainer:
         if self.centring:  # bₒ, cₒ moved by the increments: b = bₒ - Wᵀλ, c = cₒ - Wμ
             model.b.addmv_(inc["W"].T, self.lam, alpha=-1.0)
             model.c.addmv_(inc["W"], self.mu, alpha=-1.0)
+        if before is not None:  # θ_f ← decay·θ_f + (fast rate / rate)·Δθ
+            scale = self.fast_learning_rate / learning_rate
+            for name, fast in self.fast.items():
+                delta = getattr(model, name) - before[name]
+                fast.mul_(FAST_DECAY).add_(delta, alpha=scale)
         return v_k
 
     def _tempered_chain(self, v0: torch.Tensor, generator: torch.Generator | None,
@@ -238,6 +275,8 @@ class CDTrainer:
         state.update({name: t for name, t in extra.items() if t is not None})
         if self.tempering is not None:
             state["tempered_parity"] = torch.tensor(self.tempering.parity)
+        if self.fast is not None:
+            state.update({f"fast_{name}": t for name, t in self.fast.items()})
         return state
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
@@ -256,3 +295,6 @@ class CDTrainer:
             self.tempering.states = own("tempered")
             self.tempering.parity = int(state.get("tempered_parity", torch.zeros(())).item())
         self.mu, self.lam = own("mu"), own("lam")
+        if self.fast is not None:
+            for name, t in self.fast.items():
+                t.copy_(state[f"fast_{name}"])

@@ -31,14 +31,16 @@ def register(sub) -> None:
                    help="one momentum throughout (default: 0.5 for 5 epochs, then 0.9)")
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--k", type=int, default=1, help="Gibbs steps per update")
-    p.add_argument("--sampler", choices=("cd", "pcd", "pt"), default="cd",
-                   help="negative phase: CD-k, persistent CD-k, or parallel tempering "
-                   "(binary units)")
+    p.add_argument("--sampler", choices=("cd", "pcd", "fpcd", "pt"), default="cd",
+                   help="negative phase: CD-k, persistent CD-k, fast-weights PCD, or "
+                   "parallel tempering (binary units)")
     p.add_argument("--persistent", action="store_true", help="the same as --sampler pcd")
     p.add_argument("--temperatures", type=int, default=10,
                    help="--sampler pt: inverse temperatures, evenly from 1 to --min-beta")
     p.add_argument("--min-beta", type=float, default=0.5,
                    help="--sampler pt: the hottest chain's inverse temperature")
+    p.add_argument("--fast-learning-rate", type=float, default=None,
+                   help="--sampler fpcd: the fast weights' rate (default: the learning rate)")
     p.add_argument("--centring", type=float, default=0.0,
                    help="centred gradient with this offset moving-average rate (e.g. 0.01)")
     p.add_argument("--out", default="rbm.safetensors")
@@ -60,13 +62,17 @@ def run(args: argparse.Namespace) -> int:
     if args.learning_rate is not None:
         options["learning_rate"] = args.learning_rate
     if args.visible == "gaussian":
-        if args.centring or args.sampler == "pt":
-            raise ValueError("--centring and --sampler pt apply to binary visible units only")
+        if args.centring or args.sampler in ("pt", "fpcd"):
+            raise ValueError("--centring and --sampler pt/fpcd apply to binary visible units "
+                             "only")
         cls = GaussianBernoulliRBM
     else:
         cls, options["centring"] = BernoulliRBM, args.centring
         if args.sampler == "pt":
             options.update(n_temperatures=args.temperatures, min_beta=args.min_beta)
+        if args.sampler == "fpcd":
+            fast = args.fast_learning_rate or args.learning_rate or cls().learning_rate
+            options["fast_learning_rate"] = fast
     persistent = args.persistent or args.sampler != "cd"
     rbm = cls(args.hidden, k=args.k, persistent=persistent, weight_decay=args.weight_decay,
               learning_rate_decay=args.learning_rate_decay, **options,

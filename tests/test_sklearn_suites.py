@@ -67,8 +67,6 @@ EXCEPTIONS: dict[str, tuple[str, str]] = {
     **dict.fromkeys(["test_score_samples[lil_matrix]", "test_score_samples[lil_array]"], (
         "xfail", "its last line scores a row of values 0..99,900; Bernoulli units refuse "
                  "values outside [0, 1]")),
-    "test_sparse_and_verbose": ("xfail", "asserts scikit-learn's per-iteration stdout line; "
-                                         "verbose shows a progress bar with per-epoch metrics"),
     "test_convergence_dtype_consistency": (
         "xfail", "asserts h_samples_, scikit-learn's persistent chain state (ours trains by CD-1 "
                  "unless persistent=True), and float32/float64 training equal to rtol=1e-6"),

@@ -279,3 +279,106 @@ def test_warm_start_continues_from_the_last_solution(blobs):
             warm.fit(X)
     np.testing.assert_allclose(warm.means_, cold.means_, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(warm.lower_bound_, cold.lower_bound_, rtol=1e-9)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_float32_data_gives_a_float32_fit_close_to_the_float64_one(blobs, covariance_type):
+    """Same start, same 20 EM iterations: float32 attributes and outputs, within
+    rtol=1e-4, atol=1e-4 of the float64 fit (float32's resolution is 1.2e-7)."""
+    X, _ = blobs
+    kwargs = dict(covariance_type=covariance_type, max_iter=20, tol=0.0,
+                  **_rough_start(X, covariance_type))
+    ref = _quiet_fit(GaussianMixture(K, **kwargs), X)
+    X32 = X.astype(np.float32)
+    model = _quiet_fit(GaussianMixture(K, **kwargs), X32)
+    for name in ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]:
+        assert getattr(model, name).dtype == np.float32, name
+        np.testing.assert_allclose(getattr(model, name), getattr(ref, name), rtol=1e-4,
+                                   atol=1e-4, err_msg=name)
+    assert model.lower_bound_ == pytest.approx(ref.lower_bound_, abs=1e-4)
+    for method in ("score_samples", "predict_proba"):
+        out = getattr(model, method)(X32)
+        assert out.dtype == np.float32, method
+        np.testing.assert_allclose(out, getattr(ref, method)(X), rtol=1e-4, atol=1e-4)
+        # float64 data is converted to the model's type
+        np.testing.assert_array_equal(getattr(model, method)(X), out)
+    np.testing.assert_array_equal(model.predict(X32), ref.predict(X))
+    assert model.sample(5)[0].dtype == np.float32
+
+
+@pytest.mark.parametrize("data, dtype, expected", [
+    (np.float32, None, np.float32), (np.float64, None, np.float64), (int, None, np.float64),
+    (np.float64, "float32", np.float32), (np.float32, "float64", np.float64)])
+def test_dtype_follows_the_data_unless_set(blobs, data, dtype, expected):
+    X = np.round(blobs[0] * 10).astype(data)
+    model = GaussianMixture(2, covariance_type="diag", dtype=dtype, random_state=0).fit(X)
+    assert model.means_.dtype == model.covariances_.dtype == model.weights_.dtype == expected
+    assert model.score_samples(X).dtype == model.predict_proba(X).dtype == expected
+    assert clone(model).get_params()["dtype"] == dtype
+    with pytest.raises(ValueError, match="dtype"):
+        GaussianMixture(dtype="float16").fit(X)
+
+
+def test_warm_start_and_streams_keep_the_first_type(blobs):
+    X32 = blobs[0].astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warm = GaussianMixture(K, max_iter=2, tol=0, random_state=0, warm_start=True).fit(X32)
+        warm.fit(X32.astype(np.float64))
+    assert warm.means_.dtype == np.float32 and warm.n_iter_ == 2
+
+    class Batches:  # float32 first, float64 after
+        def __iter__(self):
+            return iter([X32[:200], X32[200:].astype(np.float64)])
+
+    model = GaussianMixture(K, random_state=0).fit(Batches())
+    assert model.means_.dtype == np.float32
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_a_float32_model_file_round_trips(blobs, covariance_type, tmp_path):
+    import deepbelief
+
+    X = blobs[0].astype(np.float32)
+    model = GaussianMixture(K, covariance_type=covariance_type, random_state=0).fit(X)
+    model.save(tmp_path / "gmm.safetensors")
+    back = deepbelief.load(tmp_path / "gmm.safetensors")
+    assert isinstance(back, GaussianMixture) and back.get_params() == model.get_params()
+    for name in ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]:
+        assert getattr(back, name).dtype == np.float32, name
+        np.testing.assert_array_equal(getattr(back, name), getattr(model, name))
+    assert (back.converged_, back.n_iter_, back.lower_bound_, back.lower_bounds_) == (
+        model.converged_, model.n_iter_, model.lower_bound_, model.lower_bounds_)
+    np.testing.assert_array_equal(back.score_samples(X), model.score_samples(X))
+
+
+def test_a_model_file_keeps_array_initial_parameters(blobs, tmp_path):
+    import deepbelief
+
+    X = blobs[0]
+    model = _quiet_fit(GaussianMixture(K, covariance_type="diag", max_iter=2,
+                                       **_rough_start(X, "diag")), X)
+    model.save(tmp_path / "gmm.safetensors")
+    back = deepbelief.load(tmp_path / "gmm.safetensors")
+    np.testing.assert_array_equal(back.means_init, model.means_init)
+    np.testing.assert_array_equal(back.means_, model.means_)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_reg_covar_zero_with_empty_components_raises_as_scikit_learn(covariance_type, dtype):
+    """Two distinct points, ten components: with reg_covar=0 every covariance type raises
+    scikit-learn's own message; with reg_covar > 0 the empty components are re-seeded."""
+    X = np.vstack([np.ones((5, 5)), np.zeros((5, 5))]).astype(dtype)
+    messages = []
+    for cls in (GaussianMixture, SkGaussianMixture):
+        model = cls(10, covariance_type=covariance_type, reg_covar=0, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(ValueError, match="ill-defined empirical covariance") as info:
+                model.fit(X)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    with pytest.warns(RuntimeWarning, match="lost all its samples"):
+        model = GaussianMixture(10, covariance_type=covariance_type, random_state=0).fit(X)
+    assert np.isfinite(model.score_samples(X)).all()

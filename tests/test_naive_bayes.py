@@ -339,3 +339,73 @@ def test_sparse_input_is_checked_on_its_values():
         BernoulliNB(binarize=None).fit(X, [0, 1])
     with pytest.raises(TypeError, match="sparse"):
         GaussianNB().fit(X, [0, 1])
+
+
+def test_gaussian_nb_float32_data_gives_a_float32_fit_close_to_the_float64_one():
+    """Attributes and outputs within rtol=1e-5, atol=1e-5 of the float64 fit (float32's
+    resolution is 1.2e-7); the same predictions."""
+    from deepbelief.naive_bayes import GaussianNB
+
+    X, y, X_test = _gaussian_data(5)
+    ref = GaussianNB().fit(X, y)
+    model = GaussianNB().fit(X.astype(np.float32), y)
+    for name in ("theta_", "var_", "class_count_", "class_prior_"):
+        assert getattr(model, name).dtype == np.float32, name
+        np.testing.assert_allclose(getattr(model, name), getattr(ref, name), rtol=1e-5,
+                                   atol=1e-5, err_msg=name)
+    for method in ("predict_proba", "predict_log_proba", "predict_joint_log_proba"):
+        out = getattr(model, method)(X_test.astype(np.float32))
+        assert out.dtype == np.float32, method
+        np.testing.assert_allclose(out, getattr(ref, method)(X_test), rtol=1e-5, atol=1e-5)
+        # float64 data is converted to the model's type
+        np.testing.assert_array_equal(getattr(model, method)(X_test), out)
+    np.testing.assert_array_equal(model.predict(X_test), ref.predict(X_test))
+
+
+@pytest.mark.parametrize("data, dtype, expected", [
+    (np.float32, None, np.float32), (np.float64, None, np.float64), (int, None, np.float64),
+    (np.float64, "float32", np.float32), (np.float32, "float64", np.float64)])
+def test_gaussian_nb_dtype_follows_the_data_unless_set(data, dtype, expected):
+    from deepbelief.naive_bayes import GaussianNB
+
+    X, y, _ = _gaussian_data(6)
+    X = np.round(X * 10).astype(data)
+    model = GaussianNB(dtype=dtype, priors=[0.2, 0.3, 0.5]).fit(X, y)
+    assert model.theta_.dtype == model.var_.dtype == model.class_prior_.dtype == expected
+    assert model.predict_proba(X).dtype == expected
+    assert clone(model).get_params()["dtype"] == dtype
+    with pytest.raises(ValueError, match="dtype"):
+        GaussianNB(dtype="float16").fit(X, y)
+
+
+def test_gaussian_nb_partial_fit_keeps_the_first_type():
+    from deepbelief.naive_bayes import GaussianNB
+
+    X, y, _ = _gaussian_data(7)
+    whole = GaussianNB().fit(X, y)
+    parts = GaussianNB().partial_fit(X[:45].astype(np.float32), y[:45], classes=[0, 1, 2])
+    parts.partial_fit(X[45:], y[45:])
+    assert parts.theta_.dtype == parts.var_.dtype == parts.class_prior_.dtype == np.float32
+    np.testing.assert_allclose(parts.theta_, whole.theta_, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(parts.var_, whole.var_, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("labels", [np.array(["ham", "spam", "eggs"]), np.array([3, 1, 2]),
+                                    np.array([-1, 0, 7], dtype=np.int8)])
+def test_gaussian_nb_float32_model_file_round_trips(labels, tmp_path):
+    import deepbelief
+    from deepbelief.naive_bayes import GaussianNB
+
+    X, y, X_test = _gaussian_data(8)
+    model = GaussianNB(priors=np.array([0.2, 0.3, 0.5])).fit(X.astype(np.float32), labels[y])
+    model.save(tmp_path / "gnb.safetensors")
+    back = deepbelief.load(tmp_path / "gnb.safetensors")
+    assert isinstance(back, GaussianNB)
+    assert back.classes_.dtype == model.classes_.dtype
+    np.testing.assert_array_equal(back.classes_, model.classes_)
+    for name in ("theta_", "var_", "class_count_", "class_prior_"):
+        assert getattr(back, name).dtype == np.float32, name
+        np.testing.assert_array_equal(getattr(back, name), getattr(model, name))
+    assert back.epsilon_ == model.epsilon_
+    np.testing.assert_array_equal(back.predict_proba(X_test), model.predict_proba(X_test))
+    np.testing.assert_array_equal(back.predict(X_test), model.predict(X_test))

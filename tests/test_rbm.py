@@ -208,3 +208,23 @@ def test_dtype_none_round_trips_through_a_file(digits, tmp_path):
     back = deepbelief.load(tmp_path / "rbm.safetensors")
     assert back.dtype is None and back.components_.dtype == np.float64
     np.testing.assert_array_equal(back.transform(X), rbm.transform(X))
+
+
+def test_verbose_prints_scikit_learns_line_every_epoch(digits, capsys):
+    import re
+
+    from deepbelief import GaussianBernoulliRBM
+
+    X = (digits[0][:50] > 0.5).astype(np.float64)
+    BernoulliRBM(4, n_iter=2, random_state=0, verbose=True).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    for t, line in enumerate(lines, 1):
+        assert re.fullmatch(rf"\[BernoulliRBM\] Iteration {t}, pseudo-likelihood = -?\d+\.\d\d, "
+                            r"time = \d+\.\d\ds, reconstruction error = \d+\.\d\d", line), line
+    GaussianBernoulliRBM(4, n_iter=1, random_state=0, verbose=True).fit(digits[0][:50])
+    line = capsys.readouterr().out
+    assert re.fullmatch(r"\[GaussianBernoulliRBM\] Iteration 1, reconstruction error = "
+                        r"\d+\.\d\d, time = \d+\.\d\ds\n", line), line
+    BernoulliRBM(4, n_iter=1, random_state=0).fit(X)
+    assert capsys.readouterr().out == ""

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
@@ -151,6 +152,8 @@ def _jsonable_params(model) -> dict[str, Any]:
             value = str(value)
         if isinstance(value, tuple):
             value = list(value)
+        if isinstance(value, (np.ndarray, torch.Tensor)):  # e.g. a mixture's means_init
+            value = value.tolist()
         if key == "random_state" and not (value is None or isinstance(value, int)):
             value = None
         try:

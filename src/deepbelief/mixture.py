@@ -10,6 +10,10 @@ ranks, so the same code fits a stream of minibatches larger than memory and runs
 data-parallel under ``torchrun`` (see :meth:`GaussianMixture.fit`).
 The parametrisation follows scikit-learn: each precision matrix Λ_k = Σ_k⁻¹ is kept
 as an upper-triangular factor U_k with Λ_k = U_k U_kᵀ (``precisions_cholesky_``).
+
+The passes over the data (E-step, sufficient statistics) run in the data's floating-point
+type, float32 or float64; the parameters, which are small (K × D × D at most), are
+estimated in float64 and stored in the data's type (see :class:`GaussianMixture`).
 """
 
 from __future__ import annotations
@@ -30,16 +34,23 @@ from . import distributed
 from ._validation import (
     check_positive,
     check_X,
+    data_dtype,
     make_generator,
     minibatch_check,
     resolve_device,
+    resolve_dtype,
     to_numpy,
 )
 from .data import Minibatches, is_stream
+from .io import check_tensor, register, save
 
 _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _INITS = ("kmeans", "k-means++", "random", "random_from_data")
-_DTYPE = torch.float64
+#: The parameters' type during a fit, whatever the data's: the M-step subtracts sums
+#: (E[x²] - μ²), tells empty components (N_k < 1e-6) from rounding, and factorises nearly
+#: singular covariances, all of which float32 does too coarsely; at O(K D³) it costs little
+#: next to the O(N K D²) passes over the data, which run in the data's type.
+_PARAM_DTYPE = torch.float64
 _BLOCK_ELEMENTS = 1 << 20  # rows per block ≈ this / (n_components · n_features)
 _EMPTY_MASS = 1e-6  # a component with less responsibility than this has lost its points
 _LLOYD_MAX_ITER = 100
@@ -235,6 +246,14 @@ ILL_DEFINED_COVARIANCE = (
     "Fitting the mixture model failed because some components have ill-defined empirical "
     "covariance (for instance caused by singleton or collapsed samples). Try to decrease the "
     "number of components, increase reg_covar, or scale the input data.")
+#: What scikit-learn adds to that error for float32 data.
+_FLOAT32_ADVICE = (" The numerical accuracy can also be improved by passing float64 data "
+                   "instead of float32.")
+
+
+def _ill_defined(dtype: torch.dtype) -> str:
+    """scikit-learn's error message for data of ``dtype``."""
+    return ILL_DEFINED_COVARIANCE + (_FLOAT32_ADVICE if dtype == torch.float32 else "")
 
 
 def _cholesky_with_jitter(cov: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, bool]:
@@ -253,23 +272,25 @@ def _cholesky_with_jitter(cov: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     raise ValueError("a covariance matrix is not positive definite even after regularisation")
 
 
-def _precision_cholesky(cov: torch.Tensor, covariance_type: str, repair: bool = True):
+def _precision_cholesky(cov: torch.Tensor, covariance_type: str, repair: bool = True,
+                        message: str = ILL_DEFINED_COVARIANCE):
     """U with Λ = U Uᵀ = Σ⁻¹: U = L⁻ᵀ for the lower Cholesky factor L of Σ.
 
     Returns the (possibly repaired) covariances, U and whether a repair was needed:
     singular matrices get a diagonal jitter, non-positive variances a small floor.
-    Without ``repair`` such a covariance raises scikit-learn's ``ValueError``.
+    Without ``repair`` such a covariance raises scikit-learn's ``ValueError``
+    (``message``).
     """
     if covariance_type in ("full", "tied"):
         cov, L, repaired = _cholesky_with_jitter(cov)
         if repaired and not repair:
-            raise ValueError(ILL_DEFINED_COVARIANCE)
+            raise ValueError(message)
         eye = torch.eye(cov.shape[-1], dtype=cov.dtype, device=cov.device).expand_as(L)
         return cov, torch.linalg.solve_triangular(L, eye, upper=False).mT, repaired
     floor = torch.finfo(cov.dtype).eps * cov.abs().max().clamp_min(1.0)
     repaired = bool((cov <= 0).any())
     if repaired and not repair:
-        raise ValueError(ILL_DEFINED_COVARIANCE)
+        raise ValueError(message)
     cov = cov.clamp_min(floor) if repaired else cov
     return cov, cov.rsqrt(), repaired
 
@@ -379,15 +400,23 @@ class _Params:
 
 
 def _e_step(X: torch.Tensor, p: _Params, covariance_type: str):
-    """log p(x_n) = logsumexp_k [log φ_k + log N(x_n | μ_k, Σ_k)] and log r_nk."""
-    weighted = log_gaussian_prob(X, p.means, p.prec_chol, covariance_type) + p.weights.log()
+    """log p(x_n) = logsumexp_k [log φ_k + log N(x_n | μ_k, Σ_k)] and log r_nk, in X's type."""
+    weighted = _weighted_log_prob(X, p, covariance_type)
     log_norm = torch.logsumexp(weighted, dim=1)
     return log_norm, weighted - log_norm[:, None]
+
+
+def _weighted_log_prob(X: torch.Tensor, p: _Params, covariance_type: str) -> torch.Tensor:
+    """log φ_k + log N(x_n | μ_k, Σ_k), computed in X's floating-point type."""
+    dt = X.dtype
+    return (log_gaussian_prob(X, p.means.to(dt), p.prec_chol.to(dt), covariance_type)
+            + p.weights.log().to(dt))
 
 
 # ---------------------------------------------------------------- the estimator
 
 
+@register
 class GaussianMixture(DensityMixin, BaseEstimator):
     """Gaussian mixture model p(x) = Σ_k φ_k N(x | μ_k, Σ_k), fitted by EM.
 
@@ -404,6 +433,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     which is reported as ``lower_bound_`` (the value at the E-step of the last
     iteration, as in scikit-learn). Iteration stops when it changes by less than
     ``tol``.
+
+    The fitted attributes and outputs have the data's floating-point type, as in
+    scikit-learn (see ``dtype``). With float32 data the E-step and the sums over
+    the data run in float32; the M-step (parameters from the sums, Cholesky
+    factors) and the mean log-likelihood, which decides convergence, are computed
+    in float64 and the parameters stored in float32.
 
     Parameters
     ----------
@@ -429,11 +464,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     reg_covar : float, default=1e-6
         Non-negative value added to the covariance diagonals, keeping them positive
         definite. With ``reg_covar > 0`` a covariance that is still singular is
-        repaired (a small multiple of I is added, with a ``RuntimeWarning``); with
-        ``reg_covar=0`` it raises scikit-learn's ``ValueError`` ("ill-defined
-        empirical covariance"), as scikit-learn does.
+        repaired (a small multiple of I is added, with a ``RuntimeWarning``), and a
+        component that loses all its samples is re-seeded (with a
+        ``RuntimeWarning``); with ``reg_covar=0`` either raises scikit-learn's
+        ``ValueError`` ("ill-defined empirical covariance"), as scikit-learn does,
+        whatever the ``covariance_type``.
     device : str or torch.device, default='cpu'
         Where the computation runs.
+    dtype : {"float32", "float64"} or None, default=None
+        Floating-point type of the fitted attributes and the outputs. None follows
+        the training data, as scikit-learn does: float32 data gives float32,
+        float64 (and integer or boolean) data float64; a stream follows its first
+        minibatch, and a warm-started fit the last fit's type. Later inputs are
+        converted to the fitted type. Float32 halves memory and time but, as in
+        scikit-learn, 'tied', 'diag' and 'spherical' fits stay accurate only while
+        each component's variance is well above 1e-7 times the squared distance of
+        its mean from the data's mean (tight clusters far apart need float64).
     random_state : int, numpy or torch generator, or None, default=None
         Seeds the initialisation and :meth:`sample`.
     warm_start : bool, default=False
@@ -497,6 +543,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         tol: float = 1e-3,
         reg_covar: float = 1e-6,
         device: str | torch.device = "cpu",
+        dtype: str | None = None,
         random_state=None,
         warm_start: bool = False,
         verbose: int = 0,
@@ -513,6 +560,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.tol = tol
         self.reg_covar = reg_covar
         self.device = device
+        self.dtype = dtype
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -535,6 +583,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_positive(self.verbose_interval, "verbose_interval", integer=True)
         if self.init_params not in _INITS:
             raise ValueError(f"init_params must be one of {_INITS}, got {self.init_params!r}")
+        resolve_dtype(self.dtype)
 
     def _user_tensor(self, value, name: str, shape: tuple[int, ...], device) -> torch.Tensor:
         arr = np.asarray(value, dtype=np.float64)
@@ -543,7 +592,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                              f"got {arr.shape}")
         if not np.isfinite(arr).all():
             raise ValueError(f"{name} contains NaN or infinity")
-        return torch.as_tensor(arr, dtype=_DTYPE, device=device)
+        return torch.as_tensor(arr, dtype=_PARAM_DTYPE, device=device)
 
     def _check_initial_parameters(self, n_features: int, device) -> dict:
         K, D = self.n_components, n_features
@@ -578,11 +627,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return _precision_cholesky_from_precisions(P, self.covariance_type)
 
     def _validate_X(self, X, device, *, reset: bool, fitting: bool = False) -> torch.Tensor:
-        """``X`` as float64 on ``device``; ``fitting``: a later block of the data being fitted."""
-        if not (reset or fitting):
+        """``X`` on ``device`` in the fit's type (``fitting``: a block of the data being
+        fitted, the first one with ``reset``) or else the fitted model's."""
+        if fitting:
+            dtype = self._fit_dtype
+        else:
             check_is_fitted(self, "means_")
-        return check_X(self, X, reset=reset, dtype=_DTYPE, device=device,
-                       unit_interval=False, min_samples=2 if reset else 1)
+            dtype = self._model_dtype()
+        t = check_X(self, X, reset=reset, dtype=dtype, device=device,
+                    unit_interval=False, min_samples=2 if reset else 1)
+        if fitting and reset:
+            self._fit_dtype = t.dtype  # a stream's later minibatches follow its first
+        return t
+
+    def _model_dtype(self) -> torch.dtype:
+        """The fitted attributes' floating-point type."""
+        return data_dtype(self.means_.dtype)
 
     # ------------------------------------------------------------ fitting
 
@@ -620,6 +680,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._check_hyperparameters()
         device = resolve_device(self.device)
         stream = is_stream(X)
+        warm = self.warm_start and hasattr(self, "converged_")
+        # None: the data's type, read from its first block (a warm start keeps its type).
+        self._fit_dtype = resolve_dtype(self.dtype) or (self._model_dtype() if warm else None)
         # EM reads the data once per iteration: a one-shot iterator cannot feed it.
         data = Minibatches(X, check=minibatch_check(
             lambda x, reset: self._validate_X(x, device, reset=reset, fitting=True)),
@@ -645,7 +708,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         whole_data = not stream and not distributed.is_distributed()
         gen = make_generator(self.random_state, device)
-        warm = self.warm_start and hasattr(self, "converged_")
         if warm and self.means_.shape[1] != first_block.shape[1]:
             raise ValueError(f"warm_start: X has {first_block.shape[1]} features, the last fit "
                              f"had {self.means_.shape[1]}")
@@ -694,16 +756,25 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         ``blocks()`` yields this rank's data block by block; ``reference`` (the first
         block) supplies re-seeded means. ``whole_data``: the one block is all the data, so
         the second moments are centred on the new means in the same pass.
+
+        Each block's statistics are computed in the data's type and summed over blocks
+        in float64. The log-likelihood is summed in float64 too, so that the test of
+        its change against ``tol`` never sees the rounding of a float32 sum over many
+        samples.
         """
         bounds, converged, n_iter = [], False, 0
+        dtype = reference.dtype
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
-            centre = None if whole_data else params.means
+            # The centres the data's second moments are taken about, in the data's type.
+            centre = None if whole_data else params.means.to(dtype)
             stats = None
             for X in blocks():
                 log_norm, log_resp = _e_step(X, params, self.covariance_type)
-                block = _accumulate_statistics(X, log_resp.exp(), centre, self.covariance_type)
-                block += [log_norm.sum(), log_norm.new_tensor(float(X.shape[0]))]
+                block = [s.to(_PARAM_DTYPE) for s in _accumulate_statistics(
+                    X, log_resp.exp(), centre, self.covariance_type)]
+                block += [log_norm.sum(dtype=_PARAM_DTYPE),
+                          log_norm.new_tensor(float(X.shape[0]), dtype=_PARAM_DTYPE)]
                 stats = block if stats is None else [
                     a + b for a, b in zip(stats, block, strict=True)]
             distributed.all_reduce_sum(stats)
@@ -755,18 +826,24 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _m_step(self, stats: list[torch.Tensor], centre: torch.Tensor | None, X: torch.Tensor,
                 misfit: torch.Tensor | None) -> _Params:
-        """φ, μ, Σ from summed statistics; empty components are re-seeded from ``X``.
+        """φ, μ, Σ (float64) from summed statistics; with ``reg_covar > 0`` empty
+        components are re-seeded from ``X``.
 
         ``misfit`` ranks the rows of ``X`` for re-seeding (the negative
         log-likelihood after an E-step); ``None`` uses the distance to the nearest mean.
+        With ``reg_covar=0`` an empty component keeps its zero covariance, and raises
+        scikit-learn's error below, as in scikit-learn.
         """
+        stats = [s.to(_PARAM_DTYPE) for s in stats]
+        centre = None if centre is None else centre.to(_PARAM_DTYPE)
         nk, means, cov = _estimate_gaussian_parameters(stats, centre, self.reg_covar,
                                                        self.covariance_type)
         empty = nk < _EMPTY_MASS
-        if bool(empty.any()):
+        repair = self.reg_covar > 0
+        if repair and bool(empty.any()):
             nk, means, cov = self._reseed(X, empty, nk, means, cov, misfit)
-        cov, prec_chol, repaired = _precision_cholesky(cov, self.covariance_type,
-                                                       repair=self.reg_covar > 0)
+        cov, prec_chol, repaired = _precision_cholesky(cov, self.covariance_type, repair=repair,
+                                                       message=_ill_defined(X.dtype))
         self._repairs["singular"] += int(repaired)
         return _Params(nk / nk.sum(), means, cov, prec_chol)
 
@@ -778,10 +855,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         self._repairs["empty"] += int(empty.sum())
         if misfit is None:
-            misfit = _squared_distances(X, means[~empty]).min(dim=1).values
+            misfit = _squared_distances(X, means[~empty].to(X.dtype)).min(dim=1).values
         worst = torch.topk(misfit, int(empty.sum())).indices
         means, nk = means.clone(), nk.clone()
-        means[empty] = X[worst]
+        means[empty] = X[worst].to(means.dtype)
         nk[empty] = 1.0
         if self.covariance_type != "tied":
             cov = cov.clone()
@@ -811,13 +888,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 f"parameters, or increase max_iter, tol, or check for degenerate data. "
                 f"(EM ran max_iter={self.max_iter} iterations, tol={self.tol}.)",
                 ConvergenceWarning, stacklevel=3)
-        self.weights_ = to_numpy(params.weights)
-        self.means_ = to_numpy(params.means + offset)
-        self.covariances_ = to_numpy(params.covariances)
-        self.precisions_cholesky_ = to_numpy(params.prec_chol)
+
+        def out(t: torch.Tensor) -> np.ndarray:  # float64 parameters in the data's type
+            return to_numpy(t.to(self._fit_dtype))
+
+        self.weights_ = out(params.weights)
+        self.means_ = out(params.means + offset)
+        self.covariances_ = out(params.covariances)
+        self.precisions_cholesky_ = out(params.prec_chol)
         U = params.prec_chol
-        self.precisions_ = to_numpy(U @ U.mT if self.covariance_type in ("full", "tied")
-                                    else U * U)
+        self.precisions_ = out(U @ U.mT if self.covariance_type in ("full", "tied") else U * U)
         self.converged_, self.n_iter_ = converged, n_iter
         self.lower_bound_, self.lower_bounds_ = lower_bound, bounds
         self.n_features_in_ = n_features
@@ -825,17 +905,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # ------------------------------------------------------------ inference
 
     def _fitted_params(self, device) -> _Params:
+        """The fitted parameters as float64 tensors (exact for a float32 model too)."""
         def t(a):
-            return torch.as_tensor(a, dtype=_DTYPE, device=device)
+            return torch.as_tensor(a, dtype=_PARAM_DTYPE, device=device)
         return _Params(t(self.weights_), t(self.means_), t(self.covariances_),
                        t(self.precisions_cholesky_))
 
     def _weighted_log_prob(self, X) -> torch.Tensor:
+        """log φ_k + log N(x_n | μ_k, Σ_k), in the fitted type (``X`` is converted to it)."""
         device = resolve_device(self.device)
         Xt = self._validate_X(X, device, reset=False)
-        p = self._fitted_params(device)
-        return (log_gaussian_prob(Xt, p.means, p.prec_chol, self.covariance_type)
-                + p.weights.log())
+        return _weighted_log_prob(Xt, self._fitted_params(device), self.covariance_type)
 
     def score_samples(self, X) -> np.ndarray:
         """log p(x) = logsumexp_k [log φ_k + log N(x | μ_k, Σ_k)] for every sample.
@@ -910,7 +990,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
-            Samples.
+            Samples, in the fitted type.
         y : ndarray of shape (n_samples,)
             Component of each sample.
         """
@@ -923,9 +1003,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         gen = make_generator(self.random_state, device)
         p = self._fitted_params(device)
         y = torch.multinomial(p.weights, n_samples, replacement=True, generator=gen).sort().values
-        z = torch.randn(n_samples, self.n_features_in_, generator=gen, dtype=_DTYPE,
+        z = torch.randn(n_samples, self.n_features_in_, generator=gen, dtype=_PARAM_DTYPE,
                         device=device)
-        return to_numpy(p.means[y] + self._colour(z, y, p.prec_chol)), to_numpy(y)
+        X = p.means[y] + self._colour(z, y, p.prec_chol)
+        return to_numpy(X.to(self._model_dtype())), to_numpy(y)
 
     def _colour(self, z: torch.Tensor, y: torch.Tensor, U: torch.Tensor) -> torch.Tensor:
         """U⁻ᵀ z for each sample's component (Cov(U⁻ᵀ z) = (U Uᵀ)⁻¹ = Σ)."""
@@ -975,6 +1056,57 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         log_prob = self.score_samples(X)
         return -2.0 * float(log_prob.sum()) + 2.0 * self._n_parameters()
+
+    # ------------------------------------------------------------ model files
+
+    #: The fitted arrays a model file holds, by tensor name.
+    _FILE_TENSORS = {"weights": "weights_", "means": "means_", "covariances": "covariances_",
+                     "precisions": "precisions_",
+                     "precisions_cholesky": "precisions_cholesky_"}
+
+    def save(self, path) -> None:
+        """Write the fitted model to one safetensors file (see :func:`deepbelief.load`).
+
+        The arrays keep their floating-point type, so a float32 model loads back as
+        float32.
+        """
+        save(self, path)
+
+    def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        check_is_fitted(self, "means_")
+        tensors = {key: torch.from_numpy(np.ascontiguousarray(getattr(self, attr)))
+                   for key, attr in self._FILE_TENSORS.items()}
+        extra = {"converged": bool(self.converged_), "n_iter": int(self.n_iter_),
+                 "lower_bound": float(self.lower_bound_),
+                 "lower_bounds": [float(b) for b in self.lower_bounds_]}
+        return tensors, extra
+
+    @classmethod
+    def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor],
+                    extra: dict) -> GaussianMixture:
+        model = cls(**params)
+        model._check_hyperparameters()
+        means = tensors.get("means")
+        if means is None or means.ndim != 2 or means.shape[0] != model.n_components:
+            raise ValueError(f"model file lacks a tensor 'means' of shape "
+                             f"({model.n_components}, n_features)")
+        K, D = means.shape
+        cov_shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D),
+                     "spherical": (K,)}[model.covariance_type]
+        shapes = {"weights": (K,), "means": (K, D), "covariances": cov_shape,
+                  "precisions": cov_shape, "precisions_cholesky": cov_shape}
+        dtype = means.dtype
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"tensor 'means' has dtype {dtype}, expected float32 or float64")
+        for key, attr in cls._FILE_TENSORS.items():
+            t = check_tensor(tensors, key, shapes[key])
+            setattr(model, attr, to_numpy(t.to(dtype)))
+        model.n_features_in_ = D
+        model.converged_ = bool(extra.get("converged", False))
+        model.n_iter_ = int(extra.get("n_iter", 0))
+        model.lower_bound_ = float(extra.get("lower_bound", -math.inf))
+        model.lower_bounds_ = [float(b) for b in extra.get("lower_bounds", [])]
+        return model
 
 
 __all__ = ["GaussianMixture", "kmeans", "kmeans_plusplus", "log_gaussian_prob"]

@@ -6,7 +6,9 @@ The classifier picks the class maximising the joint probability
 
 Bayes' rule with the evidence P(X) dropped (it is the same for every class) and the
 features assumed independent given the class. Everything is computed in the log
-domain in torch float64; fitted attributes are NumPy arrays, as in scikit-learn.
+domain in torch; fitted attributes are NumPy arrays, as in scikit-learn. The discrete
+models compute in float64; :class:`GaussianNB` follows its data's floating-point type
+(float32 or float64), as scikit-learn's does.
 
 Conventions for the unsmoothed case ``alpha=0`` (the slides' worked example):
 
@@ -21,6 +23,7 @@ Conventions for the unsmoothed case ``alpha=0`` (the slides' worked example):
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import warnings
@@ -31,7 +34,15 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._sparse import dense, t_mm
-from ._validation import as_labels, check_positive, check_X, to_numpy
+from ._validation import (
+    as_labels,
+    check_positive,
+    check_X,
+    data_dtype,
+    resolve_dtype,
+    to_numpy,
+)
+from .io import check_tensor, register, save
 
 _DTYPE = torch.float64
 _ALPHA_MIN = 1e-10
@@ -164,7 +175,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
                              f"partial_fit, was: {self.classes_!r}")
         return self._update(Xt, labels, sample_weight)
 
-    def _one_hot(self, labels: np.ndarray) -> torch.Tensor:
+    def _one_hot(self, labels: np.ndarray, dtype: torch.dtype = _DTYPE) -> torch.Tensor:
         if len(self.classes_) == 1:
             pos = np.zeros(len(labels), dtype=np.int64)
             known = labels == self.classes_[0]
@@ -174,7 +185,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
         if not known.all():
             raise ValueError(f"The target label(s) {np.unique(labels[~known])!r} in y do not "
                              f"exist in the initial classes {self.classes_!r}")
-        Y = torch.zeros(len(labels), len(self.classes_), dtype=_DTYPE)
+        Y = torch.zeros(len(labels), len(self.classes_), dtype=dtype)
         Y[torch.arange(len(labels)), torch.from_numpy(pos)] = 1.0
         return Y
 
@@ -498,6 +509,7 @@ class BernoulliNB(_BaseDiscreteNB):
         return _log_dot(X, log_p) + _log_dot(1.0 - X, log_not_p) + prior
 
 
+@register
 class GaussianNB(_BaseNB):
     """Gaussian naive Bayes, for real-valued features.
 
@@ -510,12 +522,23 @@ class GaussianNB(_BaseNB):
     variance so that none is zero. ``partial_fit`` merges chunks exactly (Chan,
     Golub & LeVeque's pairwise update of means and variances).
 
+    The fitted attributes and outputs have the training data's floating-point type
+    (see ``dtype``), as in scikit-learn. The passes over the data (class means and
+    centred variances, joint log-likelihoods) run in that type; merging a chunk's
+    statistics into the running ones, which subtracts and rescales sums, is done in
+    float64 and stored in the data's type.
+
     Parameters
     ----------
     priors : array-like of shape (n_classes,), optional
         P(c) given in advance; by default the class frequencies.
     var_smoothing : float, default=1e-9
         Share of the largest feature variance added to every variance.
+    dtype : {"float32", "float64"} or None, default=None
+        Floating-point type of the fitted attributes and the outputs. None follows
+        the training data, as scikit-learn does: float32 data gives float32,
+        float64 (and integer or boolean) data float64. ``partial_fit`` keeps the
+        type of its first call; later inputs are converted to the fitted type.
 
     Attributes
     ----------
@@ -541,22 +564,30 @@ class GaussianNB(_BaseNB):
     array([1])
     """
 
-    def __init__(self, *, priors=None, var_smoothing: float = 1e-9):
+    def __init__(self, *, priors=None, var_smoothing: float = 1e-9, dtype: str | None = None):
         self.priors = priors
         self.var_smoothing = var_smoothing
+        self.dtype = dtype
 
     def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
-        return check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu", unit_interval=False)
+        """``X`` in the type ``dtype`` names or the data's (``reset``), else the fitted type."""
+        if reset:
+            dtype = resolve_dtype(self.dtype)
+        else:
+            check_is_fitted(self)
+            dtype = data_dtype(self.theta_.dtype)
+        return check_X(self, X, reset=reset, dtype=dtype, device="cpu", unit_interval=False)
 
     def _init_counters(self, classes: np.ndarray, X: torch.Tensor) -> None:
         check_positive(self.var_smoothing, "var_smoothing", allow_zero=True)
         self.classes_ = classes
         n_classes, n_features = len(classes), X.shape[1]
+        dtype = _numpy_dtype(X.dtype)
         self.epsilon_ = float(self.var_smoothing * X.var(0, correction=0).max())
-        self.theta_ = np.zeros((n_classes, n_features))
-        self.var_ = np.zeros((n_classes, n_features))
-        self.class_count_ = np.zeros(n_classes)
-        self.class_prior_ = np.zeros(n_classes)
+        self.theta_ = np.zeros((n_classes, n_features), dtype=dtype)
+        self.var_ = np.zeros((n_classes, n_features), dtype=dtype)
+        self.class_count_ = np.zeros(n_classes, dtype=dtype)
+        self.class_prior_ = np.zeros(n_classes, dtype=dtype)
         if self.priors is not None:
             priors = np.asarray(self.priors, dtype=np.float64)
             if priors.shape != (n_classes,):
@@ -565,32 +596,38 @@ class GaussianNB(_BaseNB):
                 raise ValueError("The sum of the priors should be 1.")
             if np.any(priors < 0):
                 raise ValueError("Priors must be non-negative.")
-            self.class_prior_ = priors
+            self.class_prior_ = priors.astype(dtype)
 
     def _update(self, X: torch.Tensor, labels: np.ndarray, sample_weight=None):
-        Y = self._one_hot(labels)
+        dtype = X.dtype
+        Y = self._one_hot(labels, dtype)
         if sample_weight is not None:
-            Y = Y * _sample_weight(sample_weight, len(labels))[:, None]
+            Y = Y * _sample_weight(sample_weight, len(labels)).to(dtype)[:, None]
+        # This chunk's class means and centred variances, in the data's type.
         n_new = Y.sum(0)                                          # (n_classes,)
         seen = n_new > 0
-        mean_new = (Y.T @ X) / n_new.clamp_min(1e-300)[:, None]
+        tiny = torch.finfo(dtype).tiny
+        mean_new = (Y.T @ X) / n_new.clamp_min(tiny)[:, None]
         index = torch.from_numpy(np.searchsorted(self.classes_, labels)).clamp_max(
             len(self.classes_) - 1)
-        var_new = (Y.T @ (X - mean_new[index]) ** 2) / n_new.clamp_min(1e-300)[:, None]
-        n_old = torch.from_numpy(self.class_count_)
-        mean_old = torch.from_numpy(self.theta_)
-        var_old = torch.from_numpy(self.var_) - (self.epsilon_ if n_old.sum() > 0 else 0.0)
+        var_new = (Y.T @ (X - mean_new[index]) ** 2) / n_new.clamp_min(tiny)[:, None]
+        # Merged with the running statistics (n_classes × n_features) in float64.
+        n_new, mean_new, var_new = (t.to(torch.float64) for t in (n_new, mean_new, var_new))
+        n_old = torch.from_numpy(self.class_count_).to(torch.float64)
+        mean_old = torch.from_numpy(self.theta_).to(torch.float64)
+        var_old = (torch.from_numpy(self.var_).to(torch.float64)
+                   - (self.epsilon_ if n_old.sum() > 0 else 0.0))
         n_total = n_old + n_new
         share_new = (n_new / n_total.clamp_min(1e-300))[:, None]
         mean = torch.where(seen[:, None], mean_old + share_new * (mean_new - mean_old), mean_old)
         ssd = (n_old[:, None] * var_old + n_new[:, None] * var_new
                + (n_old * n_new / n_total.clamp_min(1e-300))[:, None] * (mean_old - mean_new) ** 2)
         var = torch.where(seen[:, None], ssd / n_total.clamp_min(1e-300)[:, None], var_old)
-        self.theta_ = to_numpy(mean)
-        self.var_ = to_numpy(var + self.epsilon_)
-        self.class_count_ = to_numpy(n_total)
+        self.theta_ = to_numpy(mean.to(dtype))
+        self.var_ = to_numpy((var + self.epsilon_).to(dtype))
+        self.class_count_ = to_numpy(n_total.to(dtype))
         if self.priors is None:
-            self.class_prior_ = self.class_count_ / self.class_count_.sum()
+            self.class_prior_ = to_numpy((n_total / n_total.sum()).to(dtype))
         return self
 
     def _joint_log_likelihood(self, X: torch.Tensor) -> torch.Tensor:
@@ -600,3 +637,76 @@ class GaussianNB(_BaseNB):
         sq = torch.cat([((chunk[:, None, :] - mean) ** 2 / var).sum(2)
                         for chunk in X.split(rows)])
         return torch.log(torch.from_numpy(self.class_prior_)) + log_norm - 0.5 * sq
+
+    # ------------------------------------------------------------ model files
+
+    #: The fitted arrays a model file holds, by tensor name, and their shapes
+    #: (C: classes, D: features).
+    _FILE_TENSORS = {"theta": ("theta_", "CD"), "var": ("var_", "CD"),
+                     "class_count": ("class_count_", "C"), "class_prior": ("class_prior_", "C")}
+
+    def save(self, path) -> None:
+        """Write the fitted model to one safetensors file (see :func:`deepbelief.load`).
+
+        The arrays keep their floating-point type; the class labels (numbers,
+        booleans or strings) are kept in the file's metadata.
+        """
+        save(self, path)
+
+    def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        check_is_fitted(self)
+        classes = self.classes_.tolist()
+        try:
+            json.dumps(classes)
+        except (TypeError, ValueError):
+            raise ValueError("only numbers, booleans and strings can be saved as class "
+                             f"labels, got {self.classes_!r}") from None
+        tensors = {key: torch.from_numpy(np.ascontiguousarray(getattr(self, attr)))
+                   for key, (attr, _) in self._FILE_TENSORS.items()}
+        extra = {"classes": classes, "classes_kind": self.classes_.dtype.kind,
+                 "classes_dtype": self.classes_.dtype.str, "epsilon": float(self.epsilon_)}
+        return tensors, extra
+
+    @classmethod
+    def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor],
+                    extra: dict) -> GaussianNB:
+        params = {k: v for k, v in params.items() if k != "device"}  # computes on the CPU
+        model = cls(**params)
+        classes = _classes_from_file(extra)
+        theta = tensors.get("theta")
+        if theta is None or theta.ndim != 2:
+            raise ValueError("model file lacks a 2-D tensor 'theta'")
+        dims = {"C": len(classes), "D": theta.shape[1]}
+        dtype = theta.dtype
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"tensor 'theta' has dtype {dtype}, expected float32 or float64")
+        for key, (attr, shape) in cls._FILE_TENSORS.items():
+            t = check_tensor(tensors, key, tuple(dims[d] for d in shape))
+            setattr(model, attr, to_numpy(t.to(dtype)))
+        model.classes_ = classes
+        model.epsilon_ = float(extra.get("epsilon", 0.0))
+        model.n_features_in_ = dims["D"]
+        return model
+
+
+def _numpy_dtype(dtype: torch.dtype) -> type:
+    return np.float32 if dtype == torch.float32 else np.float64
+
+
+def _classes_from_file(extra: dict) -> np.ndarray:
+    """The class labels a model file's metadata holds, in their NumPy type."""
+    values, kind = extra.get("classes"), extra.get("classes_kind")
+    if not isinstance(values, list) or not values or any(
+            isinstance(v, (list, dict)) or v is None for v in values):
+        raise ValueError("model file lacks a list of class labels")
+    if kind in ("b", "i", "u", "f"):
+        dtype = np.dtype(str(extra.get("classes_dtype")))
+        if dtype.kind != kind or dtype.itemsize > 16:
+            raise ValueError(f"model file has class labels of type {dtype}, expected kind "
+                             f"{kind!r}")
+        return np.asarray(values, dtype=dtype)
+    if kind in ("U", "O"):
+        classes = np.empty(len(values), dtype=object)
+        classes[:] = values
+        return classes.astype(str) if kind == "U" else classes
+    raise ValueError(f"model file has class labels of unknown kind {kind!r}")

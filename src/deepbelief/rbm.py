@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from functools import partial
 from typing import Any
@@ -110,7 +111,9 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     random_state : int, numpy or torch generator, or None
         Seeds initialisation, shuffling and every Bernoulli draw.
     verbose : bool, default=False
-        Show a progress bar with per-epoch metrics.
+        Show a progress bar (on stderr) and print one line per epoch on stdout, as
+        scikit-learn does: ``[BernoulliRBM] Iteration 3, pseudo-likelihood = -15.37,
+        time = 0.05s, reconstruction error = 5.12`` (the figures of ``history_``).
 
     Attributes
     ----------
@@ -347,9 +350,28 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             self._record(monitor, valid, time.perf_counter() - start)
             bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in self.history_.items()
                              if k != "seconds"})
+            if show:  # tqdm.write keeps the bar (on stderr) intact
+                tqdm.write(self._epoch_line(), file=sys.stdout)
             checkpoints.maybe_save(self.n_epochs_, epoch == n_epochs - 1, self._state())
             if callback is not None:
                 callback(self)
+
+    #: How :meth:`_epoch_line` names the figures of ``history_``, in its order.
+    _EPOCH_FIGURES = {"pseudo_log_likelihood": "pseudo-likelihood",
+                      "reconstruction_error": "reconstruction error",
+                      "free_energy_gap": "free-energy gap"}
+
+    def _epoch_line(self) -> str:
+        """The last epoch as scikit-learn's verbose line: ``[Class] Iteration t,
+        pseudo-likelihood = -15.37, time = 0.05s``, then the other figures.
+
+        The first figure monitored (the pseudo-likelihood, or the reconstruction error
+        where it is not) comes before the time, as in scikit-learn's line.
+        """
+        figures = [f"{name} = {self.history_[key][-1]:.2f}"
+                   for key, name in self._EPOCH_FIGURES.items() if self.history_.get(key)]
+        figures.insert(min(1, len(figures)), f"time = {self.history_['seconds'][-1]:.2f}s")
+        return f"[{type(self).__name__}] Iteration {self.n_epochs_}, " + ", ".join(figures)
 
     def train_epoch(self, X, trainer: CDTrainer | None = None) -> None:
         """One pass of minibatch updates over ``X``.

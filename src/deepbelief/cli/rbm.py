@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from tqdm.auto import tqdm
-
 from .. import distributed
 from ..gaussian import GaussianBernoulliRBM
 from ..plot import tile_images
@@ -80,8 +78,7 @@ def run(args: argparse.Namespace) -> int:
               random_state=args.seed, verbose=True,
               checkpoint_dir=args.checkpoint_dir, checkpoint_every=args.checkpoint_every)
     main = distributed.is_main_process()
-    rbm.fit(X, validation_data=X_test, callback=_print_epoch if main else None,
-            resume=args.resume)
+    rbm.fit(X, validation_data=X_test, resume=args.resume)  # verbose: one line per epoch
     distributed.finish()
     if not main:
         return 0
@@ -92,9 +89,3 @@ def run(args: argparse.Namespace) -> int:
                     title="RBM filters (rows of W)")
         print(f"wrote {args.filters}")
     return 0
-
-
-def _print_epoch(rbm: BernoulliRBM) -> None:
-    last = {k: v[-1] for k, v in rbm.history_.items()}
-    text = "  ".join(f"{k}={v:.4g}" for k, v in last.items())
-    tqdm.write(f"epoch {rbm.n_epochs_:3d}  {text}")

@@ -66,6 +66,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--fast-learning-rate", type=float, default=0.0,
                    help="fast-weights PCD with this fast learning rate (0: plain PCD)")
     p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--weight-decay", type=float, default=1e-4, help="L2 penalty on W")
     p.add_argument("--skip-sklearn", action="store_true")
     p.add_argument("--out", default=None, help="save deepbelief's trained model here")
     return p.parse_args()
@@ -79,7 +80,8 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:
                        fast_learning_rate=args.fast_learning_rate,
                        learning_rate=args.learning_rate, momentum=args.momentum,
                        initial_momentum=args.momentum, centring=args.centring,
-                       batch_size=args.batch_size, random_state=0)
+                       weight_decay=args.weight_decay, batch_size=args.batch_size,
+                       random_state=0)
     Xt = torch.from_numpy(X)
     budget = 60.0 * args.minutes
     slope = 1.0 / args.final_fraction - 1.0
@@ -104,7 +106,7 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:
                f"FPCD-{args.k}, fast rate {args.fast_learning_rate:g}"
                if args.fast_learning_rate else f"PCD-{args.k}")
     print(f"deepbelief: {rbm.n_epochs_} epochs ({sampler}, batch {args.batch_size}, momentum "
-          f"{args.momentum:g}, centring {args.centring:g}) in "
+          f"{args.momentum:g}, centring {args.centring:g}, weight decay {args.weight_decay:g}) in "
           f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
     return rbm
 

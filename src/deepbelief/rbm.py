@@ -33,7 +33,7 @@ from .checkpoint import Checkpointer
 from .data import Minibatches, is_stream
 from .io import check_tensor, register, save
 from .model import RBM
-from .sampling import GibbsSampler
+from .sampling import GibbsSampler, ParallelTempering
 from .training import CDTrainer
 from .units import BINARY, Units
 
@@ -460,7 +460,10 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """Visible states after ``steps`` block-Gibbs steps.
 
         Chains start from ``init`` (rows in [0, 1]) or, by default, from independent
-        draws of σ(b), the visible units' base rates.
+        draws of σ(b), the visible units' base rates. With ``n_temperatures`` > 1
+        the chains are parallel tempering's (the same ladder as in training; each
+        step one Gibbs step at every temperature and a round of swaps), and the
+        β = 1 chains are returned.
         """
         check_is_fitted(self, "model_")
         check_positive(n_samples, "n_samples", integer=True)
@@ -471,7 +474,14 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 v = self.model_.sample_base_rates(n_samples, gen)
             else:
                 v = self.model_.visible.sample(self._validate(init, "init"), gen)
-            v = GibbsSampler(self.model_).sample(v, steps, gen)
+            betas = self._betas()
+            if betas is None or steps == 0:
+                v = GibbsSampler(self.model_).sample(v, steps, gen)
+            else:
+                chains = ParallelTempering(self.model_, betas)
+                chains.start(v, gen)
+                for _ in range(steps):
+                    v = chains.step(gen)
         return to_numpy(self._to_input(v))
 
     # -------------------------------------------- the slides' formulas, exposed

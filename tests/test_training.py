@@ -101,6 +101,7 @@ def _exact_mean_log_likelihood(rbm, X):
 @pytest.mark.parametrize("params", [
     dict(persistent=False, learning_rate=0.05, n_iter=15),
     dict(persistent=True, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
+    dict(persistent=True, k=3, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
     dict(persistent=True, centring=0.01, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
     dict(n_temperatures=4, min_beta=0.4, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
     dict(persistent=True, fast_learning_rate=0.02, learning_rate=0.02, learning_rate_decay=0.1,

@@ -91,6 +91,13 @@ def exact_log_partition(rbm, *, layer: str | None = None) -> float:
     ------
     ValueError
         If the enumerated layer has more than 25 units.
+
+    Notes
+    -----
+    Under glibc, the many chunk-sized temporaries can make the heap grow by about
+    the size of all enumerated inputs (measured: 6.7 GB for the 2^20 hidden states
+    of a 784-20 RBM; 2^25 states exhausted 24 GB). ``MALLOC_MMAP_THRESHOLD_=1048576``
+    in the environment keeps the peak bounded (0.45 GB and 0.73 GB).
     """
     check_is_fitted(rbm, "W_")
     model = rbm.model_.to(torch.float64)

@@ -42,7 +42,7 @@ from deepbelief.partition import (
 #: Up to this many hidden units log Z is also summed exactly. Above 20, only with
 #: MALLOC_MMAP_THRESHOLD_=1048576 in the environment: glibc's dynamic mmap threshold
 #: otherwise lets the heap grow by about the size of all the enumerated inputs
-#: (6.7 GB for 2^20 states of a 784-20 RBM; 2^25 exhausted 24 GB), and with it
+#: (up to 6.9 GB for 2^20 states of a 784-20 RBM; 2^25 exhausted 24 GB), and with it
 #: 2^25 states peak at 0.73 GB (300 s on two threads).
 EXACT_HIDDEN, EXACT_HIDDEN_PLAIN_MALLOC = 25, 20
 REPO = Path(__file__).resolve().parents[1]

@@ -84,7 +84,7 @@ def test_parallel_tempering_checks_its_temperatures():
         raise AssertionError(f"{betas} accepted")
 
 
-def test_estimator_generates_with_parallel_tempering():
+def test_estimator_generates_with_parallel_tempering(monkeypatch):
     """BernoulliRBM(n_temperatures > 1).sample runs the tempered chains and returns the
     β = 1 states: they follow the exact p(v) (total variation < 0.03)."""
     from deepbelief import BernoulliRBM
@@ -92,7 +92,16 @@ def test_estimator_generates_with_parallel_tempering():
     W, b, c = random_params(4, 3, scale=2.0, seed=4)
     rbm = BernoulliRBM.from_weights(W, b, c, n_temperatures=3, min_beta=0.3, random_state=0)
     exact = torch.softmax(-fn.free_energy(all_states(4), W, b, c), 0)
+    shapes = []
+    step = sampling.ParallelTempering.step
+
+    def counted(self, generator):
+        shapes.append(tuple(self.states.shape))
+        return step(self, generator)
+
+    monkeypatch.setattr(sampling.ParallelTempering, "step", counted)
     v = torch.as_tensor(rbm.sample(20000, steps=200))
+    assert shapes == [(3, 20000, 4)] * 200  # 200 tempered steps of three temperatures
     index = (v * 2 ** torch.arange(3, -1, -1, dtype=torch.float64)).sum(1).long()
     found = torch.bincount(index, minlength=16).double() / v.shape[0]
     assert 0.5 * (found - exact).abs().sum() < 0.03

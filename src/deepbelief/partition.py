@@ -95,9 +95,11 @@ def exact_log_partition(rbm, *, layer: str | None = None) -> float:
     Notes
     -----
     Under glibc, the many chunk-sized temporaries can make the heap grow by about
-    the size of all enumerated inputs (measured: 6.7 GB for the 2^20 hidden states
-    of a 784-20 RBM; 2^25 states exhausted 24 GB). ``MALLOC_MMAP_THRESHOLD_=1048576``
-    in the environment keeps the peak bounded (0.45 GB and 0.73 GB).
+    the size of all enumerated inputs (measured for the 2^20 hidden states of a
+    784-20 RBM: peaks of 6.6-6.9 GB in five runs of eight, 2.9 GB and 0.45 GB in the
+    others; 2^25 states exhausted 24 GB). ``MALLOC_MMAP_THRESHOLD_=1048576`` in the
+    environment keeps the peak bounded (0.45 GB in three runs of three; 0.73 GB for
+    2^25 states).
     """
     check_is_fitted(rbm, "W_")
     model = rbm.model_.to(torch.float64)

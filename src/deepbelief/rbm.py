@@ -480,8 +480,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             else:
                 chains = ParallelTempering(self.model_, betas)
                 chains.start(v, gen)
-                for _ in range(steps):
-                    v = chains.step(gen)
+                v = chains.run(steps, gen)
         return to_numpy(self._to_input(v))
 
     # -------------------------------------------- the slides' formulas, exposed

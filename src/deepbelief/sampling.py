@@ -197,6 +197,12 @@ class ParallelTempering:
         self.states = v
         return v[0]
 
+    def run(self, steps: int, generator: torch.Generator | None) -> torch.Tensor:
+        """``steps`` (≥ 1) rounds of :meth:`step`; the β = 1 states after the last."""
+        for _ in range(steps):
+            v = self.step(generator)
+        return v
+
     @property
     def acceptance(self) -> torch.Tensor:
         """The share of proposed swaps taken, per neighbouring pair of temperatures."""

@@ -240,9 +240,7 @@ class CDTrainer:
         pt = self.tempering
         if pt.states is None:
             pt.start(dense(v0), generator)
-        for _ in range(self.k):
-            v = pt.step(generator)
-        v_k = v[:v0.shape[0]]
+        v_k = pt.run(self.k, generator)[:v0.shape[0]]
         return self.model.p_h_given_v(v0), v_k, self.model.p_h_given_v(v_k)
 
     def _unit_statistics(self, v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor,

@@ -8,8 +8,7 @@ model's mean test log-likelihood, with log Z estimated by AIS (100 runs, 14,500
 inverse temperatures, base rates from the training data) and its ±3 s.e.
 interval, a second AIS seed, and reverse AIS (a stochastic upper bound on log Z,
 i.e. a conservative log-likelihood); the figure is called reliable when the three
-agree within 1 nat. With ``--hidden 25`` or fewer, log Z is also exact (above 20
-with ``MALLOC_MMAP_THRESHOLD_=1048576`` set, see ``EXACT_HIDDEN``). Published
+agree within 1 nat. With ``--hidden 25`` or fewer, log Z is also exact. Published
 for this setting (Salakhutdinov & Murray 2008): CD-25, 500 hidden: -86.34 nats;
 CD-1: about -125. Usage::
 
@@ -23,7 +22,6 @@ CD-1: about -125. Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
@@ -39,12 +37,8 @@ from deepbelief.partition import (
     reverse_ais_log_partition,
 )
 
-#: Up to this many hidden units log Z is also summed exactly. Above 20, only with
-#: MALLOC_MMAP_THRESHOLD_=1048576 in the environment: glibc's dynamic mmap threshold
-#: otherwise lets the heap grow by about the size of all the enumerated inputs
-#: (up to 6.9 GB for 2^20 states of a 784-20 RBM; 2^25 exhausted 24 GB), and with it
-#: 2^25 states peak at 0.73 GB (300 s on two threads).
-EXACT_HIDDEN, EXACT_HIDDEN_PLAIN_MALLOC = 25, 20
+#: Up to this many hidden units log Z is also summed exactly (2^25 hidden states).
+EXACT_HIDDEN = 25
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = (REPO / ".." / "shared" / "data" / "mnist").resolve()
 
@@ -168,11 +162,7 @@ def evaluate(name: str, rbm: BernoulliRBM, X: np.ndarray, X_test: np.ndarray,
     verdict = "reliable" if spread <= 1.0 else "NOT reliable"
     print(f"{name}: forward, second-seed and reverse AIS within {spread:.2f} nats: {verdict}",
           flush=True)
-    if EXACT_HIDDEN_PLAIN_MALLOC < rbm.n_components_ <= EXACT_HIDDEN \
-            and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
-        print(f"{name}: exact log Z skipped: set MALLOC_MMAP_THRESHOLD_=1048576 to sum "
-              f"2^{rbm.n_components_} states in bounded memory", flush=True)
-    elif rbm.n_components_ <= EXACT_HIDDEN:
+    if rbm.n_components_ <= EXACT_HIDDEN:
         log_z = exact_log_partition(rbm)
         print(f"{name}: exact log Z = {log_z:.3f} -> exact test log-likelihood "
               f"{log_likelihood(rbm, X_test, log_z=log_z):.2f} nats, train "

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.nn.functional import softplus
 
-from deepbelief import BernoulliRBM
+from deepbelief import BernoulliRBM, partition
 from deepbelief.datasets import load_digits
 from deepbelief.partition import (
     LogZEstimate,
@@ -85,6 +85,13 @@ def test_exact_float32_model_is_summed_in_float64():
     rbm32 = random_rbm(20, 14, scale=1.0, seed=5)
     rbm64 = BernoulliRBM.from_weights(rbm32.W_, rbm32.b_, rbm32.c_, dtype="float64")
     assert exact_log_partition(rbm32) == pytest.approx(exact_log_partition(rbm64), abs=1e-12)
+
+
+def test_exact_sums_chunks_like_one_sum(monkeypatch):
+    rbm = random_rbm(18, 13, scale=1.5, seed=7, dtype="float64")
+    whole = exact_log_partition(rbm)
+    monkeypatch.setattr(partition, "_EXACT_CHUNK_ELEMENTS", 18 * 100)  # 82 chunks of 100 rows
+    assert exact_log_partition(rbm) == pytest.approx(whole, abs=1e-10)
 
 
 def test_exact_refuses_large_layers():

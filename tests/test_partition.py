@@ -90,7 +90,7 @@ def test_exact_float32_model_is_summed_in_float64():
 def test_exact_sums_chunks_like_one_sum(monkeypatch):
     rbm = random_rbm(18, 13, scale=1.5, seed=7, dtype="float64")
     whole = exact_log_partition(rbm)
-    monkeypatch.setattr(partition, "_EXACT_CHUNK_ELEMENTS", 18 * 100)  # 82 chunks of 100 rows
+    monkeypatch.setattr(partition, "_EXACT_CHUNK_ELEMENTS", 18 * 100)  # 64 chunks of 128 rows
     assert exact_log_partition(rbm) == pytest.approx(whole, abs=1e-10)
 
 

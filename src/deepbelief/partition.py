@@ -53,8 +53,8 @@ __all__ = [
 ]
 
 MAX_EXACT_UNITS = 25
-#: Each chunk's largest temporaries hold 2^23 float64 (64 MiB), above glibc's highest
-#: dynamic mmap threshold (32 MiB), so each is mapped and unmapped on its own.
+#: Each chunk's largest temporaries hold at least 2^23 float64 (64 MiB), above glibc's
+#: highest dynamic mmap threshold (32 MiB), so each is mapped and unmapped on its own.
 _EXACT_CHUNK_ELEMENTS = 1 << 23
 _BASE_RATE_CLIP = 1e-3
 _N_SIGMA = 3.0
@@ -97,10 +97,10 @@ def exact_log_partition(rbm, *, layer: str | None = None) -> float:
     Notes
     -----
     The chunks' temporaries are sized above glibc's highest dynamic mmap threshold
-    (32 MiB): with chunks of half the size, the heap grew by up to the size of all
-    enumerated inputs (2^20 hidden states of a 784-20 RBM: peaks of 5.9-6.9 GB in
-    eight runs of twelve; 2^25 states exhausted 24 GB); with these, 0.56 GB in six
-    runs of six.
+    (32 MiB) and each chunk's input is written in place: with 32 MiB chunks and a
+    fresh input per chunk, the heap grew by up to the size of all enumerated inputs
+    (2^20 hidden states of a 784-20 RBM: peaks of 5.9-6.9 GB in eight runs of
+    twelve; 2^25 states exhausted 24 GB). Now 0.65 GB for 2^20 and for 2^25 states.
     """
     check_is_fitted(rbm, "W_")
     model = rbm.model_.to(torch.float64)
@@ -122,14 +122,22 @@ def exact_log_partition(rbm, *, layer: str | None = None) -> float:
         )
     free_energy = (model.hidden_free_energy if layer == "hidden"
                          else model.free_energy)
-    rows = max(1, _EXACT_CHUNK_ELEMENTS // max(n_hidden, n_visible))
-    bits = 2 ** torch.arange(m, device=model.W.device)
-    parts = []
-    for start in range(0, 2**m, rows):
-        index = torch.arange(start, min(start + rows, 2**m), device=model.W.device)
-        x = (index[:, None].bitwise_and(bits) != 0).to(torch.float64)
-        parts.append(torch.logsumexp(-free_energy(x), 0))
-    return float(torch.logsumexp(torch.stack(parts), 0))
+    # Chunk k holds the states whose top m - low bits spell k: the low bits are
+    # written once, the top ones in place, so no input is allocated per chunk.
+    low = min(m, max(0, math.ceil(math.log2(_EXACT_CHUNK_ELEMENTS / max(n_hidden, n_visible)))))
+    device = model.W.device
+    x = torch.zeros(2**low, m, dtype=torch.float64, device=device)
+    x[:, :low] = _bits(torch.arange(2**low, device=device), low)
+    parts = torch.empty(2 ** (m - low), dtype=torch.float64, device=device)
+    for k in range(len(parts)):
+        x[:, low:] = _bits(torch.tensor(k, device=device), m - low)
+        parts[k] = torch.logsumexp(-free_energy(x), 0)
+    return float(torch.logsumexp(parts, 0))
+
+
+def _bits(index: torch.Tensor, n: int) -> torch.Tensor:
+    """The n low bits of each integer, least significant first, as float64 0/1."""
+    return ((index[..., None] >> torch.arange(n, device=index.device)) & 1).to(torch.float64)
 
 
 # ------------------------------------------------------------------------ AIS

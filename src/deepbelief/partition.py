@@ -128,9 +128,10 @@ def exact_log_partition(rbm, *, layer: str | None = None) -> float:
     device = model.W.device
     x = torch.zeros(2**low, m, dtype=torch.float64, device=device)
     x[:, :low] = _bits(torch.arange(2**low, device=device), low)
-    parts = torch.empty(2 ** (m - low), dtype=torch.float64, device=device)
-    for k in range(len(parts)):
-        x[:, low:] = _bits(torch.tensor(k, device=device), m - low)
+    high = _bits(torch.arange(2 ** (m - low), device=device), m - low)
+    parts = torch.empty(len(high), dtype=torch.float64, device=device)
+    for k, top in enumerate(high):
+        x[:, low:] = top
         parts[k] = torch.logsumexp(-free_energy(x), 0)
     return float(torch.logsumexp(parts, 0))
 

@@ -198,7 +198,8 @@ class ParallelTempering:
         return v[0]
 
     def run(self, steps: int, generator: torch.Generator | None) -> torch.Tensor:
-        """``steps`` (≥ 1) rounds of :meth:`step`; the β = 1 states after the last."""
+        """``steps`` rounds of :meth:`step`; the β = 1 states after the last."""
+        v = self.states[0]
         for _ in range(steps):
             v = self.step(generator)
         return v

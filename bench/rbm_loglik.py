@@ -68,14 +68,21 @@ def parse_args() -> argparse.Namespace:
                    help="fast-weights PCD with this fast learning rate (0: plain PCD)")
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--weight-decay", type=float, default=1e-4, help="L2 penalty on W")
+    p.add_argument("--average-last", type=float, default=0.0,
+                   help="also score the mean of the parameters after each epoch of this "
+                        "last fraction of the budget (Polyak averaging; 0: off)")
     p.add_argument("--skip-sklearn", action="store_true")
     p.add_argument("--out", default=None, help="save deepbelief's trained model here")
     return p.parse_args()
 
 
-def train_deepbelief(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:
+def train_deepbelief(X: np.ndarray, args: argparse.Namespace,
+                     ) -> tuple[BernoulliRBM, BernoulliRBM | None]:
     """PCD with lr(t) = lr0 / (1 + a·t/T), a chosen so that lr(T) = final_fraction·lr0
-    (or, with ``--schedule linear``, lr0 · (1 - (1 - final_fraction)·t/T))."""
+    (or, with ``--schedule linear``, lr0 · (1 - (1 - final_fraction)·t/T)).
+
+    Returns the trained RBM and, with ``--average-last``, the RBM whose parameters
+    are the mean of those after each epoch in that last part of the budget."""
     rbm = BernoulliRBM(args.hidden, k=args.k, persistent=True, sample_visible=True,
                        n_temperatures=args.temperatures, min_beta=args.min_beta,
                        fast_learning_rate=args.fast_learning_rate,
@@ -86,6 +93,7 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:
     Xt = torch.from_numpy(X)
     budget = 60.0 * args.minutes
     slope = 1.0 / args.final_fraction - 1.0
+    total, n_averaged = None, 0
     start = time.perf_counter()
     while (elapsed := time.perf_counter() - start) < budget:
         t = elapsed / budget
@@ -96,6 +104,11 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:
             rbm.train_epoch(Xt)
         else:
             rbm.partial_fit(Xt)  # the first epoch, initialising from all of X
+        if args.average_last and elapsed >= budget * (1.0 - args.average_last):
+            params = (rbm.W_, rbm.b_, rbm.c_)
+            total = [p.clone() for p in params] if total is None else [
+                s.add_(p) for s, p in zip(total, params, strict=True)]
+            n_averaged += 1
         if rbm.n_epochs_ % 10 == 0:
             pt = rbm._get_trainer().tempering
             swaps = "" if pt is None else "  swaps " + " ".join(
@@ -109,7 +122,10 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:
     print(f"deepbelief: {rbm.n_epochs_} epochs ({sampler}, batch {args.batch_size}, momentum "
           f"{args.momentum:g}, centring {args.centring:g}, weight decay {args.weight_decay:g}) in "
           f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
-    return rbm
+    if total is None:
+        return rbm, None
+    print(f"deepbelief: parameters averaged over the last {n_averaged} epochs", flush=True)
+    return rbm, BernoulliRBM.from_weights(*(s / n_averaged for s in total))
 
 
 def train_sklearn(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:
@@ -177,10 +193,14 @@ def main() -> None:
     X_test, _ = load_mnist("test", data_dir=args.data_dir, binarize="stochastic", seed=0)
     print(f"MNIST stochastic binarisation: train {X.shape}, test {X_test.shape}; "
           f"{args.minutes:g} min per model, {args.threads} threads", flush=True)
-    rbm = train_deepbelief(X, args)
+    rbm, averaged = train_deepbelief(X, args)
     if args.out:
         rbm.save(args.out)
+        if averaged is not None:
+            averaged.save(Path(args.out).with_suffix(".averaged.safetensors"))
     evaluate("deepbelief", rbm, X, X_test, args)
+    if averaged is not None:
+        evaluate("deepbelief, averaged", averaged, X, X_test, args)
     if not args.skip_sklearn:
         sk = train_sklearn(X, args)
         evaluate("scikit-learn", sk, X, X_test, args)

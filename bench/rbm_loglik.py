@@ -73,7 +73,10 @@ def parse_args() -> argparse.Namespace:
                         "last fraction of the budget (Polyak averaging; 0: off)")
     p.add_argument("--skip-sklearn", action="store_true")
     p.add_argument("--out", default=None, help="save deepbelief's trained model here")
-    return p.parse_args()
+    args = p.parse_args()
+    if not 0.0 <= args.average_last <= 1.0:
+        p.error(f"--average-last must lie in [0, 1], got {args.average_last:g}")
+    return args
 
 
 def train_deepbelief(X: np.ndarray, args: argparse.Namespace,

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import all_states
 from torch.nn.functional import softplus
 
 from deepbelief import BernoulliRBM, partition
@@ -40,11 +41,6 @@ def random_rbm(n_visible: int, n_hidden: int, scale: float, seed: int = 0,
     b = 0.5 * torch.randn(n_visible, generator=gen, dtype=torch.float64) - 0.5
     c = 0.5 * torch.randn(n_hidden, generator=gen, dtype=torch.float64) - 0.5
     return BernoulliRBM.from_weights(W, b, c, dtype=dtype)
-
-
-def all_states(n: int) -> torch.Tensor:
-    index = torch.arange(2**n)
-    return ((index[:, None] >> torch.arange(n)) & 1).to(torch.float64)
 
 
 def brute_force_log_z(rbm: BernoulliRBM) -> float:

@@ -64,6 +64,20 @@ def test_parallel_tempering_samples_the_model_at_beta_one():
     assert bool(((pt.acceptance > 0) & (pt.acceptance < 1)).all())
 
 
+def test_parallel_tempering_run_of_zero_steps_returns_the_current_states():
+    from deepbelief.model import RBM
+
+    W, b, c = random_params(4, 3, scale=2.0, seed=4)
+    pt = sampling.ParallelTempering(RBM(W, b, c), [1.0, 0.5])
+    g = torch.Generator().manual_seed(0)
+    pt.start(torch.full((8, 4), 0.5, dtype=torch.float64), g)
+    before = pt.states.clone()
+    assert torch.equal(pt.run(0, g), before[0])
+    assert torch.equal(pt.states, before) and pt.swaps.sum() == 0
+    v = pt.run(3, g)  # swaps proposed on steps 1 and 3 (even pairs), 8 chains each
+    assert torch.equal(v, pt.states[0]) and pt.swaps[0].sum() == 16
+
+
 def test_parallel_tempering_checks_its_temperatures():
     from deepbelief.model import RBM
     from deepbelief.units import Gaussian

@@ -279,3 +279,19 @@ def test_plot_misclassified_draws_only_the_wrong_ones(tmp_path, rng):
         plot_misclassified(images, y_true, y_true)
     with pytest.raises(ValueError):
         plot_misclassified(images, y_true[:5], y_pred)
+
+
+def test_import_deepbelief_does_not_import_matplotlib():
+    """matplotlib is imported when a figure is drawn, not with the package or this module."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c",
+                    "import deepbelief, sys; assert 'matplotlib' not in sys.modules"], check=True)
+    subprocess.run([sys.executable, "-c",
+                    "import sys, deepbelief, deepbelief.plot, deepbelief.cli; "
+                    "from deepbelief import plot; from deepbelief.plot import tile_images; "
+                    "assert plot is deepbelief.plot and plot.tile_images is tile_images; "
+                    "assert 'matplotlib' not in sys.modules; "
+                    "tile_images([[0.0, 1.0, 0.5, 0.2]]); "
+                    "assert 'matplotlib' in sys.modules"], check=True)

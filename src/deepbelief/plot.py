@@ -3,6 +3,8 @@
 Every function builds its figure on an Agg canvas without going through
 ``pyplot``: nothing is shown, no global figure state is kept, and the returned
 :class:`matplotlib.figure.Figure` can be saved, embedded or displayed inline.
+matplotlib is imported when the first figure is drawn, not with this module (nor
+with ``import deepbelief``).
 """
 
 from __future__ import annotations
@@ -10,16 +12,16 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib
 import numpy as np
 import torch
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from ._validation import as_labels, check_positive
+
+if TYPE_CHECKING:  # matplotlib itself is imported where a figure is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["plot_chains", "plot_class_samples", "plot_history", "plot_misclassified",
            "plot_paper_figures", "tile_images"]
@@ -384,6 +386,9 @@ def _mosaic(tiles: np.ndarray, n_cols: int) -> np.ndarray:
 
 
 def _new_figure(figsize: tuple[float, float]) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=figsize, dpi=_DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -402,6 +407,8 @@ def _figure_for_image(image_shape: tuple[int, int], ax: Axes | None, title: str 
 
 
 def _show_mosaic(ax: Axes, mosaic: np.ndarray, cmap) -> None:
+    import matplotlib
+
     colormap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
     ax.imshow(
         np.ma.masked_invalid(mosaic),
@@ -422,6 +429,8 @@ def _label_rows(ax: Axes, classes: np.ndarray, tile_height: int) -> None:
 
 
 def _plot_curve(ax: Axes, name: str, values: np.ndarray) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     epochs = np.arange(1, len(values) + 1)
     ax.plot(epochs, values, marker="o" if len(values) <= 30 else None, markersize=3)
     ax.set_title(name)

@@ -409,3 +409,57 @@ def test_gaussian_nb_float32_model_file_round_trips(labels, tmp_path):
     assert back.epsilon_ == model.epsilon_
     np.testing.assert_array_equal(back.predict_proba(X_test), model.predict_proba(X_test))
     np.testing.assert_array_equal(back.predict(X_test), model.predict(X_test))
+
+
+@pytest.mark.parametrize("name, params", [
+    ("MultinomialNB", {"alpha": -0.1}), ("MultinomialNB", {"alpha": float("inf")}),
+    ("MultinomialNB", {"alpha": float("nan")}), ("MultinomialNB", {"alpha": True}),
+    ("MultinomialNB", {"alpha": "1"}), ("MultinomialNB", {"fit_prior": "yes"}),
+    ("MultinomialNB", {"force_alpha": 1}), ("MultinomialNB", {"class_prior": 0.5}),
+    ("BernoulliNB", {"binarize": "yes"}), ("BernoulliNB", {"binarize": True}),
+    ("BernoulliNB", {"binarize": float("nan")}), ("BernoulliNB", {"alpha": -1}),
+    ("GaussianNB", {"var_smoothing": -1e-9}), ("GaussianNB", {"var_smoothing": True}),
+    ("GaussianNB", {"var_smoothing": float("inf")}), ("GaussianNB", {"dtype": "float16"}),
+    ("GaussianNB", {"priors": 0.5}),
+])
+def test_hyperparameters_are_checked_by_their_constraints(name, params):
+    """scikit-learn's InvalidParameterError (a ValueError) naming the parameter, at fit
+    and at every partial_fit."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    import deepbelief.naive_bayes as nb
+
+    X, y, _ = _count_data(9)
+    (key, value), = params.items()
+    for fit in (lambda m: m.fit(X, y), lambda m: m.partial_fit(X, y, classes=[0, 1, 2])):
+        with pytest.raises(InvalidParameterError, match=f"'{key}' parameter of {name}"):
+            fit(getattr(nb, name)(**params))
+    model = getattr(nb, name)().partial_fit(X, y, classes=[0, 1, 2])
+    model.set_params(**params)
+    with pytest.raises(ValueError, match=key):
+        model.partial_fit(X, y)
+
+
+@pytest.mark.parametrize("name, params", [
+    ("MultinomialNB", {"alpha": 0}), ("MultinomialNB", {"alpha": np.float32(0.5)}),
+    ("MultinomialNB", {"alpha": [0.5] * 12}), ("MultinomialNB", {"alpha": np.array(0.5)}),
+    ("MultinomialNB", {"fit_prior": np.bool_(False)}), ("BernoulliNB", {"binarize": None}),
+    ("BernoulliNB", {"binarize": -1}), ("GaussianNB", {"var_smoothing": 0}),
+    ("GaussianNB", {"dtype": "float32", "priors": (0.2, 0.3, 0.5)}),
+])
+def test_valid_hyperparameters_pass_their_constraints(name, params):
+    import deepbelief.naive_bayes as nb
+
+    X, y, _ = _count_data(10)
+    X = np.minimum(X, 1) if params.get("binarize", 0) is None else X
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = getattr(nb, name)(**params).fit(X, y)
+    assert np.isin(model.predict(X), [0, 1, 2]).all()
+
+
+@pytest.mark.parametrize("alpha", [[1.0, -1.0] + [1.0] * 10, [np.nan] * 12, [[1.0] * 12]])
+def test_alpha_arrays_are_checked_on_their_values(alpha):
+    X, y, _ = _count_data(11)
+    with pytest.raises(ValueError, match="alpha"):
+        MultinomialNB(alpha=alpha).fit(X, y)

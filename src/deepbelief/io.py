@@ -150,6 +150,8 @@ def _jsonable_params(model) -> dict[str, Any]:
     for key, value in model.get_params(deep=False).items():
         if isinstance(value, torch.device):
             value = str(value)
+        if isinstance(value, np.generic):  # e.g. np.float32(0.5): its Python number
+            value = value.item()
         if isinstance(value, tuple):
             value = list(value)
         if isinstance(value, (np.ndarray, torch.Tensor)):  # e.g. a mixture's means_init
@@ -177,3 +179,111 @@ def check_tensor(tensors: dict[str, torch.Tensor], name: str, shape: tuple[int, 
     if not bool(torch.isfinite(t).all()):
         raise ValueError(f"tensor {name!r} contains NaN or infinity")
     return t
+
+
+# ---------------------------------------------------------------------------
+# Class labels
+
+#: NumPy kinds of the class labels a model file can hold: booleans, signed and
+#: unsigned integers, floats, fixed-width strings and Python objects (strings,
+#: numbers or booleans, as pandas gives).
+_LABEL_KINDS = ("b", "i", "u", "f", "U", "O")
+
+
+def encode_classes(classes) -> dict[str, Any]:
+    """The metadata that stores a classifier's labels ``classes`` in a model file.
+
+    ``classes`` is a 1-D array of distinct, sorted labels (a fitted ``classes_``) of
+    booleans, integers, floats or strings. The result holds ``classes`` (the labels
+    as a JSON list), ``classes_kind`` (the NumPy kind) and ``classes_dtype`` (the
+    NumPy type), which :func:`decode_classes` reads back to an equal array of the same
+    type. Other labels are a ``ValueError``.
+    """
+    arr = np.asarray(classes)
+    if arr.ndim != 1 or not arr.size or arr.dtype.kind not in _LABEL_KINDS:
+        raise ValueError(f"only a 1-D array of numbers, booleans or strings can be saved as "
+                         f"class labels, got {classes!r}")
+    values = [v.item() if isinstance(v, np.generic) else v for v in arr.tolist()]
+    if arr.dtype.kind == "O" and not all(isinstance(v, (str, int, float)) for v in values):
+        raise ValueError(f"only numbers, booleans and strings can be saved as class labels, "
+                         f"got {classes!r}")
+    _check_label_values(arr.dtype.kind, values)
+    _check_sorted(arr)
+    return {"classes": values, "classes_kind": arr.dtype.kind, "classes_dtype": arr.dtype.str}
+
+
+def decode_classes(extra: dict[str, Any]) -> np.ndarray:
+    """The class labels that a model file's metadata ``extra`` holds, as a NumPy array.
+
+    Reads what :func:`encode_classes` writes, and the older form that held only the
+    list ``classes`` (``np.asarray`` of it, as it was loaded then). Labels that are
+    missing, not a non-empty list of numbers, booleans or strings, of another type
+    than the one named, not distinct or not sorted are a ``ValueError``.
+    """
+    values = extra.get("classes")
+    if not isinstance(values, list) or not values or not all(
+            isinstance(v, (str, int, float)) for v in values):
+        raise ValueError("model file lacks a non-empty list of class labels (numbers, "
+                         "booleans or strings)")
+    if "classes_kind" not in extra:  # written before the labels' type was stored
+        classes = np.asarray(values)
+    else:
+        classes = _typed_classes(values, extra.get("classes_kind"), extra.get("classes_dtype"))
+    _check_sorted(classes)
+    return classes
+
+
+def _typed_classes(values: list, kind, dtype_name) -> np.ndarray:
+    """``values`` as an array of NumPy kind ``kind`` and type ``dtype_name``."""
+    if kind not in _LABEL_KINDS:
+        raise ValueError(f"model file has class labels of unknown kind {kind!r}")
+    _check_label_values(kind, values)
+    if kind == "O":
+        classes = np.empty(len(values), dtype=object)
+        classes[:] = values
+        return classes
+    if kind == "U":
+        return np.asarray(values, dtype=str)
+    try:
+        dtype = np.dtype(str(dtype_name))
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype is None or dtype.kind != kind or dtype.itemsize > 16:
+        raise ValueError(f"model file has class labels of type {dtype_name!r}, expected a "
+                         f"NumPy type of kind {kind!r}")
+    try:
+        with np.errstate(over="ignore"):  # a float beyond the type's range: refused below
+            classes = np.asarray(values, dtype=dtype)
+    except OverflowError:
+        raise ValueError(f"model file has class labels out of the range of {dtype}") from None
+    if kind == "f" and not np.isfinite(classes).all():
+        raise ValueError(f"model file has class labels out of the range of {dtype}")
+    return classes
+
+
+def _check_label_values(kind: str, values: list) -> None:
+    """Every label in ``values`` is a JSON value of the kind of label that ``kind`` names."""
+    if kind == "b":
+        ok = all(isinstance(v, bool) for v in values)
+    elif kind in ("i", "u"):
+        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    elif kind == "f":
+        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+                 for v in values)
+    elif kind == "U":
+        ok = all(isinstance(v, str) for v in values)
+    else:
+        ok = all(not isinstance(v, float) or np.isfinite(v) for v in values)
+    if not ok:
+        raise ValueError(f"class labels {values!r} are not all labels of NumPy kind {kind!r}")
+
+
+def _check_sorted(classes: np.ndarray) -> None:
+    """``classes`` is a 1-D array of distinct labels in increasing order (as ``np.unique``
+    gives, which prediction and ``partial_fit`` rely on)."""
+    try:
+        ok = classes.ndim == 1 and np.array_equal(np.unique(classes), classes)
+    except TypeError:  # labels of types that do not compare
+        ok = False
+    if not ok:
+        raise ValueError(f"class labels must be distinct and sorted, got {classes.tolist()!r}")

@@ -23,26 +23,19 @@ Conventions for the unsmoothed case ``alpha=0`` (the slides' worked example):
 
 from __future__ import annotations
 
-import json
 import math
-import numbers
 import warnings
+from numbers import Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._sparse import dense, t_mm
-from ._validation import (
-    as_labels,
-    check_positive,
-    check_X,
-    data_dtype,
-    resolve_dtype,
-    to_numpy,
-)
-from .io import check_tensor, register, save
+from ._validation import DTYPES, as_labels, check_X, data_dtype, resolve_dtype, to_numpy
+from .io import check_tensor, decode_classes, encode_classes, register, save
 
 _DTYPE = torch.float64
 _ALPHA_MIN = 1e-10
@@ -61,6 +54,27 @@ def _sample_weight(sample_weight, n_samples: int) -> torch.Tensor:
         raise ValueError("Sample weights must contain at least one non-zero number.")
     return torch.from_numpy(w)
 
+
+class _Number(Interval):
+    """scikit-learn's ``Interval`` of real numbers, booleans excluded."""
+
+    def is_satisfied_by(self, val) -> bool:
+        return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
+def _file_tensor(tensors: dict[str, torch.Tensor], name: str, shape: tuple[int, ...],
+                 kind: str) -> torch.Tensor:
+    """A model file's tensor ``name`` of ``shape``: finite values (``"real"``), finite
+    and non-negative ones (``"count"``), or log-probabilities (``"log"``: ``-inf``, a
+    probability of 0, allowed; NaN and ``+inf`` refused)."""
+    t = tensors.get(name)
+    if kind == "log" and t is not None and t.is_floating_point():
+        check_tensor({name: torch.where(torch.isneginf(t), 0.0, t)}, name, shape)
+        return t
+    t = check_tensor(tensors, name, shape)
+    if kind == "count" and bool((t < 0).any()):
+        raise ValueError(f"tensor {name!r} has negative values")
+    return t
 
 
 def _log_dot(X: torch.Tensor, log_p: torch.Tensor) -> torch.Tensor:
@@ -105,8 +119,17 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
 
     A model states ``_validate_X``, ``_init_counters(classes, X)`` (fresh
     statistics), ``_update(X, labels, sample_weight)`` (add a chunk) and
-    ``_joint_log_likelihood(X)``.
+    ``_joint_log_likelihood(X)``; for its model files, ``_FILE_TENSORS`` and
+    ``_FILE_DTYPES`` (and ``_file_extra``, ``_restore_extra`` for anything else).
+    Hyperparameters are checked by scikit-learn's ``_parameter_constraints`` at
+    every ``fit`` and ``partial_fit``.
     """
+
+    #: The fitted arrays a model file holds, by tensor name: attribute, shape (C:
+    #: classes, D: features) and kind of values (see :func:`_file_tensor`). The first
+    #: is a (C, D) array whose floating-point type, one of ``_FILE_DTYPES``, all share.
+    _FILE_TENSORS: dict[str, tuple[str, str, str]] = {}
+    _FILE_DTYPES: tuple[torch.dtype, ...] = (_DTYPE,)
 
     def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
         raise NotImplementedError
@@ -137,6 +160,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        self._validate_params()
         Xt = self._validate_X(X, reset=True)
         labels = as_labels(y, Xt.shape[0])
         self._init_counters(np.unique(labels), Xt)
@@ -162,6 +186,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
         self : object
             The updated estimator.
         """
+        self._validate_params()
         first_call = not hasattr(self, "classes_")
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -255,9 +280,68 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
         index = to_numpy(torch.argmax(self._jll(X), dim=1))
         return self.classes_[index]
 
+    # ------------------------------------------------------------ model files
+
+    def save(self, path) -> None:
+        """Write the fitted model to one safetensors file (see :func:`deepbelief.load`).
+
+        The fitted arrays keep their floating-point type and the class labels
+        (numbers, booleans or strings) theirs; a loaded model predicts as this one
+        does and can go on with ``partial_fit``.
+        """
+        save(self, path)
+
+    def _file_extra(self) -> dict:
+        """What a model file's metadata holds besides the hyperparameters and labels."""
+        return {}
+
+    def _restore_extra(self, extra: dict) -> None:
+        """Set what :meth:`_file_extra` wrote (``ValueError`` if it is invalid)."""
+
+    def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        check_is_fitted(self)
+        tensors = {key: torch.from_numpy(np.ascontiguousarray(getattr(self, attr)))
+                   for key, (attr, _, _) in self._FILE_TENSORS.items()}
+        return tensors, {**encode_classes(self.classes_), **self._file_extra()}
+
+    @classmethod
+    def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor], extra: dict):
+        params = {k: v for k, v in params.items() if k != "device"}  # computes on the CPU
+        model = cls(**params)
+        model._validate_params()
+        classes = decode_classes(extra)
+        first = next(iter(cls._FILE_TENSORS))
+        ref = tensors.get(first)
+        if ref is None or ref.ndim != 2 or ref.shape[1] == 0:
+            raise ValueError(f"model file lacks a 2-D tensor {first!r}")
+        dtype = ref.dtype
+        if dtype not in cls._FILE_DTYPES:
+            raise ValueError(f"tensor {first!r} has dtype {dtype}, expected one of "
+                             f"{', '.join(map(str, cls._FILE_DTYPES))}")
+        dims = {"C": len(classes), "D": ref.shape[1]}
+        for key, (attr, shape, kind) in cls._FILE_TENSORS.items():
+            t = _file_tensor(tensors, key, tuple(dims[d] for d in shape), kind)
+            setattr(model, attr, to_numpy(t.to(dtype)))
+        model.classes_ = classes
+        model.n_features_in_ = dims["D"]
+        model._restore_extra(extra)
+        return model
+
 
 class _BaseDiscreteNB(_BaseNB):
     """Counting shared by the discrete models."""
+
+    _parameter_constraints: dict = {
+        "alpha": [_Number(Real, 0, None, closed="left"), "array-like"],
+        "force_alpha": ["boolean"],
+        "fit_prior": ["boolean"],
+        "class_prior": ["array-like", None],
+    }
+
+    _FILE_TENSORS = {"feature_count": ("feature_count_", "CD", "count"),
+                     "class_count": ("class_count_", "C", "count"),
+                     "class_log_prior": ("class_log_prior_", "C", "log"),
+                     "feature_log_prob": ("feature_log_prob_", "CD", "log")}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -276,16 +360,16 @@ class _BaseDiscreteNB(_BaseNB):
 
         With ``force_alpha=False`` a value below 1e-10 is raised to 1e-10 (with a
         warning), as scikit-learn does; by default α is used as given, 0 included.
+        A number has been checked by ``_parameter_constraints``; an array's values
+        are checked here.
         """
-        if np.ndim(self.alpha) == 0:
-            alpha = float(check_positive(self.alpha, "alpha", allow_zero=True))
-        else:
-            alpha = np.asarray(self.alpha, dtype=np.float64)
-            if alpha.shape != (self.n_features_in_,):
-                raise ValueError(f"When alpha is an array, it should contains `n_features` "
-                                 f"= {self.n_features_in_} values; got shape {alpha.shape}")
-            if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
-                raise ValueError("All values in alpha must be greater than 0 or equal to 0.")
+        alpha = np.asarray(self.alpha, dtype=np.float64)
+        if alpha.ndim and alpha.shape != (self.n_features_in_,):
+            raise ValueError(f"When alpha is an array, it should contains `n_features` "
+                             f"= {self.n_features_in_} values; got shape {alpha.shape}")
+        if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
+            raise ValueError("All values in alpha must be greater than 0 or equal to 0.")
+        alpha = float(alpha) if alpha.ndim == 0 else alpha
         if not self.force_alpha and np.min(alpha) < _ALPHA_MIN:
             warnings.warn(f"alpha too small will result in numeric errors, setting alpha = "
                           f"{_ALPHA_MIN:.1e}. Use `force_alpha=True` to keep alpha unchanged.",
@@ -334,6 +418,8 @@ class _BaseDiscreteNB(_BaseNB):
             )
         return self
 
+
+@register
 class MultinomialNB(_BaseDiscreteNB):
     """Multinomial naive Bayes, for counts such as word counts (the slides' spam filter).
 
@@ -416,6 +502,7 @@ class MultinomialNB(_BaseDiscreteNB):
         return _log_dot(X, log_theta) + torch.from_numpy(self.class_log_prior_)
 
 
+@register
 class BernoulliNB(_BaseDiscreteNB):
     """Bernoulli naive Bayes, for binary features (a word occurs or not).
 
@@ -468,6 +555,11 @@ class BernoulliNB(_BaseDiscreteNB):
     array([0])
     """
 
+    _parameter_constraints: dict = {
+        **_BaseDiscreteNB._parameter_constraints,
+        "binarize": [None, _Number(Real, None, None, closed="neither")],
+    }
+
     def __init__(self, alpha=1.0, *, force_alpha: bool = True, binarize: float | None = 0.0,
                  fit_prior: bool = True, class_prior=None):
         self.alpha = alpha
@@ -477,9 +569,6 @@ class BernoulliNB(_BaseDiscreteNB):
         self.class_prior = class_prior
 
     def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
-        if self.binarize is not None and (isinstance(self.binarize, bool)
-                                          or not isinstance(self.binarize, numbers.Real)):
-            raise ValueError(f"binarize must be a number or None, got {self.binarize!r}")
         Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu",
                      unit_interval=self.binarize is None, accept_sparse=True)
         if self.binarize is None:
@@ -564,6 +653,17 @@ class GaussianNB(_BaseNB):
     array([1])
     """
 
+    _parameter_constraints: dict = {
+        "priors": ["array-like", None],
+        "var_smoothing": [_Number(Real, 0, None, closed="left")],
+        "dtype": [StrOptions(set(DTYPES)), None],
+    }
+
+    _FILE_TENSORS = {"theta": ("theta_", "CD", "real"), "var": ("var_", "CD", "count"),
+                     "class_count": ("class_count_", "C", "count"),
+                     "class_prior": ("class_prior_", "C", "count")}
+    _FILE_DTYPES = (torch.float32, torch.float64)
+
     def __init__(self, *, priors=None, var_smoothing: float = 1e-9, dtype: str | None = None):
         self.priors = priors
         self.var_smoothing = var_smoothing
@@ -579,7 +679,6 @@ class GaussianNB(_BaseNB):
         return check_X(self, X, reset=reset, dtype=dtype, device="cpu", unit_interval=False)
 
     def _init_counters(self, classes: np.ndarray, X: torch.Tensor) -> None:
-        check_positive(self.var_smoothing, "var_smoothing", allow_zero=True)
         self.classes_ = classes
         n_classes, n_features = len(classes), X.shape[1]
         dtype = _numpy_dtype(X.dtype)
@@ -638,75 +737,16 @@ class GaussianNB(_BaseNB):
                         for chunk in X.split(rows)])
         return torch.log(torch.from_numpy(self.class_prior_)) + log_norm - 0.5 * sq
 
-    # ------------------------------------------------------------ model files
+    def _file_extra(self) -> dict:
+        return {"epsilon": float(self.epsilon_)}
 
-    #: The fitted arrays a model file holds, by tensor name, and their shapes
-    #: (C: classes, D: features).
-    _FILE_TENSORS = {"theta": ("theta_", "CD"), "var": ("var_", "CD"),
-                     "class_count": ("class_count_", "C"), "class_prior": ("class_prior_", "C")}
-
-    def save(self, path) -> None:
-        """Write the fitted model to one safetensors file (see :func:`deepbelief.load`).
-
-        The arrays keep their floating-point type; the class labels (numbers,
-        booleans or strings) are kept in the file's metadata.
-        """
-        save(self, path)
-
-    def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
-        check_is_fitted(self)
-        classes = self.classes_.tolist()
-        try:
-            json.dumps(classes)
-        except (TypeError, ValueError):
-            raise ValueError("only numbers, booleans and strings can be saved as class "
-                             f"labels, got {self.classes_!r}") from None
-        tensors = {key: torch.from_numpy(np.ascontiguousarray(getattr(self, attr)))
-                   for key, (attr, _) in self._FILE_TENSORS.items()}
-        extra = {"classes": classes, "classes_kind": self.classes_.dtype.kind,
-                 "classes_dtype": self.classes_.dtype.str, "epsilon": float(self.epsilon_)}
-        return tensors, extra
-
-    @classmethod
-    def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor],
-                    extra: dict) -> GaussianNB:
-        params = {k: v for k, v in params.items() if k != "device"}  # computes on the CPU
-        model = cls(**params)
-        classes = _classes_from_file(extra)
-        theta = tensors.get("theta")
-        if theta is None or theta.ndim != 2:
-            raise ValueError("model file lacks a 2-D tensor 'theta'")
-        dims = {"C": len(classes), "D": theta.shape[1]}
-        dtype = theta.dtype
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"tensor 'theta' has dtype {dtype}, expected float32 or float64")
-        for key, (attr, shape) in cls._FILE_TENSORS.items():
-            t = check_tensor(tensors, key, tuple(dims[d] for d in shape))
-            setattr(model, attr, to_numpy(t.to(dtype)))
-        model.classes_ = classes
-        model.epsilon_ = float(extra.get("epsilon", 0.0))
-        model.n_features_in_ = dims["D"]
-        return model
+    def _restore_extra(self, extra: dict) -> None:
+        epsilon = extra.get("epsilon", 0.0)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) \
+                or not 0.0 <= epsilon < math.inf:
+            raise ValueError(f"model file has an invalid epsilon {epsilon!r}")
+        self.epsilon_ = float(epsilon)
 
 
 def _numpy_dtype(dtype: torch.dtype) -> type:
     return np.float32 if dtype == torch.float32 else np.float64
-
-
-def _classes_from_file(extra: dict) -> np.ndarray:
-    """The class labels a model file's metadata holds, in their NumPy type."""
-    values, kind = extra.get("classes"), extra.get("classes_kind")
-    if not isinstance(values, list) or not values or any(
-            isinstance(v, (list, dict)) or v is None for v in values):
-        raise ValueError("model file lacks a list of class labels")
-    if kind in ("b", "i", "u", "f"):
-        dtype = np.dtype(str(extra.get("classes_dtype")))
-        if dtype.kind != kind or dtype.itemsize > 16:
-            raise ValueError(f"model file has class labels of type {dtype}, expected kind "
-                             f"{kind!r}")
-        return np.asarray(values, dtype=dtype)
-    if kind in ("U", "O"):
-        classes = np.empty(len(values), dtype=object)
-        classes[:] = values
-        return classes.astype(str) if kind == "U" else classes
-    raise ValueError(f"model file has class labels of unknown kind {kind!r}")

@@ -533,13 +533,15 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         save(self, path)
 
     def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        from ..io import encode_classes  # the labels' one encoding in model files
+
         linears = [m for m in self.net_ if isinstance(m, nn.Linear)]
         tensors = {}
         for i, m in enumerate(linears):
             tensors[f"weight_{i}"], tensors[f"bias_{i}"] = m.weight, m.bias
         if self.visible_units == "gaussian":
             tensors["shift"], tensors["scale"] = self._shift, self._scale
-        extra = {"classes": self.classes_.tolist(), "n_features": self.n_features_in_,
+        extra = {**encode_classes(self.classes_), "n_features": self.n_features_in_,
                  "dtype": dtype_name(self._dtype), "history": self.history_,
                  "pretrain_history": self.pretrain_history_, "times": self.times_}
         return tensors, extra
@@ -547,11 +549,13 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     @classmethod
     def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor],
                     extra: dict) -> DBNClassifier:
+        from ..io import decode_classes  # reads older files' labels too
+
         if isinstance(params.get("hidden_layer_sizes"), list):
             params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
         model = cls(**params)
         sizes = model._check_params()
-        classes = np.asarray(extra["classes"])
+        classes = decode_classes(extra)
         n_in = int(extra["n_features"])
         if classes.ndim != 1 or len(classes) < 2:
             raise ValueError("model file has an invalid 'classes' list")

@@ -578,24 +578,28 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         save(self, path)
 
     def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        from ..io import encode_classes  # the labels' one encoding in model files
+
         tensors = {f"top_{k}": v for k, v in self.top_.state_dict().items()}
         for i, layer in enumerate(self.layers_):
             tensors.update({f"{k}_{i}": v for k, v in layer.state_dict().items()})
         if self.visible_units == "gaussian":
             tensors["shift"], tensors["scale"] = self._shift, self._scale
-        extra = {"classes": self.classes_.tolist(), "n_features": self.n_features_in_,
+        extra = {**encode_classes(self.classes_), "n_features": self.n_features_in_,
                  "dtype": dtype_name(self._dtype), "history": self.history_,
                  "pretrain_history": self.pretrain_history_, "times": self.times_}
         return tensors, extra
 
     @classmethod
     def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor], extra: dict) -> DBN:
+        from ..io import decode_classes  # reads older files' labels too
+
         for key in ("hidden_layer_sizes", "gibbs_steps"):
             if isinstance(params.get(key), list):
                 params[key] = tuple(params[key])
         model = cls(**params)
         sizes, _ = model._check_params()
-        classes = np.asarray(extra["classes"])
+        classes = decode_classes(extra)
         if classes.ndim != 1 or len(classes) < 2:
             raise ValueError("model file has an invalid 'classes' list")
         dims = (int(extra["n_features"]), *sizes[:-1])

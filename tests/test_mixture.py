@@ -236,6 +236,51 @@ def test_bad_input(kwargs, X, match):
         GaussianMixture(**kwargs).fit(X)
 
 
+@pytest.mark.parametrize("param, value", [
+    ("n_components", 0), ("n_components", 1.5), ("covariance_type", "banana"),
+    ("init_params", "kmeans+"), ("n_init", 0), ("max_iter", -1), ("tol", -1e-3),
+    ("tol", float("nan")), ("reg_covar", float("inf")), ("verbose_interval", 0),
+    ("dtype", "float16"), ("warm_start", "yes"), ("random_state", "seed"),
+    ("device", 1.5), ("means_init", 3.0)])
+def test_bad_hyperparameters_raise_before_the_data_are_read(param, value):
+    """scikit-learn's InvalidParameterError (a ValueError) names the parameter, even when
+    the data are bad too."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter of GaussianMixture"):
+        GaussianMixture(**{param: value}).fit([[np.nan]])
+    assert issubclass(InvalidParameterError, ValueError)
+
+
+@pytest.mark.parametrize("random_state", [None, 3, -3, np.int64(3), np.random.RandomState(0),
+                                          np.random.default_rng(0), torch.Generator()])
+def test_every_random_state_make_generator_takes_is_accepted(blobs, random_state):
+    model = GaussianMixture(2, covariance_type="diag", random_state=random_state,
+                            device=None).fit(blobs[0])
+    assert model.converged_
+
+
+def test_a_model_file_with_bad_hyperparameters_is_refused(blobs, tmp_path):
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    import deepbelief
+
+    path = tmp_path / "gmm.safetensors"
+    GaussianMixture(2, covariance_type="diag", random_state=0).fit(blobs[0]).save(path)
+    with safe_open(str(path), "pt") as f:
+        metadata = f.metadata()
+        tensors = {key: f.get_tensor(key) for key in f.keys()}
+    params = json.loads(metadata["params"])
+    for key, value in [("reg_covar", -1.0), ("covariance_type", "banana")]:
+        save_file(tensors, str(path), metadata=dict(
+            metadata, params=json.dumps(dict(params, **{key: value}))))
+        with pytest.raises(ValueError, match=key):
+            deepbelief.load(path)
+
+
 def test_bad_input_after_fit(blobs):
     X, _ = blobs
     with pytest.raises(Exception, match="not fitted"):

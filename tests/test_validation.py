@@ -75,6 +75,31 @@ def test_check_positive_names_the_argument(value):
         check_positive(value, "n_components", integer=True)
 
 
+@pytest.mark.parametrize("kind", ["scipy", "torch"])
+def test_sparse_input_is_refused_or_kept_sparse_with_its_values_checked(kind):
+    from scipy import sparse
+
+    dense = np.array([[0.0, 0.5], [1.0, 0.0]])
+    X = sparse.csr_matrix(dense) if kind == "scipy" else torch.from_numpy(dense).to_sparse()
+    with pytest.raises(TypeError, match="X: sparse input is not supported"):
+        as_tensor2d(X, name="X")
+    t = as_tensor2d(X, name="X", accept_sparse=True, unit_interval=True)
+    assert t.is_sparse and t.is_coalesced() and t.dtype == torch.float32
+    np.testing.assert_array_equal(t.to_dense().numpy(), dense)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        as_tensor2d(2 * X, name="X", accept_sparse=True, unit_interval=True)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        as_tensor2d(X * float("inf"), name="X", accept_sparse=True)
+
+
+def test_dtype_none_follows_the_data_and_features_are_checked_first():
+    assert as_tensor2d(np.zeros((2, 2), np.float32), dtype=None).dtype == torch.float32
+    assert as_tensor2d(np.zeros((2, 2), np.int64), dtype=None).dtype == torch.float64
+    assert as_tensor2d(torch.ones(2, 2, dtype=torch.bool), dtype=None).dtype == torch.float32
+    with pytest.raises(ValueError, match="X has 2 features, but Model is expecting 3"):
+        as_tensor2d(np.full((2, 2), np.nan), n_features=3, owner="Model")
+
+
 def test_values_are_checked_before_the_cast():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):  # would round to -0.0 in float32
         as_tensor2d(np.array([[-1e-98, 0.5]]), name="X", unit_interval=True)

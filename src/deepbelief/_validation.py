@@ -106,40 +106,54 @@ def as_tensor2d(
     ``min_samples`` rows or no columns, NaN/inf, a wrong number of features, and
     values outside [0, 1] when ``unit_interval`` (Bernoulli units).
     """
-    if is_sparse(X) or hasattr(X, "toarray"):
-        if not accept_sparse:
-            raise TypeError(
-                f"{name}: sparse input is not supported; pass a dense array (X.toarray())"
-            )
-        t = _sparse_tensor(X, name, min_samples)
-        values = t.values()
-    elif isinstance(X, torch.Tensor):
-        t = _tensor2d(X.detach(), name, min_samples)
-    else:
-        try:
-            arr = check_array(X, dtype="numeric", ensure_all_finite=False,
-                              ensure_min_samples=min_samples, input_name=name)
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"{name}: {exc}") from exc
-        if arr.dtype.kind == "b":
-            arr = arr.view(np.uint8)
-        arr = np.ascontiguousarray(arr)
-        t = torch.from_numpy(arr if arr.flags.writeable else arr.copy())
-    if not t.is_sparse:
-        values = t
+    t = _to_tensor2d(X, name, min_samples, accept_sparse)
     if n_features is not None and t.shape[1] != n_features:
         raise ValueError(
             f"{name} has {t.shape[1]} features, but {owner} is expecting {n_features} "
             "features as input"
         )
-    # One pass: NaN reaches both extremes, ±inf one of them. [0, 1] is checked before
-    # the cast (which can round a tiny negative value to -0.0), finiteness after it
-    # (which can overflow a large value to inf).
+    return _cast_checking_values(t, name, dtype, device, unit_interval)
+
+
+def _to_tensor2d(X, name: str, min_samples: int, accept_sparse: bool) -> torch.Tensor:
+    """``X`` as a 2-D tensor (sparse COO for sparse input) of its own type, shape checked."""
+    if is_sparse(X) or hasattr(X, "toarray"):
+        if not accept_sparse:
+            raise TypeError(
+                f"{name}: sparse input is not supported; pass a dense array (X.toarray())"
+            )
+        return _sparse_tensor(X, name, min_samples)
+    if isinstance(X, torch.Tensor):
+        return _tensor2d(X.detach(), name, min_samples)
+    return _dense_tensor(X, name, min_samples)
+
+
+def _dense_tensor(X, name: str, min_samples: int) -> torch.Tensor:
+    """An array checked by ``check_array`` as a tensor sharing its memory where it can."""
+    try:
+        arr = check_array(X, dtype="numeric", ensure_all_finite=False,
+                          ensure_min_samples=min_samples, input_name=name)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name}: {exc}") from exc
+    if arr.dtype.kind == "b":
+        arr = arr.view(np.uint8)
+    arr = np.ascontiguousarray(arr)
+    return torch.from_numpy(arr if arr.flags.writeable else arr.copy())
+
+
+def _cast_checking_values(t: torch.Tensor, name: str, dtype: torch.dtype | None, device,
+                          unit_interval: bool) -> torch.Tensor:
+    """``t`` on ``device`` as ``dtype`` (None: :func:`data_dtype`), its values checked.
+
+    One pass: NaN reaches both extremes, ±inf one of them. [0, 1] is checked before
+    the cast (which can round a tiny negative value to -0.0), finiteness after it
+    (which can overflow a large value to inf).
+    """
     dtype = data_dtype(t.dtype) if dtype is None else dtype
-    lo, hi = _value_range(values)
+    lo, hi = _value_range(_stored_values(t))
     t = t.to(device=device, dtype=dtype)
     if not unit_interval:
-        lo, hi = _value_range(t.values() if t.is_sparse else t)
+        lo, hi = _value_range(_stored_values(t))
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"{name}: input contains NaN or infinity")
     if unit_interval and (lo < 0.0 or hi > 1.0):
@@ -149,6 +163,11 @@ def as_tensor2d(
             f"[{lo:g}, {hi:g}] (scale the data, e.g. MinMaxScaler, first)"
         )
     return t
+
+
+def _stored_values(t: torch.Tensor) -> torch.Tensor:
+    """The values a tensor stores: a sparse tensor's non-zeros, a dense tensor itself."""
+    return t.values() if t.is_sparse else t
 
 
 def _value_range(values: torch.Tensor) -> tuple[float, float]:

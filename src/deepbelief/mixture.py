@@ -19,20 +19,22 @@ estimated in float64 and stored in the data's type (see :class:`GaussianMixture`
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import distributed
 from ._validation import (
-    check_positive,
+    DTYPES,
     check_X,
     data_dtype,
     make_generator,
@@ -41,10 +43,17 @@ from ._validation import (
     resolve_dtype,
     to_numpy,
 )
-from .data import Minibatches, is_stream
+from .data import Minibatches
 from .io import check_tensor, register, save
 
-_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+#: The covariance types, and the shape of ``covariances_`` (and of ``precisions_`` and
+#: ``precisions_cholesky_``) for each, given K components and D features.
+_COVARIANCE_SHAPES: dict[str, Callable[[int, int], tuple[int, ...]]] = {
+    "full": lambda K, D: (K, D, D),
+    "tied": lambda K, D: (D, D),
+    "diag": lambda K, D: (K, D),
+    "spherical": lambda K, D: (K,),
+}
 _INITS = ("kmeans", "k-means++", "random", "random_from_data")
 #: The parameters' type during a fit, whatever the data's: the M-step subtracts sums
 #: (E[x²] - μ²), tells empty components (N_k < 1e-6) from rounding, and factorises nearly
@@ -159,6 +168,20 @@ def kmeans(X: torch.Tensor, n_clusters: int, gen: torch.Generator,
 
 
 # ---------------------------------------------------------------- Gaussian algebra
+
+
+def _covariance_shape(covariance_type: str, n_components: int,
+                      n_features: int) -> tuple[int, ...]:
+    """Shape of the covariances (and precisions, and their Cholesky factors) of a mixture."""
+    return _COVARIANCE_SHAPES[covariance_type](n_components, n_features)
+
+
+def _n_covariance_parameters(covariance_type: str, n_components: int, n_features: int) -> int:
+    """Free parameters of the covariances: D(D+1)/2 per symmetric D × D matrix."""
+    shape = _covariance_shape(covariance_type, n_components, n_features)
+    if covariance_type in ("full", "tied"):
+        return math.prod(shape[:-1]) * (n_features + 1) // 2
+    return math.prod(shape)
 
 
 def _row_blocks(n_rows: int, row_width: int) -> Iterator[slice]:
@@ -399,6 +422,39 @@ class _Params:
     prec_chol: torch.Tensor
 
 
+class _FitResult(NamedTuple):
+    """What EM from one initialisation ends with (see ``GaussianMixture._fit_single``)."""
+
+    params: _Params
+    lower_bound: float
+    n_iter: int
+    converged: bool
+    lower_bounds: list[float]
+
+
+@dataclass
+class _TrainingData:
+    """A fit's data as this rank sees it.
+
+    ``source`` is the validated data; ``first`` this rank's rows of the array or of the
+    stream's first minibatch, centred on ``offset`` (rank 0's mean of them), as every
+    block is; ``whole_data``: ``first`` is all the data (one array, one process).
+    """
+
+    source: Minibatches
+    first: torch.Tensor
+    offset: torch.Tensor
+    whole_data: bool
+
+    def blocks(self) -> Iterator[torch.Tensor]:
+        """This rank's rows of the training data, centred, block by block."""
+        if self.source.n_samples is not None:
+            yield self.first
+            return
+        for batch in self.source.epoch(shuffle=False):
+            yield batch.x - self.offset
+
+
 def _e_step(X: torch.Tensor, p: _Params, covariance_type: str):
     """log p(x_n) = logsumexp_k [log φ_k + log N(x_n | μ_k, Σ_k)] and log r_nk, in X's type."""
     weighted = _weighted_log_prob(X, p, covariance_type)
@@ -532,6 +588,30 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     array([ 1., 10.])
     """
 
+    #: The hyperparameters' types and ranges, checked by ``_validate_params`` (scikit-learn's
+    #: ``InvalidParameterError``, a ``ValueError``) when a fit starts.
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions(set(_COVARIANCE_SHAPES))],
+        "init_params": [StrOptions(set(_INITS))],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+        # What torch.device takes (None: the CPU); resolve_device checks that it exists.
+        "device": [str, torch.device, Interval(Integral, 0, None, closed="left"), None],
+        "dtype": [StrOptions(set(DTYPES)), None],
+        # What make_generator takes.
+        "random_state": [Integral, np.random.RandomState, np.random.Generator,
+                         torch.Generator, None],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "weights_init": ["array-like", None],
+        "means_init": ["array-like", None],
+        "precisions_init": ["array-like", None],
+    }
+
     def __init__(
         self,
         n_components: int = 1,
@@ -571,20 +651,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------ validation
 
-    def _check_hyperparameters(self) -> None:
-        check_positive(self.n_components, "n_components", integer=True)
-        check_positive(self.n_init, "n_init", integer=True)
-        check_positive(self.max_iter, "max_iter", integer=True, allow_zero=True)
-        check_positive(self.tol, "tol", allow_zero=True)
-        check_positive(self.reg_covar, "reg_covar", allow_zero=True)
-        if self.covariance_type not in _COVARIANCE_TYPES:
-            raise ValueError(f"covariance_type must be one of {_COVARIANCE_TYPES}, "
-                             f"got {self.covariance_type!r}")
-        check_positive(self.verbose_interval, "verbose_interval", integer=True)
-        if self.init_params not in _INITS:
-            raise ValueError(f"init_params must be one of {_INITS}, got {self.init_params!r}")
-        resolve_dtype(self.dtype)
-
     def _user_tensor(self, value, name: str, shape: tuple[int, ...], device) -> torch.Tensor:
         arr = np.asarray(value, dtype=np.float64)
         if arr.shape != shape:
@@ -614,9 +680,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return out
 
     def _check_precisions(self, value, K: int, D: int, device) -> torch.Tensor:
-        shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K,)}
         kind = self.covariance_type
-        P = self._user_tensor(value, f"{kind} precision", shape[kind], device)
+        P = self._user_tensor(value, f"{kind} precision", _covariance_shape(kind, K, D), device)
         if kind in ("diag", "spherical"):
             if bool((P <= 0).any()):
                 raise ValueError(f"'{kind} precision' should be positive")
@@ -628,17 +693,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _validate_X(self, X, device, *, reset: bool, fitting: bool = False) -> torch.Tensor:
         """``X`` on ``device`` in the fit's type (``fitting``: a block of the data being
-        fitted, the first one with ``reset``) or else the fitted model's."""
+        fitted, the first one with ``reset``; see :meth:`fit`) or else the fitted model's.
+
+        Only ``reset`` changes the estimator (``n_features_in_``, as in scikit-learn)."""
         if fitting:
             dtype = self._fit_dtype
         else:
             check_is_fitted(self, "means_")
             dtype = self._model_dtype()
-        t = check_X(self, X, reset=reset, dtype=dtype, device=device,
-                    unit_interval=False, min_samples=2 if reset else 1)
-        if fitting and reset:
-            self._fit_dtype = t.dtype  # a stream's later minibatches follow its first
-        return t
+        return check_X(self, X, reset=reset, dtype=dtype, device=device,
+                       unit_interval=False, min_samples=2 if reset else 1)
 
     def _model_dtype(self) -> torch.dtype:
         """The fitted attributes' floating-point type."""
@@ -677,57 +741,68 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        self._check_hyperparameters()
+        self._validate_params()
         device = resolve_device(self.device)
-        stream = is_stream(X)
         warm = self.warm_start and hasattr(self, "converged_")
-        # None: the data's type, read from its first block (a warm start keeps its type).
-        self._fit_dtype = resolve_dtype(self.dtype) or (self._model_dtype() if warm else None)
-        # EM reads the data once per iteration: a one-shot iterator cannot feed it.
-        data = Minibatches(X, check=minibatch_check(
-            lambda x, reset: self._validate_X(x, device, reset=reset, fitting=True)),
-            passes=2, shard_streams=True)
-        first_block = distributed.shard(data.first)
-        if first_block.shape[0] < self.n_components:
-            raise ValueError(f"n_samples={first_block.shape[0]} (of this process's first "
-                             f"block) must be >= n_components={self.n_components}")
-        user = self._check_initial_parameters(first_block.shape[1], device)
-        offset = first_block.mean(dim=0)
-        distributed.broadcast_(offset)
-        first_block = first_block - offset
+        # The type the data are validated in: ``dtype`` or a warm start's, else (None) the
+        # first block's own, which every later minibatch of a stream is converted to.
+        self._fit_dtype = self._requested_dtype(warm)
+        data = self._training_data(X, device)
+        self._fit_dtype = data.first.dtype
+        user = self._check_initial_parameters(data.first.shape[1], device)
         if "means" in user:
-            user["means"] = user["means"] - offset
-
-        def blocks() -> Iterator[torch.Tensor]:
-            """This rank's rows of the training data, centred, block by block."""
-            if not stream:
-                yield first_block
-                return
-            for batch in data.epoch(shuffle=False):
-                yield batch.x - offset
-
-        whole_data = not stream and not distributed.is_distributed()
+            user["means"] = user["means"] - data.offset
         gen = make_generator(self.random_state, device)
-        if warm and self.means_.shape[1] != first_block.shape[1]:
-            raise ValueError(f"warm_start: X has {first_block.shape[1]} features, the last fit "
-                             f"had {self.means_.shape[1]}")
+        if warm:
+            self._check_warm_start(data.first.shape[1])
         self._repairs = {"empty": 0, "singular": 0}
         best = None
         for trial in range(1 if warm else self.n_init):
             if self.verbose:
                 print(f"Initialisation {trial}")
-            if warm:  # the last solution, in this fit's centred coordinates
-                start = self._fitted_params(device)
-                start.means = start.means - offset
-            else:
-                start = self._initial_params(first_block, user, gen)
-            previous = self.lower_bound_ if warm else -math.inf
-            result = self._fit_single(blocks, start, first_block, whole_data, previous)
-            if best is None or result[1] > best[1]:
+            start, previous = self._starting_point(data, user, gen, device, warm)
+            result = self._fit_single(data, start, previous)
+            if best is None or result.lower_bound > best.lower_bound:
                 best = result
-        self._store(best, offset, first_block.shape[1])
+        self._store(best, data.offset, data.first.shape[1])
         self._warn_repairs()
         return self
+
+    def _requested_dtype(self, warm: bool) -> torch.dtype | None:
+        """The fit's type before the data are seen: ``dtype``, or a warm start's, or None."""
+        return resolve_dtype(self.dtype) or (self._model_dtype() if warm else None)
+
+    def _training_data(self, X, device) -> _TrainingData:
+        """``X`` validated (in ``self._fit_dtype``), this rank's part of its first block,
+        and the offset that centres the data (broadcast from rank 0)."""
+        # EM reads the data once per iteration: a one-shot iterator cannot feed it.
+        source = Minibatches(X, check=minibatch_check(
+            lambda x, reset: self._validate_X(x, device, reset=reset, fitting=True)),
+            passes=2, shard_streams=True)
+        first = distributed.shard(source.first)
+        if first.shape[0] < self.n_components:
+            raise ValueError(f"n_samples={first.shape[0]} (of this process's first "
+                             f"block) must be >= n_components={self.n_components}")
+        offset = first.mean(dim=0)
+        distributed.broadcast_(offset)
+        whole_data = source.n_samples is not None and not distributed.is_distributed()
+        return _TrainingData(source, first - offset, offset, whole_data)
+
+    def _check_warm_start(self, n_features: int) -> None:
+        """A warm start continues the last fit: the data must have its features."""
+        if self.means_.shape[1] != n_features:
+            raise ValueError(f"warm_start: X has {n_features} features, the last fit "
+                             f"had {self.means_.shape[1]}")
+
+    def _starting_point(self, data: _TrainingData, user: dict, gen: torch.Generator, device,
+                        warm: bool) -> tuple[_Params, float]:
+        """One initialisation's parameters, and the last lower bound known (a warm
+        start's previous fit, so that convergence is detected across fits)."""
+        if warm:  # the last solution, in this fit's centred coordinates
+            start = self._fitted_params(device)
+            start.means = start.means - data.offset
+            return start, self.lower_bound_
+        return self._initial_params(data.first, user, gen), -math.inf
 
     def fit_predict(self, X, y=None) -> np.ndarray:
         """Fit, then return the most probable component of every training sample.
@@ -746,48 +821,61 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         return self.fit(X).predict(X)
 
-    def _fit_single(self, blocks, params: _Params, reference: torch.Tensor, whole_data: bool,
-                    lower_bound: float = -math.inf):
-        """EM from ``params``: (params, lower bound, n_iter, converged, lower bounds).
+    def _fit_single(self, data: _TrainingData, params: _Params,
+                    lower_bound: float = -math.inf) -> _FitResult:
+        """EM from ``params`` until the lower bound changes by less than ``tol``.
 
         ``lower_bound`` is the last one known (a warm start's previous fit), so that
         convergence is detected across warm-started fits.
-
-        ``blocks()`` yields this rank's data block by block; ``reference`` (the first
-        block) supplies re-seeded means. ``whole_data``: the one block is all the data, so
-        the second moments are centred on the new means in the same pass.
-
-        Each block's statistics are computed in the data's type and summed over blocks
-        in float64. The log-likelihood is summed in float64 too, so that the test of
-        its change against ``tol`` never sees the rounding of a float32 sum over many
-        samples.
         """
         bounds, converged, n_iter = [], False, 0
-        dtype = reference.dtype
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
-            # The centres the data's second moments are taken about, in the data's type.
-            centre = None if whole_data else params.means.to(dtype)
-            stats = None
-            for X in blocks():
-                log_norm, log_resp = _e_step(X, params, self.covariance_type)
-                block = [s.to(_PARAM_DTYPE) for s in _accumulate_statistics(
-                    X, log_resp.exp(), centre, self.covariance_type)]
-                block += [log_norm.sum(dtype=_PARAM_DTYPE),
-                          log_norm.new_tensor(float(X.shape[0]), dtype=_PARAM_DTYPE)]
-                stats = block if stats is None else [
-                    a + b for a, b in zip(stats, block, strict=True)]
-            distributed.all_reduce_sum(stats)
-            params = self._m_step(stats[:3], centre, reference,
-                                  -log_norm if whole_data else None)
-            lower_bound = float(stats[3] / stats[4])
+            params, lower_bound = self._em_iteration(data, params)
             bounds.append(lower_bound)
             if self.verbose and n_iter % self.verbose_interval == 0:
                 print(f"  Iteration {n_iter}\tlog-likelihood change {lower_bound - previous:.5g}")
             if abs(lower_bound - previous) < self.tol:
                 converged = True
                 break
-        return params, lower_bound, n_iter, converged, bounds
+        return _FitResult(params, lower_bound, n_iter, converged, bounds)
+
+    def _em_iteration(self, data: _TrainingData, params: _Params) -> tuple[_Params, float]:
+        """One E-step over all the data and one M-step: the new parameters, and the mean
+        log-likelihood under the old ones.
+
+        With ``data.whole_data`` the one block is all the data, so the second moments
+        are centred on the new means in the same pass; otherwise on the old means.
+        ``data.first`` supplies re-seeded means.
+        """
+        # The centres the data's second moments are taken about, in the data's type.
+        centre = None if data.whole_data else params.means.to(data.first.dtype)
+        stats, log_norm = self._summed_statistics(data, params, centre)
+        misfit = -log_norm if data.whole_data else None
+        params = self._m_step(stats[:3], centre, data.first, misfit)
+        return params, float(stats[3] / stats[4])
+
+    def _summed_statistics(self, data: _TrainingData, params: _Params, centre: torch.Tensor | None
+                           ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """E-step block by block: the sufficient statistics, Σ_n log p(x_n) and N, summed
+        over blocks and ranks in float64, and the last block's log p(x_n).
+
+        Each block's statistics are computed in the data's type and summed over blocks
+        in float64. The log-likelihood is summed in float64 too, so that the test of
+        its change against ``tol`` never sees the rounding of a float32 sum over many
+        samples.
+        """
+        stats = None
+        for X in data.blocks():
+            log_norm, log_resp = _e_step(X, params, self.covariance_type)
+            block = [s.to(_PARAM_DTYPE) for s in _accumulate_statistics(
+                X, log_resp.exp(), centre, self.covariance_type)]
+            block += [log_norm.sum(dtype=_PARAM_DTYPE),
+                      log_norm.new_tensor(float(X.shape[0]), dtype=_PARAM_DTYPE)]
+            stats = block if stats is None else [
+                a + b for a, b in zip(stats, block, strict=True)]
+        distributed.all_reduce_sum(stats)
+        return stats, log_norm
 
     def _initial_resp(self, X: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         K, init = self.n_components, self.init_params
@@ -880,9 +968,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "was added. Consider increasing reg_covar.",
                 RuntimeWarning, stacklevel=3)
 
-    def _store(self, best, offset: torch.Tensor, n_features: int) -> None:
-        params, lower_bound, n_iter, converged, bounds = best
-        if not converged and self.max_iter > 0:
+    def _store(self, best: _FitResult, offset: torch.Tensor, n_features: int) -> None:
+        """Keep the best initialisation's parameters (uncentred, in the fit's type)."""
+        if not best.converged and self.max_iter > 0:
             warnings.warn(
                 f"Best performing initialization did not converge. Try different init "
                 f"parameters, or increase max_iter, tol, or check for degenerate data. "
@@ -892,14 +980,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         def out(t: torch.Tensor) -> np.ndarray:  # float64 parameters in the data's type
             return to_numpy(t.to(self._fit_dtype))
 
+        params = best.params
         self.weights_ = out(params.weights)
         self.means_ = out(params.means + offset)
         self.covariances_ = out(params.covariances)
         self.precisions_cholesky_ = out(params.prec_chol)
         U = params.prec_chol
         self.precisions_ = out(U @ U.mT if self.covariance_type in ("full", "tied") else U * U)
-        self.converged_, self.n_iter_ = converged, n_iter
-        self.lower_bound_, self.lower_bounds_ = lower_bound, bounds
+        self.converged_, self.n_iter_ = best.converged, best.n_iter
+        self.lower_bound_, self.lower_bounds_ = best.lower_bound, best.lower_bounds
         self.n_features_in_ = n_features
 
     # ------------------------------------------------------------ inference
@@ -995,7 +1084,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             Component of each sample.
         """
         check_is_fitted(self, "means_")
-        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) \
+        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) \
                 or n_samples < 1:
             raise ValueError(f"Invalid value for 'n_samples': {n_samples!r} . The sampling "
                              "requires at least one sample.")
@@ -1021,9 +1110,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _n_parameters(self) -> int:
         K, D = self.means_.shape
-        cov_params = {"full": K * D * (D + 1) / 2, "diag": K * D,
-                      "tied": D * (D + 1) / 2, "spherical": K}[self.covariance_type]
-        return int(cov_params + K * D + K - 1)
+        return _n_covariance_parameters(self.covariance_type, K, D) + K * D + K - 1
 
     def bic(self, X) -> float:
         """Bayesian information criterion -2 log L + p log N (lower is better).
@@ -1085,14 +1172,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor],
                     extra: dict) -> GaussianMixture:
         model = cls(**params)
-        model._check_hyperparameters()
+        model._validate_params()
         means = tensors.get("means")
         if means is None or means.ndim != 2 or means.shape[0] != model.n_components:
             raise ValueError(f"model file lacks a tensor 'means' of shape "
                              f"({model.n_components}, n_features)")
         K, D = means.shape
-        cov_shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D),
-                     "spherical": (K,)}[model.covariance_type]
+        cov_shape = _covariance_shape(model.covariance_type, K, D)
         shapes = {"weights": (K,), "means": (K, D), "covariances": cov_shape,
                   "precisions": cov_shape, "precisions_cholesky": cov_shape}
         dtype = means.dtype

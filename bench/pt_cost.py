@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
 
 from deepbelief.datasets import load_mnist
 from deepbelief.model import RBM
+from deepbelief.samplers import PCD, PT
 from deepbelief.training import CDTrainer
 
 DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 
 
-def seconds_per_update(X: torch.Tensor, gen: torch.Generator, reps: int = 3, **trainer) -> float:
+def seconds_per_update(X: torch.Tensor, gen: torch.Generator, make_sampler, reps: int = 3,
+                       ) -> float:
     best = float("inf")
     for _ in range(reps):
         model = RBM.initial(500, X.mean(0), gen)
-        cd = CDTrainer(model, **trainer)
+        cd = CDTrainer(model, make_sampler())
         cd.step(X[:100], 0.01, 0.0, 0.0, gen)  # chains started outside the timing
         start = time.perf_counter()
         for batch in X.split(100):
@@ -46,10 +49,11 @@ def main() -> None:
     X, _ = load_mnist("train", data_dir=args.data_dir, binarize="stochastic")
     X = torch.as_tensor(X[:10000])
     gen = torch.Generator().manual_seed(0)
-    pcd = seconds_per_update(X, gen, persistent=True)
+    pcd = seconds_per_update(X, gen, PCD)
     print(f"PCD-1: {1e3 * pcd:.2f} ms per update")
     for n in args.temperatures:
-        pt = seconds_per_update(X, gen, tempering=torch.linspace(1.0, 0.5, n).tolist())
+        betas = torch.linspace(1.0, 0.5, n).tolist()
+        pt = seconds_per_update(X, gen, partial(PT, betas=betas))
         print(f"PT, {n} temperatures: {1e3 * pt:.2f} ms per update = {pt / (n * pcd):.2f} x "
               f"{n} PCD-1 updates")
 

@@ -86,9 +86,11 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace,
 
     Returns the trained RBM and, with ``--average-last``, the RBM whose parameters
     are the mean of those after each epoch in that last part of the budget."""
-    rbm = BernoulliRBM(args.hidden, k=args.k, persistent=True, sample_visible=True,
-                       n_temperatures=args.temperatures, min_beta=args.min_beta,
-                       fast_learning_rate=args.fast_learning_rate,
+    name = "pt" if args.temperatures > 1 else "fpcd" if args.fast_learning_rate else "pcd"
+    rbm = BernoulliRBM(args.hidden, k=args.k, sampler=name, sample_visible=True,
+                       n_temperatures=args.temperatures if name == "pt" else None,
+                       min_beta=args.min_beta,
+                       fast_learning_rate=args.fast_learning_rate if name == "fpcd" else None,
                        learning_rate=args.learning_rate, momentum=args.momentum,
                        initial_momentum=args.momentum, centring=args.centring,
                        weight_decay=args.weight_decay, batch_size=args.batch_size,
@@ -113,7 +115,7 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace,
                 s.add_(p) for s, p in zip(total, params, strict=True)]
             n_averaged += 1
         if rbm.n_epochs_ % 10 == 0:
-            pt = rbm._get_trainer().tempering
+            pt = getattr(rbm._get_trainer().sampler, "tempering", None)
             swaps = "" if pt is None else "  swaps " + " ".join(
                 f"{a:.2f}" for a in pt.acceptance.tolist())
             print(f"  deepbelief epoch {rbm.n_epochs_:4d}  {elapsed / 60:5.1f} min  "

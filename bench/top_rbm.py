@@ -22,6 +22,7 @@ from deepbelief import BernoulliRBM
 from deepbelief.datasets import load_mnist
 from deepbelief.dbn._updown import free_energies, label_joint_units
 from deepbelief.model import RBM
+from deepbelief.samplers import CD
 from deepbelief.training import CDTrainer
 
 DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
@@ -48,7 +49,7 @@ def main() -> None:
     gen = torch.Generator().manual_seed(0)
     data = torch.cat([X, one_hot(y.long(), 10).to(X.dtype)], 1)
     top = RBM.initial(2000, data.mean(0), gen, label_joint_units(X.shape[1], 10))
-    trainer = CDTrainer(top, k=args.k)
+    trainer = CDTrainer(top, CD(args.k))
 
     def error(pen: torch.Tensor, target: torch.Tensor) -> float:
         F = torch.cat([free_energies(top, chunk) for chunk in pen.split(2000)])

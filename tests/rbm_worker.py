@@ -17,7 +17,7 @@ def main() -> None:
     distributed.init_from_env()
     X = load_digits()[0]
     if mode == "resume":
-        rbm = BernoulliRBM(256, n_iter=6, batch_size=20, persistent=True, random_state=0,
+        rbm = BernoulliRBM(256, n_iter=6, batch_size=20, sampler="pcd", random_state=0,
                            checkpoint_dir=ckpt)
         rbm.fit(np.tile(X, (10, 1)), resume=True)
     else:

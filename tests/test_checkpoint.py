@@ -47,11 +47,12 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path):
     assert b.n_epochs_ == 6
 
 
-@pytest.mark.parametrize("sampler", [dict(), dict(centring=0.05), dict(n_temperatures=4),
-                                     dict(fast_learning_rate=0.05)])
+@pytest.mark.parametrize("sampler", [dict(sampler="pcd"), dict(sampler="pcd", centring=0.05),
+                                     dict(sampler="pt", n_temperatures=4),
+                                     dict(sampler="fpcd", fast_learning_rate=0.05)])
 def test_in_process_resume_matches(tmp_path, digits, sampler):
     X = digits[0][:300]
-    params = dict(n_components=16, batch_size=25, persistent=True, random_state=4,
+    params = dict(n_components=16, batch_size=25, random_state=4,
                   checkpoint_dir=str(tmp_path), **sampler)
     full = BernoulliRBM(n_iter=5, **{**params, "checkpoint_dir": None}).fit(X)
     BernoulliRBM(n_iter=3, **params).fit(X)

@@ -28,7 +28,7 @@ def trained(tmp_path_factory):
 def test_train_rbm_saves_a_centred_pcd_model(trained):
     rbm = deepbelief.load(trained)
     assert rbm.W_.shape == (10, 64)
-    assert rbm.persistent and rbm.centring == 0.01 and rbm.n_epochs_ == 3
+    assert rbm.sampler == "pcd" and rbm.centring == 0.01 and rbm.n_epochs_ == 3
     assert rbm.momentum == rbm.initial_momentum == 0 and rbm.learning_rate_decay == 0.1
 
 
@@ -52,11 +52,12 @@ def test_train_rbm_with_other_samplers(tmp_path, capsys):
                  "--sampler", "pt", "--temperatures", "3", "--min-beta", "0.6",
                  "--out", str(out)]) == 0
     rbm = deepbelief.load(out)
-    assert (rbm.n_temperatures, rbm.min_beta, rbm.persistent) == (3, 0.6, True)
+    assert (rbm.sampler, rbm.n_temperatures, rbm.min_beta) == ("pt", 3, 0.6)
     assert main(["train-rbm", "--dataset", "digits", "--hidden", "6", "--epochs", "1",
                  "--sampler", "fpcd", "--learning-rate", "0.05", "--out", str(out)]) == 0
     rbm = deepbelief.load(out)
-    assert (rbm.fast_learning_rate, rbm.persistent, rbm.n_temperatures) == (0.05, True, 1)
+    assert (rbm.sampler, rbm.learning_rate, rbm.fast_learning_rate) == ("fpcd", 0.05, None)
+    assert rbm._make_sampler().fast_learning_rate == 0.05  # the learning rate by default
     assert main(["train-rbm", "--dataset", "digits", "--visible", "gaussian", "--sampler", "pt",
                  "--out", str(out)]) == 2
     assert "binary visible units only" in capsys.readouterr().err

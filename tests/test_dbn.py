@@ -299,8 +299,8 @@ def test_auto_epochs_count_updates():
     assert resolve_epochs(7, "n", 1198, 100) == 7
     with pytest.raises(ValueError, match="'auto'"):
         resolve_epochs("many", "n", 10, 1)
-    params = DBN(rbm_params={"learning_rate": 0.2})._plan_epochs((8, 8, 8), 1198)
-    assert [p["n_iter"] for p in params] == [500, 500, 500]
+    params, updown = DBN(rbm_params={"learning_rate": 0.2})._plan_epochs((8, 8, 8), 1198)
+    assert [p["n_iter"] for p in params] == [500, 500, 500] and updown == 167
     assert params[0]["learning_rate"] == params[2]["learning_rate"] == 0.2
     assert params[2]["k"] == TOP_RBM["k"] and "k" not in params[0]
 

@@ -56,7 +56,7 @@ def digits_rbm():
     """A 64-15 RBM trained briefly on binarised 8x8 digits, with its exact log Z."""
     X, _ = load_digits()
     X = (X >= 0.5).astype(np.float32)
-    rbm = BernoulliRBM(15, k=1, persistent=True, learning_rate=0.05, n_iter=30,
+    rbm = BernoulliRBM(15, k=1, sampler="pcd", learning_rate=0.05, n_iter=30,
                        batch_size=20, dtype="float64", random_state=0).fit(X)
     return rbm, X, exact_log_partition(rbm)
 

@@ -145,7 +145,8 @@ def test_bad_types_and_shapes(digits):
     ("batch_size", 0), ("n_iter", 0), ("momentum", 1.0), ("dtype", "float16"),
     ("weight_decay", -1.0), ("n_components", 2.5), ("n_temperatures", 0),
     ("min_beta", 0.0), ("min_beta", 1.0), ("fast_learning_rate", -0.1),
-    ("fast_learning_rate", 0.1),  # without persistent chains
+    ("fast_learning_rate", 0.1),  # without sampler="fpcd"
+    ("sampler", "gibbs"), ("persistent", "yes"),
 ])
 def test_impossible_hyperparameters(param, value):
     with pytest.raises(ValueError, match=param):
@@ -172,7 +173,7 @@ def test_sparse_input_matches_dense(fmt, monkeypatch):
     step = CDTrainer.step
     monkeypatch.setattr(CDTrainer, "step",
                         lambda self, v0, *a: layouts.append(v0.is_sparse) or step(self, v0, *a))
-    params = dict(n_components=6, n_iter=3, batch_size=20, random_state=0, persistent=True)
+    params = dict(n_components=6, n_iter=3, batch_size=20, random_state=0, sampler="pcd")
     Xs = {"csr": sparse.csr_matrix, "csc": sparse.csc_array, "lil": sparse.lil_matrix}[fmt](X)
     sp_rbm = BernoulliRBM(**params).fit(Xs)
     assert layouts and all(layouts)

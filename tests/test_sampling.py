@@ -104,7 +104,8 @@ def test_estimator_generates_with_parallel_tempering(monkeypatch):
     from deepbelief import BernoulliRBM
 
     W, b, c = random_params(4, 3, scale=2.0, seed=4)
-    rbm = BernoulliRBM.from_weights(W, b, c, n_temperatures=3, min_beta=0.3, random_state=0)
+    rbm = BernoulliRBM.from_weights(W, b, c, sampler="pt", n_temperatures=3, min_beta=0.3,
+                                   random_state=0)
     exact = torch.softmax(-fn.free_energy(all_states(4), W, b, c), 0)
     shapes = []
     step = sampling.ParallelTempering.step

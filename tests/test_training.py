@@ -8,6 +8,7 @@ from deepbelief import BernoulliRBM
 from deepbelief import functional as fn
 from deepbelief.model import RBM
 from deepbelief.partition import exact_log_partition
+from deepbelief.samplers import CD, FPCD, PCD, PT
 from deepbelief.training import CDTrainer, cd_chain, cd_statistics
 
 
@@ -36,12 +37,12 @@ def test_centred_step_follows_autograd_in_centred_coordinates(reduced):
     g = torch.Generator().manual_seed(1)
     v0 = (torch.rand(16, 7, generator=g, dtype=torch.float64) < 0.4).double()
     params = [t.clone() for t in (W, b, c)]
-    trainer = CDTrainer(RBM(*params), k=2, mean_field=True, centring=0.1,
+    trainer = CDTrainer(RBM(*params), CD(2, mean_field=True), centring=0.1,
                         reducer=(lambda tensors: None) if reduced else None)
     trainer.step(v0, 1.0, 0.0, 0.0, None)
     mu, lam = v0.mean(0), fn.p_h_given_v(v0, W, c).mean(0)  # the first batch sets them
-    torch.testing.assert_close(trainer.mu, mu)
-    torch.testing.assert_close(trainer.lam, lam)
+    torch.testing.assert_close(trainer.centring.mu, mu)
+    torch.testing.assert_close(trainer.centring.lam, lam)
 
     # The loss mean(F(v0) - F(v_k)) as a function of centred parameters (W, bₒ, cₒ),
     # with b = bₒ - Wᵀλ and c = cₒ - Wμ.
@@ -61,8 +62,8 @@ def test_centred_step_follows_autograd_in_centred_coordinates(reduced):
 
     ph1 = fn.p_h_given_v(v0, W1, c1).mean(0)
     trainer.step(v0, 1.0, 0.0, 0.0, None)  # later batches move the offsets by the rate
-    torch.testing.assert_close(trainer.lam, 0.9 * lam + 0.1 * ph1)
-    torch.testing.assert_close(trainer.mu, mu)
+    torch.testing.assert_close(trainer.centring.lam, 0.9 * lam + 0.1 * ph1)
+    torch.testing.assert_close(trainer.centring.mu, mu)
 
 
 def test_step_applies_momentum_and_weight_decay():
@@ -72,7 +73,7 @@ def test_step_applies_momentum_and_weight_decay():
 
     def run(reducer):
         params = [t.clone() for t in (W, b, c)]
-        trainer = CDTrainer(RBM(*params), k=1, reducer=reducer)
+        trainer = CDTrainer(RBM(*params), CD(1), reducer=reducer)
         for _ in range(3):
             trainer.step(v0, lr, mom, wd, torch.Generator().manual_seed(9))
         return params, trainer
@@ -84,7 +85,7 @@ def test_step_applies_momentum_and_weight_decay():
 
     # One step by hand from the recorded statistics.
     params = [t.clone() for t in (W, b, c)]
-    trainer = CDTrainer(RBM(*params), k=1)
+    trainer = CDTrainer(RBM(*params))
     ph0, v_k, ph_k = cd_chain(RBM(*params), v0, 1, torch.Generator().manual_seed(9))
     dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
     trainer.step(v0, lr, mom, wd, torch.Generator().manual_seed(9))
@@ -99,13 +100,15 @@ def _exact_mean_log_likelihood(rbm, X):
 
 
 @pytest.mark.parametrize("params", [
-    dict(persistent=False, learning_rate=0.05, n_iter=15),
-    dict(persistent=True, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
-    dict(persistent=True, k=3, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
-    dict(persistent=True, centring=0.01, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
-    dict(n_temperatures=4, min_beta=0.4, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
-    dict(persistent=True, fast_learning_rate=0.02, learning_rate=0.02, learning_rate_decay=0.1,
+    dict(sampler="cd", learning_rate=0.05, n_iter=15),
+    dict(sampler="pcd", learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
+    dict(sampler="pcd", k=3, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
+    dict(sampler="pcd", centring=0.01, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
+    dict(sampler="pt", n_temperatures=4, min_beta=0.4, learning_rate=0.02,
+         learning_rate_decay=0.1, n_iter=20),
+    dict(sampler="fpcd", fast_learning_rate=0.02, learning_rate=0.02, learning_rate_decay=0.1,
          n_iter=20),
+    dict(sampler=PCD(1), learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
 ])
 def test_training_raises_exact_log_likelihood(binary_digits, params):
     X = binary_digits[0][:600]
@@ -115,8 +118,8 @@ def test_training_raises_exact_log_likelihood(binary_digits, params):
     rbm.fit(X)
     after = _exact_mean_log_likelihood(rbm, X)
     assert after > before + 1.5, (before, after)
-    if rbm.n_temperatures > 1:  # the estimator's negative phase is parallel tempering
-        pt = rbm._get_trainer().tempering
+    if rbm.sampler == "pt":  # the estimator's negative phase is parallel tempering
+        pt = rbm._get_trainer().sampler.tempering
         torch.testing.assert_close(pt.betas, torch.tensor([1.0, 0.8, 0.6, 0.4]),
                                    check_dtype=False)
         assert pt.states.shape == (4, 20, X.shape[1]) and bool((pt.swaps[0] > 0).all())
@@ -129,32 +132,34 @@ def test_fast_weights_drive_the_chains_and_decay():
     g = torch.Generator().manual_seed(0)
     data = (torch.rand(10, 6, generator=g, dtype=torch.float64) < 0.5).double()
     model = RBM(W.clone(), b.clone(), c.clone())
-    trainer = CDTrainer(model, persistent=True, fast_learning_rate=0.3)
+    sampler = FPCD(fast_learning_rate=0.3)
+    trainer = CDTrainer(model, sampler)
     trainer.step(data, 0.1, 0.0, 0.0, g)
-    torch.testing.assert_close(trainer.fast["W"], 3.0 * (model.W - W))
-    torch.testing.assert_close(trainer.fast["c"], 3.0 * (model.c - c))
-    W1, fast1 = model.W.clone(), trainer.fast["W"].clone()
-    walker = trainer._chain_model()
-    torch.testing.assert_close(walker.W, model.W + trainer.fast["W"])
+    torch.testing.assert_close(sampler.fast["W"], 3.0 * (model.W - W))
+    torch.testing.assert_close(sampler.fast["c"], 3.0 * (model.c - c))
+    W1, fast1 = model.W.clone(), sampler.fast["W"].clone()
+    walker = sampler.walker(model)
+    torch.testing.assert_close(walker.W, model.W + sampler.fast["W"])
     trainer.step(data, 0.1, 0.0, 0.0, g)
-    torch.testing.assert_close(trainer.fast["W"], 0.95 * fast1 + 3.0 * (model.W - W1))
-    with pytest.raises(ValueError, match="persistent"):
-        CDTrainer(model, fast_learning_rate=0.3)
+    torch.testing.assert_close(sampler.fast["W"], 0.95 * fast1 + 3.0 * (model.W - W1))
+    with pytest.raises(ValueError, match="fast_learning_rate"):
+        FPCD(fast_learning_rate=0.0)
 
 
 def test_persistent_chains_survive_a_short_last_batch():
     W, b, c = random_params(6, 4, seed=8)
     g = torch.Generator().manual_seed(0)
     data = (torch.rand(14, 6, generator=g, dtype=torch.float64) < 0.5).double()
-    trainer = CDTrainer(RBM(W.clone(), b.clone(), c.clone()), persistent=True)
+    sampler = PCD()
+    trainer = CDTrainer(RBM(W.clone(), b.clone(), c.clone()), sampler)
     trainer.step(data[:10], 0.1, 0.0, 0.0, g)
-    after_full = trainer.chains.states.clone()
+    after_full = sampler.chains.states.clone()
     trainer.step(data[10:], 0.1, 0.0, 0.0, g)
-    assert trainer.chains.states.shape == (10, 6)
+    assert sampler.chains.states.shape == (10, 6)
     # the waiting chains are untouched
-    torch.testing.assert_close(trainer.chains.states[4:], after_full[4:])
+    torch.testing.assert_close(sampler.chains.states[4:], after_full[4:])
     trainer.step(data[:10], 0.1, 0.0, 0.0, g)
-    assert trainer.chains.states.shape == (10, 6)
+    assert sampler.chains.states.shape == (10, 6)
 
 
 def test_parallel_tempering_trains_and_resumes(binary_digits):
@@ -165,7 +170,7 @@ def test_parallel_tempering_trains_and_resumes(binary_digits):
     model = RBM.initial(12, X.mean(0), g)
     start = BernoulliRBM.from_weights(model.W.clone(), model.b.clone(), model.c.clone(),
                                       dtype="float64")
-    trainer = CDTrainer(model, tempering=[1.0, 0.8, 0.6, 0.4])
+    trainer = CDTrainer(model, PT(betas=[1.0, 0.8, 0.6, 0.4]))
     for _ in range(100):
         for batch in X.split(100):
             trainer.step(batch, 0.2, 0.5, 0.0, g)
@@ -175,9 +180,33 @@ def test_parallel_tempering_trains_and_resumes(binary_digits):
     assert after > before + 2, (before, after)  # -24.5 -> -21.3 nats
 
     copy = RBM(model.W.clone(), model.b.clone(), model.c.clone())
-    twin = CDTrainer(copy, tempering=[1.0, 0.8, 0.6, 0.4])
+    twin = CDTrainer(copy, PT(betas=[1.0, 0.8, 0.6, 0.4]))
     twin.load_state_dict({k: v.clone() for k, v in trainer.state_dict().items()})
     g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
     trainer.step(X[:100], 0.05, 0.5, 0.0, g1)
     twin.step(X[:100], 0.05, 0.5, 0.0, g2)
     torch.testing.assert_close(copy.W, model.W, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("old, new", [
+    (dict(k=2, mean_field=True), CD(2, mean_field=True)),
+    (dict(persistent=True), PCD()),
+    (dict(persistent=True, fast_learning_rate=0.3), FPCD(fast_learning_rate=0.3)),
+    (dict(tempering=[1.0, 0.7]), PT(betas=[1.0, 0.7])),
+])
+def test_the_trainers_old_keywords_build_their_sampler_with_a_warning(old, new):
+    """CDTrainer(persistent=..., tempering=..., ...) of earlier releases: the same
+    steps as the sampler object, and a DeprecationWarning naming it."""
+    W, b, c = random_params(6, 4, seed=2)
+    data = (torch.rand(10, 6, generator=torch.Generator().manual_seed(1)) < 0.5).double()
+    with pytest.warns(DeprecationWarning, match="sampler"):
+        old_trainer = CDTrainer(RBM(W.clone(), b.clone(), c.clone()), **old)
+    assert type(old_trainer.sampler) is type(new)
+    new_trainer = CDTrainer(RBM(W.clone(), b.clone(), c.clone()), new)
+    for trainer in (old_trainer, new_trainer):
+        g = torch.Generator().manual_seed(3)
+        for _ in range(3):
+            trainer.step(data, 0.1, 0.5, 0.0, g)
+    torch.testing.assert_close(old_trainer.model.W, new_trainer.model.W, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="persistent"):
+        CDTrainer(RBM(W, b, c), fast_learning_rate=0.3)

@@ -14,6 +14,14 @@ of data needs log Z, a sum over 2^(n_visible + n_hidden) states:
   gap between them shows when the estimate cannot be trusted;
 - :func:`log_likelihood` is mean(-F(v)) - log Z over rows of data.
 
+Each of these takes a fitted estimator and checks its data through it (the
+inputs mapped by its input transform, whose log-determinant the likelihood
+adds); the computation itself is a function of the RBM core and tensors
+(:func:`exact_log_z`, :func:`ais_log_z`, :func:`reverse_ais_log_z`,
+:func:`mean_log_likelihood`), which use of the core only its parameters, unit
+types, ``free_energy`` and ``hidden_free_energy``: another core offering those
+runs through them unchanged, and nothing here reads an estimator's internals.
+
 AIS anneals from a base-rate model A (no weights, no hidden bias, visible bias
 b_A) to the RBM B through unnormalised marginals over v,
 
@@ -45,11 +53,15 @@ from .units import Bernoulli
 __all__ = [
     "LogZEstimate",
     "ais_log_partition",
+    "ais_log_z",
     "base_rate_bias",
     "default_betas",
     "exact_log_partition",
+    "exact_log_z",
     "log_likelihood",
+    "mean_log_likelihood",
     "reverse_ais_log_partition",
+    "reverse_ais_log_z",
 ]
 
 MAX_EXACT_UNITS = 25
@@ -103,7 +115,12 @@ def exact_log_partition(rbm, *, layer: str | None = None) -> float:
     twelve; 2^25 states exhausted 24 GB). Now 0.65 GB for 2^20 and for 2^25 states.
     """
     check_is_fitted(rbm, "W_")
-    model = rbm.model_.to(torch.float64)
+    return exact_log_z(rbm.model_, layer=layer)
+
+
+def exact_log_z(model: RBM, *, layer: str | None = None) -> float:
+    """:func:`exact_log_partition` on the RBM core itself."""
+    model = model.to(torch.float64)
     n_hidden, n_visible = model.shape
     continuous = not isinstance(model.visible, Bernoulli)
     if layer is None:
@@ -163,11 +180,15 @@ def base_rate_bias(rbm, data=None) -> torch.Tensor:
     distribution, or N(0, σ²)).
     """
     check_is_fitted(rbm, "W_")
-    if data is None:
-        return torch.zeros_like(rbm.b_)
-    X = rbm._validate(data, "data")
-    p = rbm.model_.visible.to(torch.float64).initial_bias(X.to(torch.float64).mean(0))
-    return p.to(rbm.b_.dtype)
+    return _base_bias(rbm.model_, None if data is None else rbm._input(data, "data"))
+
+
+def _base_bias(model: RBM, X: torch.Tensor | None) -> torch.Tensor:
+    """b_A of :func:`base_rate_bias` from the units' values ``X`` (None: b_A = 0)."""
+    if X is None:
+        return torch.zeros_like(model.b)
+    p = model.visible.to(torch.float64).initial_bias(X.to(torch.float64).mean(0))
+    return p.to(model.b.dtype)
 
 
 def ais_log_partition(rbm, n_runs: int = 100, betas=None, base: str = "data", data=None,
@@ -203,13 +224,19 @@ def ais_log_partition(rbm, n_runs: int = 100, betas=None, base: str = "data", da
     check_is_fitted(rbm, "W_")
     check_positive(n_runs, "n_runs", integer=True)
     betas = _check_betas(betas)
-    b_base = _base(rbm, base, data)
-    gen = make_generator(seed, rbm.W_.device)
-    units = rbm.model_.visible
-    v = units.sample(units.mean(b_base).expand(n_runs, -1).contiguous(), gen)
-    log_w = _anneal(v, rbm.model_, b_base, betas, gen)
+    X = _base_data(base, data)
+    b_base = _base_bias(rbm.model_, None if X is None else rbm._input(X, "data"))
+    return ais_log_z(rbm.model_, b_base, n_runs, betas, make_generator(seed, rbm.W_.device))
+
+
+def ais_log_z(model: RBM, b_base: torch.Tensor, n_runs: int, betas: list[float],
+              generator: torch.Generator) -> LogZEstimate:
+    """:func:`ais_log_partition` on the RBM core, from the base-rate bias ``b_base``."""
+    units = model.visible
+    v = units.sample(units.mean(b_base).expand(n_runs, -1).contiguous(), generator)
+    log_w = _anneal(v, model, b_base, betas, generator)
     log_mean, log_lo, log_hi = _log_mean_interval(log_w)
-    log_z_base = _base_log_partition(rbm.model_, b_base)
+    log_z_base = _base_log_partition(model, b_base)
     return LogZEstimate(log_z_base + log_mean, log_z_base + log_lo, log_z_base + log_hi)
 
 
@@ -246,19 +273,28 @@ def reverse_ais_log_partition(rbm, data, n_runs: int = 100, betas=None, base: st
     check_positive(n_runs, "n_runs", integer=True)
     check_positive(burn_in, "burn_in", integer=True, allow_zero=True)
     betas = _check_betas(betas)
-    X = rbm._validate(data, "data")
-    b_base = _base(rbm, base, X)
-    gen = make_generator(seed, rbm.W_.device)
+    X = rbm._input(data, "data")
+    b_base = _base_bias(rbm.model_, _base_data(base, X))
+    return reverse_ais_log_z(rbm.model_, X, b_base, n_runs, betas, burn_in,
+                             make_generator(seed, rbm.W_.device))
+
+
+def reverse_ais_log_z(model: RBM, X: torch.Tensor, b_base: torch.Tensor, n_runs: int,
+                      betas: list[float], burn_in: int, generator: torch.Generator,
+                      ) -> LogZEstimate:
+    """:func:`reverse_ais_log_partition` on the RBM core, its chains started at rows of
+    the units' values ``X``."""
+    gen = generator
     if X.shape[0] >= n_runs:
         rows = torch.randperm(X.shape[0], generator=gen, device=X.device)[:n_runs]
     else:
         rows = torch.randint(X.shape[0], (n_runs,), generator=gen, device=X.device)
     with torch.no_grad():
-        start = rbm.model_.visible.sample(X[rows], gen)
-        v = sampling.GibbsSampler(rbm.model_).sample(start, burn_in, gen)
-    log_w = _anneal(v, rbm.model_, b_base, betas[::-1], gen)
+        start = model.visible.sample(X[rows], gen)
+        v = sampling.GibbsSampler(model).sample(start, burn_in, gen)
+    log_w = _anneal(v, model, b_base, betas[::-1], gen)
     log_mean, log_lo, log_hi = _log_mean_interval(log_w)
-    log_z_base = _base_log_partition(rbm.model_, b_base)
+    log_z_base = _base_log_partition(model, b_base)
     return LogZEstimate(log_z_base - log_mean, log_z_base - log_hi, log_z_base - log_lo)
 
 
@@ -286,12 +322,18 @@ def log_likelihood(rbm, X, log_z=None, **ais_params) -> float:
         log_z = ais_log_partition(rbm, **ais_params)
     if isinstance(log_z, LogZEstimate):
         log_z = log_z.log_z
-    v = rbm._validate(X, "X")
-    model = rbm.model_.to(torch.float64)
+    return mean_log_likelihood(rbm.model_, rbm._input(X, "X"), float(log_z),
+                               rbm.input_transform_.log_abs_det_jacobian())
+
+
+def mean_log_likelihood(model: RBM, v: torch.Tensor, log_z: float,
+                        log_det: float = 0.0) -> float:
+    """mean(-F(v)) - log Z + log |det ∂v/∂x| over the rows of the units' values ``v``."""
+    model = model.to(torch.float64)
     with torch.no_grad():
         total = sum(float(model.free_energy(chunk.to(torch.float64)).sum())
                     for chunk in v.split(CHUNK))
-    return -total / v.shape[0] - float(log_z) - rbm._input_log_det()
+    return -total / v.shape[0] - log_z + log_det
 
 
 # -------------------------------------------------------------------- helpers
@@ -354,12 +396,11 @@ def _base_log_partition(model: RBM, b_base: torch.Tensor) -> float:
     return float(units.log_partition(b_base.to(torch.float64))) + model.shape[0] * math.log(2.0)
 
 
-def _base(rbm, base: str, data) -> torch.Tensor:
-    if base == "data":
-        return base_rate_bias(rbm, data)
-    if base == "uniform":
-        return base_rate_bias(rbm, None)
-    raise ValueError(f"base must be 'data' or 'uniform', got {base!r}")
+def _base_data(base: str, X):
+    """The data the base rates come from: ``X`` for ``base="data"``, none for "uniform"."""
+    if base not in ("data", "uniform"):
+        raise ValueError(f"base must be 'data' or 'uniform', got {base!r}")
+    return X if base == "data" else None
 
 
 def _check_betas(betas) -> list[float]:

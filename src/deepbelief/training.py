@@ -33,6 +33,11 @@ i.e. b = bₒ - Wᵀλ and c = cₒ - Wμ in the plain form, and follows the gra
 data means of v and p(h|v) by exponential moving averages; the model itself is
 kept, as always, in the plain (W, b, c).
 
+The negative phase (CD-k, persistent CD, fast-weights PCD, parallel tempering)
+is a sampler object of :mod:`deepbelief.samplers`; centring is a gradient
+transform (:class:`Centring`); the Gaussian step scaling is the visible unit
+type's (``step_rate``). The trainer holds one of each and knows none of them.
+
 Everything here works on the RBM core (:class:`~deepbelief.model.RBM`) whatever
 its unit types: the DBN's top RBM, with its softmax label group, trains by the
 same step as :class:`~deepbelief.BernoulliRBM`.
@@ -40,25 +45,23 @@ same step as :class:`~deepbelief.BernoulliRBM`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 
-from ._sparse import column_sum, dense, t_mm
+from ._sparse import column_sum, t_mm
 from .model import RBM
-from .sampling import GibbsSampler, ParallelTempering, PersistentChains
+from .samplers import CD, FPCD, PCD, PT, Sampler
 
 Reducer = Callable[[list[torch.Tensor]], None]
-
-#: Fast weights shrink by this factor per update (Tieleman & Hinton 2009: 19/20).
-FAST_DECAY = 0.95
 
 
 def cd_chain(model: RBM, v0: torch.Tensor, k: int, generator: torch.Generator | None,
              chain: torch.Tensor | None = None,
              sample_visible: bool | tuple[bool, ...] = False,
-             mean_field: bool = False, chain_model: RBM | None = None,
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+             mean_field: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Run the CD-k chain for one minibatch.
 
     Parameters
@@ -72,9 +75,6 @@ def cd_chain(model: RBM, v0: torch.Tensor, k: int, generator: torch.Generator | 
         chains are always sampled). A tuple decides per unit group.
     mean_field : use means instead of samples everywhere (deterministic
         mean-field CD, Welling & Hinton 2002).
-    chain_model : the RBM whose Gibbs chain runs (fast-weights PCD samples
-        regular + fast parameters); by default ``model``. The statistics always
-        use ``model``.
 
     Returns
     -------
@@ -82,15 +82,10 @@ def cd_chain(model: RBM, v0: torch.Tensor, k: int, generator: torch.Generator | 
     v_k : the chain's visible state after ``k`` Gibbs steps.
     ph_k : p(h|v_k), the negative statistics' hidden factor.
     """
-    walker = model if chain_model is None else chain_model
-    sampler = GibbsSampler(walker, sample_visible=sample_visible or chain is not None,
-                           mean_field=mean_field)
+    sampler = CD(k, sample_visible=sample_visible or chain is not None, mean_field=mean_field)
     ph0 = model.p_h_given_v(v0)
-    start = ph0 if chain is None else walker.p_h_given_v(chain)
-    v_k, ph_k = sampler.run(sampler.draw_hidden(start, generator), k, generator)
-    if walker is not model:
-        ph_k = model.p_h_given_v(v_k)
-    return ph0, v_k, ph_k
+    start = ph0 if chain is None else model.p_h_given_v(chain)
+    return (ph0, *sampler.negative(model, v0 if chain is None else chain, start, generator))
 
 
 def cd_statistics(v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor, ph_k: torch.Tensor,
@@ -114,62 +109,95 @@ def cd_statistics(v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor, ph_k: 
     return dW, column_sum(v0) - v_k.sum(0), ph0.sum(0) - ph_k.sum(0)
 
 
+class Centring:
+    """The centred gradient (module docstring): offsets μ, λ and the weight step's correction.
+
+    Parameters
+    ----------
+    rate : float
+        The moving-average rate of the offsets (0.01 is Melchior et al.'s choice).
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.mu: torch.Tensor | None = None
+        self.lam: torch.Tensor | None = None
+
+    def sums(self, v0: torch.Tensor, ph0: torch.Tensor) -> list[torch.Tensor]:
+        """Σ v0 and Σ p(h|v0) over the batch (summed over processes with the statistics)."""
+        return [column_sum(v0), ph0.sum(0)]
+
+    def correct(self, inc_W: torch.Tensor, db: torch.Tensor, dc: torch.Tensor,
+                sums: list[torch.Tensor], n: float, rate: float) -> None:
+        """Move the offsets to the batch means, then ΔW ← ΔW - λ Δbᵀ - Δc μᵀ (in place)."""
+        mean_v, mean_h = sums[0] / n, sums[1] / n
+        if self.mu is None:  # the first batch sets them
+            self.mu, self.lam = mean_v.clone(), mean_h.clone()
+        else:
+            self.mu.lerp_(mean_v, self.rate)
+            self.lam.lerp_(mean_h, self.rate)
+        inc_W.addr_(self.lam, db, alpha=-rate).addr_(dc, self.mu, alpha=-rate)
+
+    def after_update(self, model: RBM, inc_W: torch.Tensor) -> None:
+        """bₒ, cₒ moved by the increments: b = bₒ - Wᵀλ, c = cₒ - Wμ."""
+        model.b.addmv_(inc_W.T, self.lam, alpha=-1.0)
+        model.c.addmv_(inc_W, self.mu, alpha=-1.0)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {name: t for name, t in (("mu", self.mu), ("lam", self.lam)) if t is not None}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor], model: RBM) -> None:
+        W = model.W
+        self.mu, self.lam = (None if state.get(name) is None
+                             else state[name].to(W.device, W.dtype).clone()
+                             for name in ("mu", "lam"))
+
+
+class _Step(NamedTuple):
+    """One minibatch's statistics after the reduction, as the update uses them."""
+
+    db: torch.Tensor
+    dc: torch.Tensor
+    own: dict[str, torch.Tensor]
+    centring: list[torch.Tensor]
+    n: float
+    rate: float
+    w_rate: float
+
+
+#: The keyword arguments CDTrainer took before samplers were objects.
+_OLD_SPELLINGS = ("k", "persistent", "sample_visible", "mean_field", "tempering",
+                  "fast_learning_rate")
+
+
 class CDTrainer:
-    """Momentum SGD on CD-k / PCD statistics for one RBM core's parameters (in place).
+    """Momentum SGD on the CD statistics of one RBM core's parameters (in place).
 
     Parameters
     ----------
     model : RBM
-        The core whose W, b, c :meth:`step` modifies in place.
-    k : Gibbs steps per update.
-    persistent : keep the negative chains across minibatches (PCD, Tieleman 2008).
-    sample_visible, mean_field : see :func:`cd_chain`.
-    centring : follow the centred gradient (module docstring); 0 disables it,
-        otherwise it is the moving-average rate of the offsets μ and λ (0.01 is
-        Melchior et al.'s choice).
+        The core whose W, b, c (and unit parameters) :meth:`step` modifies in place.
+    sampler : Sampler, default=CD(1)
+        The negative phase (:mod:`deepbelief.samplers`).
+    centring : float, default=0.0
+        Follow the centred gradient (:class:`Centring`) at this offset rate; 0 disables it.
     reducer : optional in-place sum over processes of ``[dW, db, dc, n, ...]``
         (data-parallel training); the update then uses the global statistics.
-    tempering : sequence of float, optional
-        Inverse temperatures, decreasing from 1: the negative statistics come from
-        the β = 1 chains of parallel tempering
-        (:class:`~deepbelief.sampling.ParallelTempering`, ``k`` steps per update)
-        instead of CD or PCD chains. Binary units.
-    fast_learning_rate : float, default=0.0
-        Fast-weights PCD (Tieleman & Hinton 2009) when positive: the persistent
-        chains sample the RBM with parameters θ + θ_f, where the fast parameters
-        θ_f take every step of the regular ones scaled by
-        ``fast_learning_rate / learning_rate`` and shrink by :data:`FAST_DECAY`
-        per update. They push the chains away from the modes the model just
-        visited, so the chains mix at small learning rates. Needs ``persistent``.
+
+    The keywords ``k``, ``persistent``, ``sample_visible``, ``mean_field``,
+    ``tempering`` and ``fast_learning_rate`` of earlier releases still build the
+    matching sampler, with a ``DeprecationWarning``.
     """
 
-    def __init__(self, model: RBM, *, k: int = 1, persistent: bool = False,
-                 sample_visible: bool | tuple[bool, ...] = False, mean_field: bool = False,
-                 centring: float = 0.0, reducer: Reducer | None = None,
-                 tempering=None, fast_learning_rate: float = 0.0) -> None:
-        if fast_learning_rate and (not persistent or tempering is not None):
-            raise ValueError("fast weights need persistent chains (and no tempering)")
+    def __init__(self, model: RBM, sampler: Sampler | None = None, *, centring: float = 0.0,
+                 reducer: Reducer | None = None, **old) -> None:
+        if old:
+            sampler = _sampler_from_old(sampler, old)
         self.model = model
-        self.k = k
-        self.sample_visible = sample_visible
-        self.mean_field = mean_field
-        self.centring = centring
+        self.sampler = CD() if sampler is None else sampler
+        self.centring = Centring(centring) if centring else None
         self.reducer = reducer
         self.increments = {name: torch.zeros_like(t) for name, t in model.state_dict().items()}
-        self.chains = PersistentChains() if persistent and tempering is None else None
-        self.tempering = None if tempering is None else ParallelTempering(model, tempering)
-        self.mu: torch.Tensor | None = None
-        self.lam: torch.Tensor | None = None
-        self.fast_learning_rate = fast_learning_rate
-        self.fast = ({name: torch.zeros_like(getattr(model, name)) for name in "Wbc"}
-                     if fast_learning_rate else None)
-
-    def _chain_model(self) -> RBM | None:
-        """The RBM the persistent chains sample: regular + fast parameters (FPCD)."""
-        if self.fast is None:
-            return None
-        m, f = self.model, self.fast
-        return RBM(m.W + f["W"], m.b + f["b"], m.c + f["c"], m.visible, m.hidden)
 
     @torch.no_grad()
     def step(self, v0: torch.Tensor, learning_rate: float, momentum: float,
@@ -178,121 +206,96 @@ class CDTrainer:
 
         Returns the negative chain's visible states v_k.
         """
-        model, n = self.model, v0.shape[0]
-        chain = None
-        walker = self._chain_model()
-        if self.chains is not None:
-            sampler = GibbsSampler(walker or model, mean_field=self.mean_field)
-            chain = self.chains.take(v0, sampler, generator)
-        if self.tempering is not None:
-            ph0, v_k, ph_k = self._tempered_chain(v0, generator)
-        else:
-            ph0, v_k, ph_k = cd_chain(model, v0, self.k, generator, chain, self.sample_visible,
-                                      self.mean_field, walker)
-        if self.chains is not None:
-            self.chains.put(v_k)
-        inc = self.increments
-        own = self._unit_statistics(v0, ph0, v_k, ph_k)
-        sums = [column_sum(v0), ph0.sum(0)] if self.centring else []
-        # Gaussian visible units: Σ_rows ‖p(h|v0)‖², for the normalised step of W and b
-        h2 = [ph0.square().sum()] if getattr(model.visible, "normalized_step", False) else []
-        if self.reducer is None:  # the weight statistics go straight into the momentum buffer
-            rate = learning_rate / n
-            w_rate = rate / (1.0 + float(h2[0]) / n) if h2 else rate
-            _, db, dc = cd_statistics(v0, ph0, v_k, ph_k, out=inc["W"], beta=momentum,
-                                      alpha=w_rate)
-        else:
-            dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
-            count = torch.tensor([float(n)], dtype=dW.dtype, device=dW.device)
-            self.reducer([dW, db, dc, count, *sums, *own.values(), *h2])
-            n = float(count.item())
-            rate = learning_rate / n
-            w_rate = rate / (1.0 + float(h2[0]) / n) if h2 else rate
-            inc["W"].mul_(momentum).add_(dW, alpha=w_rate)
-        if self.centring:  # ΔW in centred coordinates: ΔW - λ Δbᵀ - Δc μᵀ
-            self._update_offsets(sums[0] / n, sums[1] / n)
-            inc["W"].addr_(self.lam, db, alpha=-rate).addr_(dc, self.mu, alpha=-rate)
-        if weight_decay:
-            inc["W"].add_(model.W, alpha=-learning_rate * weight_decay)
-        inc["b"].mul_(momentum).add_(db, alpha=w_rate)
-        inc["c"].mul_(momentum).add_(dc, alpha=rate)
-        for name, stat in own.items():
-            inc[name].mul_(momentum).add_(stat, alpha=rate)
-        before = None if self.fast is None else {name: getattr(model, name).clone()
-                                                 for name in self.fast}
-        for name, param in model.state_dict().items():
-            param.add_(inc[name])
-        if own:
-            model.visible.constrain()
-        if self.centring:  # bₒ, cₒ moved by the increments: b = bₒ - Wᵀλ, c = cₒ - Wμ
-            model.b.addmv_(inc["W"].T, self.lam, alpha=-1.0)
-            model.c.addmv_(inc["W"], self.mu, alpha=-1.0)
-        if before is not None:  # θ_f ← decay·θ_f + (fast rate / rate)·Δθ
-            scale = self.fast_learning_rate / learning_rate
-            for name, fast in self.fast.items():
-                delta = getattr(model, name) - before[name]
-                fast.mul_(FAST_DECAY).add_(delta, alpha=scale)
+        model = self.model
+        ph0 = model.p_h_given_v(v0)
+        v_k, ph_k = self.sampler.negative(model, v0, ph0, generator)
+        stats = self._statistics(v0, ph0, v_k, ph_k, learning_rate, momentum)
+        self._increments(stats, learning_rate, momentum, weight_decay)
+        self._apply(stats, learning_rate)
         return v_k
 
-    def _tempered_chain(self, v0: torch.Tensor, generator: torch.Generator | None,
-                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """p(h|v0), then ``k`` tempering steps: the first ``len(v0)`` β = 1 chains and p(h|v)."""
-        pt = self.tempering
-        if pt.states is None:
-            pt.start(dense(v0), generator)
-        v_k = pt.run(self.k, generator)[:v0.shape[0]]
-        return self.model.p_h_given_v(v0), v_k, self.model.p_h_given_v(v_k)
+    def _statistics(self, v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor,
+                    ph_k: torch.Tensor, learning_rate: float, momentum: float) -> _Step:
+        """The statistics, summed over processes; W's go into its momentum buffer."""
+        model, inc, n = self.model, self.increments, v0.shape[0]
+        own = model.visible.gradient(v0, ph0, v_k, ph_k, model.W, model.b)
+        sums = self.centring.sums(v0, ph0) if self.centring is not None else []
+        step_sums = model.visible.step_sums(ph0)
+        if self.reducer is None:  # the weight statistics go straight into the momentum buffer
+            rate = learning_rate / n
+            w_rate = model.visible.step_rate(rate, step_sums, n)
+            _, db, dc = cd_statistics(v0, ph0, v_k, ph_k, out=inc["W"], beta=momentum,
+                                      alpha=w_rate)
+            return _Step(db, dc, own, sums, n, rate, w_rate)
+        dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
+        count = torch.tensor([float(n)], dtype=dW.dtype, device=dW.device)
+        self.reducer([dW, db, dc, count, *sums, *own.values(), *step_sums])
+        n = float(count.item())
+        rate = learning_rate / n
+        w_rate = model.visible.step_rate(rate, step_sums, n)
+        inc["W"].mul_(momentum).add_(dW, alpha=w_rate)
+        return _Step(db, dc, own, sums, n, rate, w_rate)
 
-    def _unit_statistics(self, v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor,
-                         ph_k: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The visible unit type's own parameters' statistics, data minus chain.
+    def _increments(self, stats: _Step, learning_rate: float, momentum: float,
+                    weight_decay: float) -> None:
+        inc = self.increments
+        if self.centring is not None:
+            self.centring.correct(inc["W"], stats.db, stats.dc, stats.centring, stats.n,
+                                  stats.rate)
+        if weight_decay:
+            inc["W"].add_(self.model.W, alpha=-learning_rate * weight_decay)
+        inc["b"].mul_(momentum).add_(stats.db, alpha=stats.w_rate)
+        inc["c"].mul_(momentum).add_(stats.dc, alpha=stats.rate)
+        for name, stat in stats.own.items():
+            inc[name].mul_(momentum).add_(stat, alpha=stats.rate)
 
-        Gaussian units with learned variances: -∂F/∂log σ² on v0 minus on v_k
-        (:meth:`~deepbelief.units.Gaussian.statistic`); nothing for binary units.
-        """
-        units, model = self.model.visible, self.model
-        if not units.parameters() or not getattr(units, "learn_variance", False):
-            return {}
-        data = units.statistic(v0, model.b, ph0 @ model.W)
-        return {"log_var": data.sub_(units.statistic(v_k, model.b, ph_k @ model.W))}
-
-    def _update_offsets(self, mean_v: torch.Tensor, mean_h: torch.Tensor) -> None:
-        """μ, λ ← (1 - ν)·(μ, λ) + ν·(batch means); the first batch sets them."""
-        if self.mu is None:
-            self.mu, self.lam = mean_v.clone(), mean_h.clone()
-        else:
-            self.mu.lerp_(mean_v, self.centring)
-            self.lam.lerp_(mean_h, self.centring)
+    def _apply(self, stats: _Step, learning_rate: float) -> None:
+        """θ += θ_inc, the unit bounds, the centring offsets' share, the sampler's hook."""
+        model = self.model
+        self.sampler.before_update(model)
+        for name, param in model.state_dict().items():
+            param.add_(self.increments[name])
+        if stats.own:
+            model.visible.constrain()
+        if self.centring is not None:
+            self.centring.after_update(model, self.increments["W"])
+        self.sampler.after_update(model, learning_rate)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """Momentum buffers, persistent chains and centring offsets, for checkpoints."""
+        """Momentum buffers, the sampler's state and the centring offsets, for checkpoints."""
         state = {f"{name}_inc": t for name, t in self.increments.items()}
-        extra = {"chains": None if self.chains is None else self.chains.states,
-                 "tempered": None if self.tempering is None else self.tempering.states,
-                 "mu": self.mu, "lam": self.lam}
-        state.update({name: t for name, t in extra.items() if t is not None})
-        if self.tempering is not None:
-            state["tempered_parity"] = torch.tensor(self.tempering.parity)
-        if self.fast is not None:
-            state.update({f"fast_{name}": t for name, t in self.fast.items()})
+        state.update(self.sampler.state_dict())
+        if self.centring is not None:
+            state.update(self.centring.state_dict())
         return state
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Restore what :meth:`state_dict` returned."""
-        W = self.model.W
         for name, t in self.increments.items():
             t.copy_(state[f"{name}_inc"])
+        self.sampler.load_state_dict(state, self.model)
+        if self.centring is not None:
+            self.centring.load_state_dict(state, self.model)
 
-        def own(name):
-            t = state.get(name)
-            return None if t is None else t.to(W.device, W.dtype).clone()
 
-        if self.chains is not None:
-            self.chains.states = own("chains")
-        if self.tempering is not None:
-            self.tempering.states = own("tempered")
-            self.tempering.parity = int(state.get("tempered_parity", torch.zeros(())).item())
-        self.mu, self.lam = own("mu"), own("lam")
-        if self.fast is not None:
-            for name, t in self.fast.items():
-                t.copy_(state[f"fast_{name}"])
+def _sampler_from_old(sampler: Sampler | None, old: dict) -> Sampler:
+    """The sampler that CDTrainer's keywords of earlier releases described."""
+    unknown = set(old) - set(_OLD_SPELLINGS)
+    if unknown:
+        raise TypeError(f"CDTrainer got unexpected keyword arguments {sorted(unknown)}")
+    if sampler is not None:
+        raise TypeError(f"pass either a sampler or {sorted(old)}, not both")
+    warnings.warn(f"CDTrainer({', '.join(f'{k}=' for k in old)}...) is deprecated: pass a "
+                  "sampler, e.g. CDTrainer(model, deepbelief.samplers.PCD(k=1))",
+                  DeprecationWarning, stacklevel=3)
+    k = old.get("k", 1)
+    mean_field = old.get("mean_field", False)
+    if old.get("tempering") is not None:
+        return PT(k, betas=old["tempering"])
+    if old.get("fast_learning_rate"):
+        if not old.get("persistent"):
+            raise ValueError("fast weights need persistent chains (and no tempering)")
+        return FPCD(k, fast_learning_rate=old["fast_learning_rate"], mean_field=mean_field)
+    if old.get("persistent"):
+        return PCD(k, mean_field=mean_field)
+    return CD(k, sample_visible=old.get("sample_visible", False), mean_field=mean_field)

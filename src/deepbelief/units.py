@@ -17,7 +17,12 @@ that the following, each stated once here:
   per softmax group);
 - ``integrate_out(b, t)``: log Σ_x exp(-E_b(x) + tᵀs(x)), the same with the input
   t from the other layer (log_partition(b + t) for binary and softmax units);
-- ``parameters()``: the unit type's own learned tensors (a Gaussian's log σ²).
+- ``parameters()``: the unit type's own learned tensors (a Gaussian's log σ²),
+  ``gradient(...)`` their statistics in training and ``constrain()`` the bounds
+  kept after each step;
+- ``step_sums(ph0)`` and ``step_rate(rate, sums, n)``: how the trainer scales the
+  step of W and b for these visible units (the plain rate for binary units; the
+  normalised step for Gaussian ones, see :mod:`deepbelief.training`).
 
 A :class:`Layout` places unit types side by side over a layer's columns, e.g. the
 visible layer of the DBN's top RBM: 500 Bernoulli units beside one softmax group of
@@ -58,6 +63,16 @@ class Units(Protocol):
 
     def parameters(self) -> dict[str, torch.Tensor]: ...
 
+    def gradient(self, v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor,
+                 ph_k: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
+                 ) -> dict[str, torch.Tensor]: ...
+
+    def constrain(self) -> None: ...
+
+    def step_sums(self, ph0: torch.Tensor) -> list[torch.Tensor]: ...
+
+    def step_rate(self, rate: float, sums: list[torch.Tensor], n: float) -> float: ...
+
 
 class _Discrete:
     """What binary and softmax units share: E_b(x) = -bᵀx, s(x) = x, no own parameters."""
@@ -75,6 +90,23 @@ class _Discrete:
 
     def parameters(self) -> dict[str, torch.Tensor]:
         return {}
+
+    def gradient(self, v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor,
+                 ph_k: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
+                 ) -> dict[str, torch.Tensor]:
+        """No own parameters, no statistics."""
+        return {}
+
+    def constrain(self) -> None:
+        """Nothing to bound."""
+
+    def step_sums(self, ph0: torch.Tensor) -> list[torch.Tensor]:
+        """The plain step needs no sums."""
+        return []
+
+    def step_rate(self, rate: float, sums: list[torch.Tensor], n: float) -> float:
+        """The plain step: ``rate``."""
+        return rate
 
     def to(self, dtype: torch.dtype) -> _Discrete:
         return self
@@ -163,6 +195,27 @@ class Layout:
     def parameters(self) -> dict[str, torch.Tensor]:
         return {name: p for g in self.groups for name, p in g.parameters().items()}
 
+    def gradient(self, v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor,
+                 ph_k: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
+                 ) -> dict[str, torch.Tensor]:
+        """Each group's statistics, on its own columns."""
+        out: dict[str, torch.Tensor] = {}
+        for g, x0, xk, Wg, bg in zip(self.groups, self.split(v0), self.split(v_k),
+                                     self.split(W), self.split(b), strict=True):
+            out.update(g.gradient(x0, ph0, xk, ph_k, Wg, bg))
+        return out
+
+    def constrain(self) -> None:
+        for g in self.groups:
+            g.constrain()
+
+    def step_sums(self, ph0: torch.Tensor) -> list[torch.Tensor]:
+        """A layout's groups (binary and softmax) take the plain step: no sums."""
+        return []
+
+    def step_rate(self, rate: float, sums: list[torch.Tensor], n: float) -> float:
+        return rate
+
     def initial_bias(self, data_mean: torch.Tensor) -> torch.Tensor:
         return torch.cat([g.initial_bias(part) for g, part in self._each(data_mean)], -1)
 
@@ -189,10 +242,6 @@ class Gaussian:
     own variance, which the conditional variance of a unit given the hidden layer
     cannot usefully exceed; a rare extreme value otherwise inflates it without bound).
     """
-
-    #: The trainer divides the step of W and b by 1 + mean ‖p(h|v)‖² (see
-    #: :mod:`deepbelief.training`): the means b + Wᵀh are linear in h.
-    normalized_step = True
 
     def __init__(self, log_var: torch.Tensor, *, learn_variance: bool = True,
                  min_log_var: float = math.log(1e-2),
@@ -251,6 +300,24 @@ class Gaussian:
         statistic on the data minus the same on the model's samples.
         """
         return ((x - b).square().mul_(0.5).sub_(x * top_down)).sum(0) * (-self.log_var).exp()
+
+    def gradient(self, v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor,
+                 ph_k: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
+                 ) -> dict[str, torch.Tensor]:
+        """log σ²'s statistic, data minus chain (nothing when the variances are fixed)."""
+        if not self.learn_variance:
+            return {}
+        data = self.statistic(v0, b, ph0 @ W)
+        return {"log_var": data.sub_(self.statistic(v_k, b, ph_k @ W))}
+
+    def step_sums(self, ph0: torch.Tensor) -> list[torch.Tensor]:
+        """Σ_rows ‖p(h|v0)‖², which the normalised step divides by."""
+        return [ph0.square().sum()]
+
+    def step_rate(self, rate: float, sums: list[torch.Tensor], n: float) -> float:
+        """The step of W and b divided by 1 + mean ‖p(h|v0)‖² (see :mod:`deepbelief.training`):
+        the means b + Wᵀh are linear in h."""
+        return rate / (1.0 + float(sums[0]) / n)
 
     def to(self, dtype: torch.dtype) -> Gaussian:
         """The same units with ``log_var`` in ``dtype`` (a copy when it changes)."""

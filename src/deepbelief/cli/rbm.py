@@ -52,31 +52,30 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     distributed.init_from_env(args.device)
-    X, _ = load_split(args, "train")
-    X_test, _ = load_split(args, "test")
     momentum = {} if args.momentum is None else {"momentum": args.momentum,
                                                  "initial_momentum": args.momentum}
     options = dict(momentum)
     if args.learning_rate is not None:
         options["learning_rate"] = args.learning_rate
+    sampler = "pcd" if args.persistent and args.sampler == "cd" else args.sampler
     if args.visible == "gaussian":
-        if args.centring or args.sampler in ("pt", "fpcd"):
+        if args.centring or sampler in ("pt", "fpcd"):
             raise ValueError("--centring and --sampler pt/fpcd apply to binary visible units "
                              "only")
         cls = GaussianBernoulliRBM
     else:
-        cls, options["centring"] = BernoulliRBM, args.centring
-        if args.sampler == "pt":
-            options.update(n_temperatures=args.temperatures, min_beta=args.min_beta)
-        if args.sampler == "fpcd":
-            fast = args.fast_learning_rate or args.learning_rate or cls().learning_rate
-            options["fast_learning_rate"] = fast
-    persistent = args.persistent or args.sampler != "cd"
-    rbm = cls(args.hidden, k=args.k, persistent=persistent, weight_decay=args.weight_decay,
+        cls = BernoulliRBM
+        options.update(centring=args.centring, n_temperatures=args.temperatures,
+                       min_beta=args.min_beta, fast_learning_rate=args.fast_learning_rate)
+        if sampler != "pt":
+            options["n_temperatures"] = None
+    rbm = cls(args.hidden, k=args.k, sampler=sampler, weight_decay=args.weight_decay,
               learning_rate_decay=args.learning_rate_decay, **options,
               batch_size=args.batch_size, n_iter=args.epochs, device=args.device,
               random_state=args.seed, verbose=True,
               checkpoint_dir=args.checkpoint_dir, checkpoint_every=args.checkpoint_every)
+    X, _ = load_split(args, "train")
+    X_test, _ = load_split(args, "test")
     main = distributed.is_main_process()
     rbm.fit(X, validation_data=X_test, resume=args.resume)  # verbose: one line per epoch
     distributed.finish()

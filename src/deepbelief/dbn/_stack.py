@@ -21,15 +21,13 @@ from .._validation import (
     DTYPES,
     as_tensor2d,
     check_positive,
-    check_X,
     data_dtype,
-    is_sparse,
     resolve_device,
     resolve_dtype,
     resolve_epochs,
 )
 from ..data import Minibatches, is_stream
-from ..gaussian import GaussianBernoulliRBM, standardization
+from ..gaussian import GaussianBernoulliRBM
 from ..rbm import BernoulliRBM
 from ..sampling import bernoulli
 
@@ -63,48 +61,6 @@ def layer_params(rbm_params: Mapping | Sequence[Mapping] | None, n_layers: int,
                                          rbm.batch_size, minimum=minimum)
         out.append(layer)
     return out
-
-
-VISIBLE_UNITS = ("bernoulli", "gaussian")
-
-
-def check_visible_units(value: str) -> str:
-    if value not in VISIBLE_UNITS:
-        raise ValueError(f"visible_units must be 'bernoulli' or 'gaussian', got {value!r}")
-    return value
-
-
-def check_input(estimator, X, *, reset: bool) -> torch.Tensor:
-    """A deep belief net's input check (:func:`check_X`), as a tensor of its dtype and device.
-
-    The training data (``reset``) fixes the model's floating-point type, kept as
-    ``_dtype``: the estimator's ``dtype``, or with ``dtype=None`` the data's
-    (float32 stays float32, anything else becomes float64); later inputs are
-    cast to it.
-
-    A binary first layer (``visible_units="bernoulli"``) needs values in [0, 1],
-    checked on the stored entries of a sparse matrix, which stays a sparse
-    tensor. A Gaussian one takes any finite values and standardises them,
-    z = (x - mean) / scale, the standardisation fitted on the training data
-    (``reset``) and kept as ``_shift`` and ``_scale``; it refuses sparse input
-    (standardising would fill in every zero).
-    """
-    gaussian = estimator.visible_units == "gaussian"
-    if gaussian and (is_sparse(X) or hasattr(X, "toarray")):
-        raise TypeError("X: sparse input is not supported with visible_units='gaussian' "
-                        "(the inputs are standardised, which fills in every zero); pass a "
-                        "dense array (X.toarray())")
-    dtype = resolve_dtype(estimator.dtype) if reset else estimator._dtype
-    X = check_X(estimator, X, reset=reset, dtype=dtype,
-                device=resolve_device(estimator.device), unit_interval=not gaussian,
-                accept_sparse=not gaussian)
-    if reset:
-        estimator._dtype = X.dtype
-    if not gaussian:
-        return X
-    if reset:
-        estimator._shift, estimator._scale = standardization(X)
-    return (X - estimator._shift) / estimator._scale
 
 
 def saved_dtype(model, tensors: Mapping[str, torch.Tensor], extra: Mapping,

@@ -23,6 +23,7 @@ import torch
 
 from .. import functional as fn
 from ..model import RBM, copy_state
+from ..samplers import CD
 from ..training import CDTrainer
 from ..units import BINARY, Bernoulli, Layout, Softmax, Units, bernoulli
 
@@ -78,7 +79,7 @@ def top_trainer(top: RBM, k: int) -> CDTrainer:
     As in the paper's code, the negative chain draws binary penultimate states
     (they start the sleep phase) and carries the label distribution p(y | t).
     """
-    return CDTrainer(top, k=k, sample_visible=(True, False))
+    return CDTrainer(top, CD(k, sample_visible=(True, False)))
 
 
 @torch.no_grad()

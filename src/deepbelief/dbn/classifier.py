@@ -11,43 +11,26 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from .. import distributed
 from .._sparse import chunks, dense
-from .._validation import (
-    CHUNK,
-    check_positive,
-    dtype_name,
-    make_generator,
-    minibatch_check,
-    resolve_device,
-    resolve_dtype,
-    resolve_epochs,
-    to_numpy,
-)
+from .._validation import CHUNK, dtype_name, resolve_device, resolve_epochs, to_numpy
 from ..checkpoint import Checkpointer
-from ..data import Minibatches, is_stream
-from ..io import check_tensor, register, save
-from ._stack import (
-    check_input,
-    check_sizes,
-    check_visible_units,
-    layer_params,
-    pretrain_stack,
-    progress,
-    saved_dtype,
-)
+from ..data import Minibatches
+from ..io import check_tensor, register
+from ._base import BaseDBN, Plan
+from ._stack import layer_params, pretrain_stack
 
 
 @register
-class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+class DBNClassifier(BaseDBN):
     """Deep belief net classifier: greedy RBM pre-training, then backprop fine-tuning.
 
     Parameters
@@ -135,6 +118,21 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     n_features_in_ : int
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseDBN._parameter_constraints,
+        "optimizer": [StrOptions({"adam", "sgd"})],
+        "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    }
+    _fitted_attribute = "net_"
+    _DTYPE_TENSOR = "weight_0"
+    _EPOCH_HISTORY = "train_loss"
+
     def __init__(self, hidden_layer_sizes=(500, 500, 2000), *, pretrain_epochs: int | str = "auto",
                  rbm_params=None, sample_hidden: bool = False,
                  visible_units: str = "bernoulli", finetune_epochs: int | str = "auto",
@@ -167,43 +165,6 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.checkpoint_every = checkpoint_every
         self.random_state = random_state
         self.verbose = verbose
-
-    # ------------------------------------------------------------------ checks
-    def _check_params(self) -> tuple[int, ...]:
-        sizes = check_sizes(self.hidden_layer_sizes)
-        for name in ("pretrain_epochs", "finetune_epochs"):
-            resolve_epochs(getattr(self, name), name, None, 1, allow_zero=True)
-        check_positive(self.learning_rate, "learning_rate")
-        check_positive(self.weight_decay, "weight_decay", allow_zero=True)
-        check_positive(self.batch_size, "batch_size", integer=True)
-        check_positive(self.n_iter_no_change, "n_iter_no_change", integer=True)
-        check_positive(self.checkpoint_every, "checkpoint_every", integer=True)
-        for name in ("dropout", "input_dropout", "validation_fraction", "momentum"):
-            value = getattr(self, name)
-            check_positive(value, name, allow_zero=True)
-            if value >= 1:
-                raise ValueError(f"{name} must be < 1, got {value!r}")
-        check_visible_units(self.visible_units)
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
-        if self.learning_rate_schedule not in ("constant", "cosine"):
-            raise ValueError("learning_rate_schedule must be 'constant' or 'cosine', got "
-                             f"{self.learning_rate_schedule!r}")
-        resolve_dtype(self.dtype)
-        return sizes
-
-    def _validate(self, X, *, reset: bool = False) -> torch.Tensor:
-        """Inputs as a tensor of the model's dtype on its device (:func:`check_X`).
-
-        Binary visible units need values in [0, 1] (a sparse matrix stays a sparse
-        tensor); Gaussian ones take any finite dense values and standardise them
-        (fitted on the training data, ``reset``).
-        """
-        return check_input(self, X, reset=reset)
-
-    def _input(self, X) -> torch.Tensor:
-        check_is_fitted(self, "net_")
-        return self._validate(X)
 
     # ---------------------------------------------------------------- training
     def fit(self, X, y=None, *, classes=None, callback=None,
@@ -244,39 +205,16 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         A stream is each rank's own (e.g. a ``DataLoader`` with a
         ``DistributedSampler``), with equal batch sizes on all ranks.
         """
-        sizes = self._check_params()
-        if resume and self.checkpoint_dir is None:
-            raise ValueError("resume=True needs checkpoint_dir")
-        passes = 1
-        if is_stream(X):
-            self._plan_epochs(sizes, None)
-            passes = sum(p["n_iter"] for p in self._layer_params) + self._finetune_epochs
-        data = Minibatches(X, y, check=minibatch_check(self._validate),
-                           labelled=True, classes=classes if is_stream(X) else None,
-                           passes=passes)
-        self.classes_ = data.classes
-        self._plan_epochs(sizes, data.n_samples)
-        self._rng = make_generator(self.random_state, self._device())
-        epochs = sum(p["n_iter"] for p in self._layer_params) + self._finetune_epochs
-        with progress(epochs, self.verbose) as bar:
-            start = time.perf_counter()
-            self._pretrain(data, sizes, bar, resume)
-            self.times_ = {"pretrain": time.perf_counter() - start}
-            start = time.perf_counter()
-            self._finetune(data, bar, callback, resume)
-            self.times_["finetune"] = time.perf_counter() - start
-        return self
+        return super().fit(X, y, classes=classes, callback=callback, resume=resume)
 
-    def _plan_epochs(self, sizes: tuple[int, ...], n_samples: int | None) -> None:
+    def _plan_epochs(self, sizes: tuple[int, ...], n_samples: int | None) -> Plan:
         """Each layer's RBM settings and the fine-tuning epochs, "auto" resolved."""
-        self._layer_params = []
+        layers = []
         if self.pretrain_epochs != 0:
-            self._layer_params = layer_params(self.rbm_params, len(sizes),
-                                              self.pretrain_epochs, n_samples)
+            layers = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs, n_samples)
         n_train = None if n_samples is None else n_samples - self._n_valid(n_samples)
-        self._finetune_epochs = resolve_epochs(self.finetune_epochs, "finetune_epochs",
-                                               n_train, self.batch_size, minimum=50,
-                                               allow_zero=True)
+        return Plan(layers, resolve_epochs(self.finetune_epochs, "finetune_epochs", n_train,
+                                           self.batch_size, minimum=50, allow_zero=True))
 
     def _device(self) -> torch.device:
         return resolve_device(self.device)
@@ -288,9 +226,9 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _pretrain(self, data, sizes: tuple[int, ...], bar, resume: bool) -> None:
         self.rbms_ = []
-        if self._layer_params:
+        if self._plan.layers:
             self.rbms_, _ = pretrain_stack(
-                data, sizes, self._layer_params, self._rng, sample_hidden=self.sample_hidden,
+                data, sizes, self._plan.layers, self._rng, sample_hidden=self.sample_hidden,
                 device=self._device(), dtype=dtype_name(self._dtype), bar=bar,
                 checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
                 resume=resume, visible_units=self.visible_units)
@@ -367,16 +305,17 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         opt = self._make_optimizer()
         schedule = None
         if self.learning_rate_schedule == "cosine":
-            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self._finetune_epochs)
+            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self._plan.finetune_epochs)
         checkpoints = Checkpointer(self.checkpoint_dir, self.checkpoint_every).child("finetune")
         if resume:
             self._restore_finetune(checkpoints, opt, schedule, bar)
         model = self._parallel()
         bar.set_description("fine-tuning (backprop)")
-        while not self._early["stopped"] and self._epochs_done() < self._finetune_epochs:
+        epochs = self._plan.finetune_epochs
+        while not self._early["stopped"] and self._epochs_done() < epochs:
             self._finetune_epoch(model, train, valid, opt, schedule, bar, callback)
             epoch = self._epochs_done()
-            last = self._early["stopped"] or epoch == self._finetune_epochs
+            last = self._early["stopped"] or epoch == epochs
             checkpoints.maybe_save(epoch, last, self._finetune_state(opt, schedule))
         if self._best_state is not None:
             self.net_.load_state_dict(self._best_state)
@@ -515,11 +454,9 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         units the standardisation is folded into the first linear layer.
         """
         net = copy.deepcopy(self.net_).eval()
-        if self.visible_units == "gaussian":
-            first = next(m for m in net if isinstance(m, nn.Linear))
-            with torch.no_grad():  # W (x - m) / s + c = (W / s) x + (c - (W / s) m)
-                first.weight.div_(self._scale)
-                first.bias.sub_(first.weight @ self._shift)
+        first = next(m for m in net if isinstance(m, nn.Linear))
+        with torch.no_grad():  # the input transform folded in: W z + c as a map of x
+            self.input_transform_.fold(first.weight, first.bias)
         return net if device is None else net.to(resolve_device(device))
 
     @property
@@ -528,67 +465,24 @@ class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return [to_numpy(m.weight) for m in self.net_ if isinstance(m, nn.Linear)]
 
     # -------------------------------------------------------------------- files
-    def save(self, path) -> None:
-        """Write the model to one safetensors file (see :func:`deepbelief.load`)."""
-        save(self, path)
-
-    def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
-        from ..io import encode_classes  # the labels' one encoding in model files
-
+    def _net_tensors(self) -> dict[str, torch.Tensor]:
         linears = [m for m in self.net_ if isinstance(m, nn.Linear)]
         tensors = {}
         for i, m in enumerate(linears):
             tensors[f"weight_{i}"], tensors[f"bias_{i}"] = m.weight, m.bias
-        if self.visible_units == "gaussian":
-            tensors["shift"], tensors["scale"] = self._shift, self._scale
-        extra = {**encode_classes(self.classes_), "n_features": self.n_features_in_,
-                 "dtype": dtype_name(self._dtype), "history": self.history_,
-                 "pretrain_history": self.pretrain_history_, "times": self.times_}
-        return tensors, extra
+        return tensors
 
-    @classmethod
-    def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor],
-                    extra: dict) -> DBNClassifier:
-        from ..io import decode_classes  # reads older files' labels too
-
-        if isinstance(params.get("hidden_layer_sizes"), list):
-            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-        model = cls(**params)
-        sizes = model._check_params()
-        classes = decode_classes(extra)
-        n_in = int(extra["n_features"])
-        if classes.ndim != 1 or len(classes) < 2:
-            raise ValueError("model file has an invalid 'classes' list")
-        shapes = list(zip((*sizes, len(classes)), (n_in, *sizes), strict=True))
-        dev, dt = resolve_device(model.device), saved_dtype(model, tensors, extra, "weight_0")
-        model.classes_, model.n_features_in_, model.rbms_ = classes, n_in, []
-        model._dtype = dt
-        model._rng = make_generator(None, dev)
-        model.net_ = model._unroll(n_in, sizes, len(classes), dev, dt)
-        linears = [m for m in model.net_ if isinstance(m, nn.Linear)]
+    def _load_net(self, tensors: dict[str, torch.Tensor], sizes: tuple[int, ...], n_in: int,
+                  device: torch.device, dtype: torch.dtype) -> None:
+        shapes = list(zip((*sizes, len(self.classes_)), (n_in, *sizes), strict=True))
+        self.rbms_ = []
+        self.net_ = self._unroll(n_in, sizes, len(self.classes_), device, dtype)
+        linears = [m for m in self.net_ if isinstance(m, nn.Linear)]
         with torch.no_grad():
             for i, (m, shape) in enumerate(zip(linears, shapes, strict=True)):
                 m.weight.copy_(check_tensor(tensors, f"weight_{i}", shape))
                 m.bias.copy_(check_tensor(tensors, f"bias_{i}", shape[:1]))
-        if model.visible_units == "gaussian":
-            model._shift = check_tensor(tensors, "shift", (n_in,)).to(dev, dt)
-            model._scale = check_tensor(tensors, "scale", (n_in,)).to(dev, dt)
-            if not bool((model._scale > 0).all()):
-                raise ValueError("model file has a non-positive 'scale'")
-        model.net_.eval()
-        model.history_ = dict(extra.get("history", {}))
-        model.pretrain_history_ = list(extra.get("pretrain_history", []))
-        model.times_ = dict(extra.get("times", {}))
-        model.n_epochs_ = len(model.history_.get("train_loss", []))
-        return model
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = self.visible_units != "gaussian"
-        tags.input_tags.sparse = self.visible_units != "gaussian"
-        tags.transformer_tags.preserves_dtype = (
-            ["float64", "float32"] if self.dtype is None else [self.dtype])
-        return tags
+        self.net_.eval()
 
 
 def _linear(n_in: int, n_out: int) -> nn.Linear:

@@ -10,11 +10,13 @@ chosen class.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Sequence
+from numbers import Integral
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch.nn.functional import one_hot
 
@@ -25,28 +27,19 @@ from .._validation import (
     check_positive,
     dtype_name,
     make_generator,
-    minibatch_check,
     resolve_device,
-    resolve_dtype,
     resolve_epochs,
     to_numpy,
 )
 from ..checkpoint import Checkpointer
 from ..data import Minibatches, is_stream
-from ..io import check_tensor, register, save
+from ..io import check_tensor, register
 from ..model import RBM
 from ..rbm import BernoulliRBM
 from ..sampling import GibbsSampler, bernoulli
 from ..units import BINARY, Gaussian, Units
-from ._stack import (
-    check_input,
-    check_sizes,
-    check_visible_units,
-    layer_params,
-    pretrain_stack,
-    progress,
-    saved_dtype,
-)
+from ._base import BaseDBN, Plan
+from ._stack import layer_params, pretrain_stack, progress
 from ._updown import (
     Directed,
     free_energies,
@@ -66,7 +59,7 @@ TOP_RBM = {"k": 5, "learning_rate": 0.05, "momentum": 0.5, "weight_decay": 2e-4}
 
 
 @register
-class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
+class DBN(BaseDBN):
     """Generative deep belief net with a label-joint top-level RBM, up-down fine-tuning.
 
     Parameters
@@ -142,6 +135,17 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         Seconds spent in ``pretrain`` and ``finetune``.
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseDBN._parameter_constraints,
+        "pretrain_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "gibbs_steps": [Interval(Integral, 1, None, closed="left"), Sequence],
+        "top_params": [dict, None],
+    }
+    _min_layers = 2
+    _fitted_attribute = "top_"
+    _TUPLE_PARAMS = ("hidden_layer_sizes", "gibbs_steps")
+    _DTYPE_TENSOR = "top_W"
+
     def __init__(self, hidden_layer_sizes=(500, 500, 2000), *,
                  pretrain_epochs: int | str = "auto", rbm_params=None,
                  sample_hidden: bool = False, visible_units: str = "bernoulli",
@@ -167,21 +171,19 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        sizes = check_sizes(self.hidden_layer_sizes, min_layers=2)
+    def _check_params(self) -> tuple[int, ...]:
+        sizes = super()._check_params()
+        self._gibbs_steps()
+        self._top_settings()
+        return sizes
+
+    def _gibbs_steps(self) -> tuple[int, ...]:
+        """``gibbs_steps`` as a tuple of positive ints, one per stage of up-down."""
         steps = self.gibbs_steps
         steps = tuple(steps) if isinstance(steps, (list, tuple)) else (steps,)
         for k in steps:
             check_positive(k, "gibbs_steps", integer=True)
-        resolve_epochs(self.pretrain_epochs, "pretrain_epochs", None, 1)
-        resolve_epochs(self.finetune_epochs, "finetune_epochs", None, 1, allow_zero=True)
-        check_positive(self.learning_rate, "learning_rate")
-        check_positive(self.batch_size, "batch_size", integer=True)
-        check_positive(self.checkpoint_every, "checkpoint_every", integer=True)
-        check_visible_units(self.visible_units)
-        resolve_dtype(self.dtype)
-        self._top_settings()
-        return sizes, steps
+        return steps
 
     # ---------------------------------------------------------------- training
     def fit(self, X, y=None, *, classes=None, callback=None, resume: bool = False) -> DBN:
@@ -215,30 +217,7 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         data-parallel (see :class:`~deepbelief.BernoulliRBM`); up-down fine-tuning
         runs on each rank's own data, and rank 0's model is the one saved.
         """
-        sizes, steps = self._check_params()
-        if resume and self.checkpoint_dir is None:
-            raise ValueError("resume=True needs checkpoint_dir")
-        self._resume = resume
-        passes = 1
-        if is_stream(X):
-            params = self._plan_epochs(sizes, None)
-            passes = sum(p["n_iter"] for p in params) + self._finetune_epochs
-        data = Minibatches(X, y, check=minibatch_check(self._validate),
-                           labelled=True, classes=classes if is_stream(X) else None,
-                           passes=passes)
-        self.classes_ = data.classes
-        params = self._plan_epochs(sizes, data.n_samples)
-        self._rng = make_generator(self.random_state, resolve_device(self.device))
-        total = sum(p["n_iter"] for p in params) + self._finetune_epochs
-        with progress(total, self.verbose) as bar:
-            start = time.perf_counter()
-            pen = self._pretrain(data, sizes, params, bar)
-            self._pretrain_top(pen, sizes[-1], params[-1], bar)
-            self.times_ = {"pretrain": time.perf_counter() - start}
-            start = time.perf_counter()
-            self._finetune(data, steps, bar, callback, "updown", fresh=True)
-            self.times_["finetune"] = time.perf_counter() - start
-        return self
+        return super().fit(X, y, classes=classes, callback=callback, resume=resume)
 
     def fine_tune(self, X, y=None, *, callback=None, resume: bool = False,
                   stage: str = "updown") -> DBN:
@@ -251,35 +230,30 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         under ``<checkpoint_dir>/<stage>``, and ``resume`` continues from there.
         """
         check_is_fitted(self, "top_")
-        _, steps = self._check_params()
+        self._check_params()
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
-        self._resume = resume
-
-        def epochs(n_samples: int | None) -> int:
-            return resolve_epochs(self.finetune_epochs, "finetune_epochs", n_samples,
-                                  self.batch_size, updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
-
-        data = Minibatches(X, y, check=minibatch_check(self._validate, fitted=True),
-                           labelled=True, classes=self.classes_,
-                           passes=epochs(None) if is_stream(X) else 1)
-        self._finetune_epochs = epochs(data.n_samples)
-        with progress(self._finetune_epochs, self.verbose) as bar:
+        passes = self._updown_epochs(None) if is_stream(X) else 1
+        data = self._source(X, y, fitted=True, classes=self.classes_, passes=passes)
+        epochs = self._updown_epochs(data.n_samples)
+        with progress(epochs, self.verbose) as bar:
             start = time.perf_counter()
-            self._finetune(data, steps, bar, callback, stage, fresh=False)
+            self._up_down(data, epochs, bar, callback, stage, fresh=False, resume=resume)
             self.times_["finetune"] = self.times_.get("finetune", 0.0) + (
                 time.perf_counter() - start)
         return self
 
-    def _plan_epochs(self, sizes: tuple[int, ...], n_samples: int | None) -> list[dict]:
+    def _plan_epochs(self, sizes: tuple[int, ...], n_samples: int | None) -> Plan:
         """Each layer's pre-training settings (the top RBM's last) and the up-down epochs."""
         params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs, n_samples,
                               minimum=_AUTO_PRETRAIN_EPOCHS)
         params[-1] = {**TOP_RBM, **params[-1]}
-        self._finetune_epochs = resolve_epochs(self.finetune_epochs, "finetune_epochs",
-                                               n_samples, self.batch_size,
-                                               updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
-        return params
+        return Plan(params, self._updown_epochs(n_samples))
+
+    def _updown_epochs(self, n_samples: int | None) -> int:
+        """``finetune_epochs``, "auto" resolved for ``n_samples`` rows (None: a stream)."""
+        return resolve_epochs(self.finetune_epochs, "finetune_epochs", n_samples,
+                              self.batch_size, updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
 
     def _top_settings(self) -> tuple[float, float, float]:
         """The top RBM's up-down learning rate, momentum and weight decay."""
@@ -300,20 +274,23 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _checkpoints(self) -> Checkpointer:
         return Checkpointer(self.checkpoint_dir, self.checkpoint_every)
 
-    def _pretrain(self, data: Minibatches, sizes, params, bar) -> Minibatches:
+    def _pretrain(self, data: Minibatches, sizes: tuple[int, ...], bar, resume: bool) -> None:
+        """The directed layers' RBMs greedily, then the top RBM on their output and the labels."""
+        params = self._plan.layers
         rbms, pen = pretrain_stack(data, sizes[:-1], params[:-1], self._rng,
                                    sample_hidden=self.sample_hidden,
                                    device=resolve_device(self.device),
                                    dtype=dtype_name(self._dtype), bar=bar,
                                    checkpoint_dir=self.checkpoint_dir,
-                                   checkpoint_every=self.checkpoint_every, resume=self._resume,
+                                   checkpoint_every=self.checkpoint_every, resume=resume,
                                    visible_units=self.visible_units)
         self.layers_ = [Directed(r.W_.clone(), r.c_.clone(), r.W_.clone(), r.b_.clone(),
                                  _fixed(r.model_.visible)) for r in rbms]
         self.pretrain_history_ = [r.history_ for r in rbms]
-        return pen
+        self._pretrain_top(pen, sizes[-1], params[-1], bar, resume)
 
-    def _pretrain_top(self, pen: Minibatches, n_top: int, params: dict, bar) -> None:
+    def _pretrain_top(self, pen: Minibatches, n_top: int, params: dict, bar,
+                      resume: bool) -> None:
         """CD-k on [p, y], the label group a softmax; settings from :data:`TOP_RBM`.
 
         The top RBM is a :class:`~deepbelief.BernoulliRBM` whose visible layout ends
@@ -323,21 +300,25 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         bar.set_description(f"pre-training top RBM ({pen.n_features}+{len(self.classes_)}"
                             f"-{n_top})")
         ckpt = self._checkpoints().child("top").directory
-        top = _LabelJointRBM(n_top, device=resolve_device(self.device),
-                             dtype=dtype_name(self._dtype),
+        top = _LabelJointRBM(n_top, n_classes=len(self.classes_),
+                             device=resolve_device(self.device), dtype=dtype_name(self._dtype),
                              random_state=self._rng, checkpoint_dir=ckpt,
                              checkpoint_every=self.checkpoint_every, **params)
-        top.n_classes = len(self.classes_)
-        top.fit(joint, callback=lambda _: bar.update(1), resume=self._resume and ckpt is not None)
+        top.fit(joint, callback=lambda _: bar.update(1), resume=resume and ckpt is not None)
         self.top_ = top.model_
 
-    def _finetune(self, data: Minibatches, steps: tuple[int, ...], bar, callback, stage: str,
-                  fresh: bool) -> None:
-        """``_finetune_epochs`` of up-down, checkpointed as ``stage``; ``history_`` grows
-        unless ``fresh``."""
+    def _finetune(self, data: Minibatches, bar, callback, resume: bool) -> None:
+        self._up_down(data, self._plan.finetune_epochs, bar, callback, "updown", fresh=True,
+                      resume=resume)
+
+    def _up_down(self, data: Minibatches, n_epochs: int, bar, callback, stage: str, *,
+                 fresh: bool, resume: bool) -> None:
+        """``n_epochs`` of up-down, checkpointed as ``stage``; ``history_`` grows unless
+        ``fresh``."""
+        steps = self._gibbs_steps()
         checkpoints = self._checkpoints().child(stage)
         trainer, top = top_trainer(self.top_, steps[0]), self._top_settings()
-        state = (checkpoints.load() or {}) if self._resume else {}
+        state = (checkpoints.load() or {}) if resume else {}
         if state:
             self._restore(state, trainer)
             bar.update(int(state["epoch"]))
@@ -349,10 +330,11 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         picked = torch.arange(0, first.shape[0], max(1, first.shape[0] // 1000),
                               device=first.device)[:1000]
         monitor = dense(sparse_rows(first, picked))
-        end = 0 if state.get("stopped") else self._finetune_epochs
+        end = 0 if state.get("stopped") else n_epochs
         for epoch in range(int(state.get("epoch", 0)), end):
             start = time.perf_counter()
-            trainer.k = steps[min(len(steps) - 1, epoch * len(steps) // self._finetune_epochs)]
+            stage_of = min(len(steps) - 1, epoch * len(steps) // n_epochs)
+            trainer.sampler.k = steps[stage_of]
             # Each rank trains on its own data (rank 0's model is the one saved).
             for x, y, _ in data.epoch(self._rng, self.batch_size, shard=False):
                 x = dense(x)  # a sparse matrix's rows, dense one minibatch at a time
@@ -361,10 +343,10 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
             self.history_["reconstruction_error"].append(self._reconstruction_error(monitor))
             self.history_["seconds"].append(time.perf_counter() - start)
             bar.update(1)
-            bar.set_postfix(k=trainer.k,
+            bar.set_postfix(k=trainer.sampler.k,
                             recon=f"{self.history_['reconstruction_error'][-1]:.4g}")
             stop = callback is not None and bool(callback(self))
-            last = stop or epoch + 1 == self._finetune_epochs
+            last = stop or epoch + 1 == n_epochs
             checkpoints.maybe_save(epoch + 1, last, {
                 "layers": [layer.state_dict() for layer in self.layers_],
                 "top": self.top_.state_dict(), "trainer": trainer.state_dict(),
@@ -392,18 +374,6 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         return float(((X - self._down(self._up(X))) ** 2).sum(1).mean())
 
     # ------------------------------------------------------------------ outputs
-    def _validate(self, X, *, reset: bool = False) -> torch.Tensor:
-        """Inputs as a tensor of the model's dtype on its device (:func:`check_input`)."""
-        return check_input(self, X, reset=reset)
-
-    def _to_input(self, v: torch.Tensor) -> torch.Tensor:
-        """Images in the inputs' units (undoing the standardisation of Gaussian units)."""
-        return v * self._scale + self._shift if self.visible_units == "gaussian" else v
-
-    def _input(self, X) -> torch.Tensor:
-        check_is_fitted(self, "top_")
-        return self._validate(X)
-
     @torch.no_grad()
     def transform(self, X) -> np.ndarray:
         """Penultimate-layer probabilities of a deterministic recognition up-pass."""
@@ -573,72 +543,34 @@ class DBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         return one_hot(torch.as_tensor(index, device=dev), n_cls).to(dt)
 
     # -------------------------------------------------------------------- files
-    def save(self, path) -> None:
-        """Write the model to one safetensors file (see :func:`deepbelief.load`)."""
-        save(self, path)
-
-    def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
-        from ..io import encode_classes  # the labels' one encoding in model files
-
+    def _net_tensors(self) -> dict[str, torch.Tensor]:
         tensors = {f"top_{k}": v for k, v in self.top_.state_dict().items()}
         for i, layer in enumerate(self.layers_):
             tensors.update({f"{k}_{i}": v for k, v in layer.state_dict().items()})
-        if self.visible_units == "gaussian":
-            tensors["shift"], tensors["scale"] = self._shift, self._scale
-        extra = {**encode_classes(self.classes_), "n_features": self.n_features_in_,
-                 "dtype": dtype_name(self._dtype), "history": self.history_,
-                 "pretrain_history": self.pretrain_history_, "times": self.times_}
-        return tensors, extra
+        return tensors
 
-    @classmethod
-    def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor], extra: dict) -> DBN:
-        from ..io import decode_classes  # reads older files' labels too
-
-        for key in ("hidden_layer_sizes", "gibbs_steps"):
-            if isinstance(params.get(key), list):
-                params[key] = tuple(params[key])
-        model = cls(**params)
-        sizes, _ = model._check_params()
-        classes = decode_classes(extra)
-        if classes.ndim != 1 or len(classes) < 2:
-            raise ValueError("model file has an invalid 'classes' list")
-        dims = (int(extra["n_features"]), *sizes[:-1])
-        dev, dt = resolve_device(model.device), saved_dtype(model, tensors, extra, "top_W")
-        model._dtype = dt
+    def _load_net(self, tensors: dict[str, torch.Tensor], sizes: tuple[int, ...], n_in: int,
+                  device: torch.device, dtype: torch.dtype) -> None:
+        dims = (n_in, *sizes[:-1])
 
         def get(name, shape):
-            return check_tensor(tensors, name, shape).to(dev, dt)
+            return check_tensor(tensors, name, shape).to(device, dtype)
 
-        def units(i: int, n_in: int) -> Units:
-            if i > 0 or model.visible_units != "gaussian":
+        def units(i: int, n: int) -> Units:
+            if i > 0 or self.visible_units != "gaussian":
                 return BINARY
-            return Gaussian(get("log_var_0", (n_in,)), learn_variance=False)
+            return Gaussian(get("log_var_0", (n,)), learn_variance=False)
 
-        model.layers_ = [Directed(get(f"R_{i}", (n_out, n_in)), get(f"r_{i}", (n_out,)),
-                                  get(f"G_{i}", (n_out, n_in)), get(f"g_{i}", (n_in,)),
-                                  units(i, n_in))
-                         for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:], strict=True))]
-        if model.visible_units == "gaussian":
-            model._shift, model._scale = get("shift", (dims[0],)), get("scale", (dims[0],))
-            if not bool((model._scale > 0).all()):
-                raise ValueError("model file has a non-positive 'scale'")
-        n_vis = dims[-1] + len(classes)
-        model.top_ = RBM(get("top_W", (sizes[-1], n_vis)), get("top_b", (n_vis,)),
-                         get("top_c", (sizes[-1],)), label_joint_units(dims[-1], len(classes)))
-        model.classes_, model.n_features_in_ = classes, dims[0]
-        model._rng = make_generator(model.random_state, dev)
-        model.history_ = dict(extra.get("history", {}))
-        model.pretrain_history_ = list(extra.get("pretrain_history", []))
-        model.times_ = dict(extra.get("times", {}))
-        model.n_epochs_ = len(model.history_.get("seconds", []))
-        return model
+        self.layers_ = [Directed(get(f"R_{i}", (n_out, n)), get(f"r_{i}", (n_out,)),
+                                 get(f"G_{i}", (n_out, n)), get(f"g_{i}", (n,)), units(i, n))
+                        for i, (n, n_out) in enumerate(zip(dims[:-1], dims[1:], strict=True))]
+        n_classes = len(self.classes_)
+        n_vis = dims[-1] + n_classes
+        self.top_ = RBM(get("top_W", (sizes[-1], n_vis)), get("top_b", (n_vis,)),
+                        get("top_c", (sizes[-1],)), label_joint_units(dims[-1], n_classes))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = self.visible_units != "gaussian"
-        tags.input_tags.sparse = self.visible_units != "gaussian"
-        tags.transformer_tags.preserves_dtype = (
-            ["float64", "float32"] if self.dtype is None else [self.dtype])
         # A generative model of binary images: on a few real-valued features (as in
         # scikit-learn's estimator checks) its free-energy rule can score poorly.
         tags.classifier_tags.poor_score = True
@@ -655,9 +587,15 @@ def _fixed(units: Units) -> Units:
 
 class _LabelJointRBM(BernoulliRBM):
     """The DBN's top RBM as an estimator: its last ``n_classes`` visible units are
-    one softmax group (the label), the rest binary (the penultimate layer)."""
+    one softmax group (the label), the rest binary (the penultimate layer).
 
-    n_classes = 2
+    Internal (never cloned): the keywords besides ``n_classes`` are
+    :class:`~deepbelief.BernoulliRBM`'s, checked by :func:`._stack.layer_params`.
+    """
+
+    def __init__(self, n_components: int = 256, *, n_classes: int = 2, **params: Any) -> None:
+        super().__init__(n_components, **params)
+        self.n_classes = n_classes
 
     def _visible_units(self, like: torch.Tensor) -> Units:
         return label_joint_units(like.shape[-1] - self.n_classes, self.n_classes)

@@ -1,0 +1,45 @@
+"""Samplers of the negative phase, one class a file, chosen by name.
+
+========  ==========================================================  ==========================
+name      sampler                                                     its options
+========  ==========================================================  ==========================
+``cd``    :class:`CD`: CD-k, the chain starts at the data              ``sample_visible``,
+                                                                      ``mean_field``
+``pcd``   :class:`PCD`: persistent chains (Tieleman 2008)             ``mean_field``
+``fpcd``  :class:`FPCD`: persistent chains on fast weights            ``fast_learning_rate``,
+          (Tieleman & Hinton 2009)                                    ``mean_field``
+``pt``    :class:`PT`: parallel tempering (Desjardins et al. 2010)    ``n_temperatures``,
+                                                                      ``min_beta``
+========  ==========================================================  ==========================
+
+A new sampler is a subclass of :class:`Sampler` in a file of its own, named in
+:data:`SAMPLERS`; every estimator's ``sampler=`` then takes its name.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .base import Sampler
+from .cd import CD
+from .fpcd import FPCD
+from .pcd import PCD
+from .pt import PT
+
+#: The samplers by the name an estimator's ``sampler=`` takes.
+SAMPLERS: dict[str, type[Sampler]] = {cls.name: cls for cls in (CD, PCD, FPCD, PT)}
+
+__all__ = ["CD", "FPCD", "PCD", "PT", "SAMPLERS", "Sampler", "make_sampler"]
+
+
+def make_sampler(spec: str | Sampler, k: int = 1, **options: Any) -> Sampler:
+    """A fresh sampler: the class named ``spec`` built from ``k`` and the options it
+    takes, or a copy of a given :class:`Sampler` (so that the caller's object keeps no
+    chains of a fit)."""
+    if isinstance(spec, Sampler):
+        return copy.deepcopy(spec)
+    if spec not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {sorted(SAMPLERS)} or a Sampler, "
+                         f"got {spec!r}")
+    return SAMPLERS[spec].from_options(k, **options)

@@ -1,0 +1,152 @@
+"""The RBM family's base: samplers chosen by name or object, deprecated spellings,
+the input transform, and files written before samplers were objects."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.utils._param_validation import InvalidParameterError
+
+import deepbelief
+from deepbelief import BernoulliRBM, GaussianBernoulliRBM
+from deepbelief.samplers import CD, FPCD, PCD, PT, SAMPLERS, Sampler
+from deepbelief.transforms import Identity, Standardize
+
+DATA = Path(__file__).with_name("data")
+
+
+@pytest.fixture(scope="module")
+def binary(digits):
+    return (digits[0][:300] > 0.5).astype(np.float64)
+
+
+@pytest.mark.parametrize("name, params", [
+    ("rbm-pcd", dict(sampler="pcd", centring=0.01)),
+    ("rbm-pt", dict(sampler="pt", n_temperatures=3, min_beta=0.6)),
+    ("rbm-fpcd", dict(sampler="fpcd", fast_learning_rate=0.05)),
+    ("gaussian", dict(sampler="cd")),
+])
+def test_files_written_before_samplers_load_with_todays_spelling(name, params, digits):
+    """Files of 05748b0 (``persistent``, ``n_temperatures``, ``fast_learning_rate``; a
+    Gaussian RBM's ``mean``): today's hyperparameters, no warning, the same outputs."""
+    expected = np.load(DATA / "0.2-dev-outputs.npz")
+    X = digits[0][:20]
+    data = (X > 0.5).astype(np.float64) if name.startswith("rbm") else X
+    with warnings_as_errors():
+        model = deepbelief.load(DATA / f"0.2-dev-{name}.safetensors")
+    for key, value in params.items():
+        assert model.get_params()[key] == value
+    np.testing.assert_allclose(model.transform(data), expected[f"{name}-transform"], rtol=1e-12)
+    np.testing.assert_allclose(model.score_samples(data), expected[f"{name}-score"],
+                               rtol=1e-10)
+    np.testing.assert_array_equal(model.sample(4, steps=5, random_state=1),
+                                  expected[f"{name}-sample"])
+
+
+@pytest.mark.parametrize("old, new", [
+    (dict(persistent=True), dict(sampler="pcd")),
+    (dict(persistent=False), dict(sampler="cd")),
+    (dict(n_temperatures=3, min_beta=0.6), dict(sampler="pt", n_temperatures=3, min_beta=0.6)),
+    (dict(persistent=True, fast_learning_rate=0.05),
+     dict(sampler="fpcd", fast_learning_rate=0.05)),
+])
+def test_old_spellings_warn_and_train_the_same_model(binary, old, new):
+    params = dict(n_components=8, n_iter=2, batch_size=50, random_state=0)
+    with pytest.warns(FutureWarning, match="sampler="):
+        a = BernoulliRBM(**params, **old).fit(binary)
+    with warnings_as_errors():
+        b = BernoulliRBM(**params, **new).fit(binary)
+    assert torch.equal(a.W_, b.W_) and torch.equal(a.c_, b.c_)
+    assert type(a._get_trainer().sampler) is type(b._get_trainer().sampler)
+
+
+def test_a_sampler_object_is_used_as_a_copy(binary):
+    """``sampler=PCD(3)`` trains as ``sampler="pcd", k=3``; the object itself keeps no chains,
+    so clones (GridSearchCV's) never share them."""
+    given = PCD(3)
+    a = BernoulliRBM(8, sampler=given, n_iter=2, random_state=0).fit(binary)
+    b = BernoulliRBM(8, sampler="pcd", k=3, n_iter=2, random_state=0).fit(binary)
+    assert torch.equal(a.W_, b.W_)
+    assert given.chains.states is None and a.sampler is given
+    assert clone(a).sampler is not given
+
+
+def test_every_named_sampler_trains(binary):
+    for name, cls in SAMPLERS.items():
+        rbm = BernoulliRBM(8, sampler=name, n_iter=1, random_state=0).fit(binary)
+        assert type(rbm._get_trainer().sampler) is cls
+        assert issubclass(cls, Sampler) and cls.name == name
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(sampler="cd", fast_learning_rate=0.1), "fast_learning_rate"),
+    (dict(sampler="pcd", n_temperatures=3, fast_learning_rate=0.1), "fast_learning_rate"),
+    (dict(sampler="fpcd", n_temperatures=3), "n_temperatures"),
+])
+def test_options_of_another_sampler_are_refused(binary, params, match):
+    with pytest.raises(ValueError, match=match):
+        BernoulliRBM(4, **params).fit(binary)
+
+
+def test_real_valued_units_refuse_binary_only_samplers(digits):
+    X = digits[0][:50]
+    with pytest.raises(InvalidParameterError, match="sampler"):
+        GaussianBernoulliRBM(4, sampler="pt").fit(X)
+    with pytest.raises(ValueError, match="binary units only"):
+        GaussianBernoulliRBM(4, sampler=PT()).fit(X)
+    with pytest.raises(ValueError, match="sample_visible=True"):
+        GaussianBernoulliRBM(4, sampler=CD(2)).fit(X)  # means would hide the chain's spread
+    rbm = GaussianBernoulliRBM(4, sampler=CD(2, sample_visible=True), n_iter=1,
+                               random_state=0).fit(X)
+    assert rbm._get_trainer().sampler.k == 2
+    assert GaussianBernoulliRBM(4, n_iter=1).fit(X)._get_trainer().sampler.sample_visible
+
+
+def test_the_input_transform_is_fitted_by_fit_not_by_validation(digits):
+    X = digits[0][:100] * 3.0 + 1.0
+    rbm = GaussianBernoulliRBM(4, n_iter=1, random_state=0)
+    rbm._validate(X, reset=True)
+    assert not hasattr(rbm, "input_transform_")  # validation is pure
+    rbm.fit(X)
+    t = rbm.input_transform_
+    assert isinstance(t, Standardize)
+    np.testing.assert_allclose(rbm.mean_, X.mean(0))
+    z = t.forward(torch.as_tensor(X))
+    torch.testing.assert_close(t.inverse(z), torch.as_tensor(X))
+    assert t.log_abs_det_jacobian() == pytest.approx(-np.log(rbm.scale_).sum())
+    raw = GaussianBernoulliRBM(4, n_iter=1, standardize=False, random_state=0).fit(X)
+    assert isinstance(raw.input_transform_, Identity)
+    np.testing.assert_array_equal(raw.mean_, np.zeros(64))
+    assert isinstance(BernoulliRBM(4, n_iter=1).fit(X / X.max()).input_transform_, Identity)
+
+
+def test_the_siblings_expose_only_their_own_options():
+    binary, gaussian = BernoulliRBM().get_params(), GaussianBernoulliRBM().get_params()
+    assert {"n_temperatures", "min_beta", "fast_learning_rate", "centring"} <= set(binary)
+    assert not {"n_temperatures", "min_beta", "fast_learning_rate", "centring",
+                "sample_visible", "mean_field"} & set(gaussian)
+    assert not issubclass(GaussianBernoulliRBM, BernoulliRBM)
+    for cls in (BernoulliRBM, GaussianBernoulliRBM):
+        assert set(cls._parameter_constraints) == set(cls().get_params())
+
+
+def test_fpcd_takes_the_learning_rate_by_default(binary):
+    rbm = BernoulliRBM(4, sampler="fpcd", learning_rate=0.07, n_iter=1).fit(binary)
+    sampler = rbm._get_trainer().sampler
+    assert isinstance(sampler, FPCD) and sampler.fast_learning_rate == 0.07
+
+
+class warnings_as_errors:
+    """No warning at all inside the block."""
+
+    def __enter__(self):
+        import warnings
+
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        warnings.simplefilter("error")
+
+    def __exit__(self, *exc):
+        self._catch.__exit__(*exc)

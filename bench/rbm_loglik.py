@@ -14,7 +14,7 @@ CD-1: about -125. Usage::
 
     python bench/rbm_loglik.py [--minutes 30] [--data-dir ../shared/data/mnist]
                                [--threads 2] [--runs 100] [--out rbm.safetensors]
-                               [--learning-rate 0.05] [--momentum 0] [--centring 0]
+                               [--learning-rate 0.05] [--momentum 0] [--centering 0]
                                [--temperatures 1] [--min-beta 0.5] [--hidden 500]
                                [--fast-learning-rate 0]
 """
@@ -58,7 +58,7 @@ def parse_args() -> argparse.Namespace:
                    help="how the learning rate falls to its final fraction over the budget")
     p.add_argument("--momentum", type=float, default=0.0,
                    help="momentum (PCD's chains track the model better without it)")
-    p.add_argument("--centring", type=float, default=0.0,
+    p.add_argument("--centering", type=float, default=0.0,
                    help="centred gradient with this offset rate (e.g. 0.01); 0: plain")
     p.add_argument("--k", type=int, default=1, help="Gibbs steps per PCD update")
     p.add_argument("--temperatures", type=int, default=1,
@@ -92,7 +92,7 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace,
                        min_beta=args.min_beta,
                        fast_learning_rate=args.fast_learning_rate if name == "fpcd" else None,
                        learning_rate=args.learning_rate, momentum=args.momentum,
-                       initial_momentum=args.momentum, centring=args.centring,
+                       initial_momentum=args.momentum, centering=args.centering,
                        weight_decay=args.weight_decay, batch_size=args.batch_size,
                        random_state=0)
     Xt = torch.from_numpy(X)
@@ -125,7 +125,8 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace,
                f"FPCD-{args.k}, fast rate {args.fast_learning_rate:g}"
                if args.fast_learning_rate else f"PCD-{args.k}")
     print(f"deepbelief: {rbm.n_epochs_} epochs ({sampler}, batch {args.batch_size}, momentum "
-          f"{args.momentum:g}, centring {args.centring:g}, weight decay {args.weight_decay:g}) in "
+          f"{args.momentum:g}, centering {args.centering:g}, weight decay "
+          f"{args.weight_decay:g}) in "
           f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
     if total is None:
         return rbm, None

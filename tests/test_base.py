@@ -23,7 +23,7 @@ def binary(digits):
 
 
 @pytest.mark.parametrize("name, params", [
-    ("rbm-pcd", dict(sampler="pcd", centring=0.01)),
+    ("rbm-pcd", dict(sampler="pcd", centering=0.01)),
     ("rbm-pt", dict(sampler="pt", n_temperatures=3, min_beta=0.6)),
     ("rbm-fpcd", dict(sampler="fpcd", fast_learning_rate=0.05)),
     ("gaussian", dict(sampler="cd")),
@@ -45,16 +45,34 @@ def test_files_written_before_samplers_load_with_todays_spelling(name, params, d
                                   expected[f"{name}-sample"])
 
 
+@pytest.mark.parametrize("name", ["dbn-gaussian", "dbn-classifier-gaussian"])
+def test_deep_belief_net_files_written_before_the_input_transform_load(name, digits):
+    """Their standardisation (``shift``, ``scale``) becomes the input transform: the same
+    outputs, the same net from ``to_torch``."""
+    expected = np.load(DATA / "0.2-dev-outputs.npz")
+    X = digits[0][:20]
+    model = deepbelief.load(DATA / f"0.2-dev-{name}.safetensors")
+    assert isinstance(model.input_transform_, Standardize)
+    np.testing.assert_allclose(model.transform(X), expected[f"{name}-transform"], rtol=1e-10)
+    np.testing.assert_allclose(model.predict_proba(X), expected[f"{name}-proba"], rtol=1e-10)
+    if name == "dbn-classifier-gaussian":
+        net = model.to_torch()
+        probs = torch.softmax(net(torch.as_tensor(X, dtype=next(net.parameters()).dtype)), 1)
+        np.testing.assert_allclose(probs.detach().numpy(), expected[f"{name}-proba"],
+                                   rtol=1e-6, atol=1e-9)
+
+
 @pytest.mark.parametrize("old, new", [
     (dict(persistent=True), dict(sampler="pcd")),
     (dict(persistent=False), dict(sampler="cd")),
     (dict(n_temperatures=3, min_beta=0.6), dict(sampler="pt", n_temperatures=3, min_beta=0.6)),
     (dict(persistent=True, fast_learning_rate=0.05),
      dict(sampler="fpcd", fast_learning_rate=0.05)),
+    (dict(sampler="pcd", centring=0.05), dict(sampler="pcd", centering=0.05)),
 ])
 def test_old_spellings_warn_and_train_the_same_model(binary, old, new):
     params = dict(n_components=8, n_iter=2, batch_size=50, random_state=0)
-    with pytest.warns(FutureWarning, match="sampler="):
+    with pytest.warns(FutureWarning, match="sampler=|centering"):
         a = BernoulliRBM(**params, **old).fit(binary)
     with warnings_as_errors():
         b = BernoulliRBM(**params, **new).fit(binary)
@@ -124,8 +142,8 @@ def test_the_input_transform_is_fitted_by_fit_not_by_validation(digits):
 
 def test_the_siblings_expose_only_their_own_options():
     binary, gaussian = BernoulliRBM().get_params(), GaussianBernoulliRBM().get_params()
-    assert {"n_temperatures", "min_beta", "fast_learning_rate", "centring"} <= set(binary)
-    assert not {"n_temperatures", "min_beta", "fast_learning_rate", "centring",
+    assert {"n_temperatures", "min_beta", "fast_learning_rate", "centering"} <= set(binary)
+    assert not {"n_temperatures", "min_beta", "fast_learning_rate", "centering",
                 "sample_visible", "mean_field"} & set(gaussian)
     assert not issubclass(GaussianBernoulliRBM, BernoulliRBM)
     for cls in (BernoulliRBM, GaussianBernoulliRBM):

@@ -47,7 +47,7 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path):
     assert b.n_epochs_ == 6
 
 
-@pytest.mark.parametrize("sampler", [dict(sampler="pcd"), dict(sampler="pcd", centring=0.05),
+@pytest.mark.parametrize("sampler", [dict(sampler="pcd"), dict(sampler="pcd", centering=0.05),
                                      dict(sampler="pt", n_temperatures=4),
                                      dict(sampler="fpcd", fast_learning_rate=0.05)])
 def test_in_process_resume_matches(tmp_path, digits, sampler):

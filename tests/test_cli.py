@@ -19,7 +19,7 @@ def _number(pattern: str, text: str) -> float:
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "rbm.safetensors"
     assert main(["train-rbm", "--dataset", "digits", "--hidden", "10", "--epochs", "3",
-                 "--persistent", "--centring", "0.01", "--learning-rate", "0.05",
+                 "--persistent", "--centering", "0.01", "--learning-rate", "0.05",
                  "--momentum", "0", "--learning-rate-decay", "0.1",
                  "--out", str(out)]) == 0
     return out
@@ -28,7 +28,7 @@ def trained(tmp_path_factory):
 def test_train_rbm_saves_a_centred_pcd_model(trained):
     rbm = deepbelief.load(trained)
     assert rbm.W_.shape == (10, 64)
-    assert rbm.sampler == "pcd" and rbm.centring == 0.01 and rbm.n_epochs_ == 3
+    assert rbm.sampler == "pcd" and rbm.centering == 0.01 and rbm.n_epochs_ == 3
     assert rbm.momentum == rbm.initial_momentum == 0 and rbm.learning_rate_decay == 0.1
 
 

@@ -18,6 +18,7 @@ from deepbelief.partition import (
     log_likelihood,
     reverse_ais_log_partition,
 )
+from deepbelief.samplers import CD
 from deepbelief.training import CDTrainer
 from deepbelief.units import Gaussian
 
@@ -107,7 +108,7 @@ def test_cd_step_is_the_preconditioned_gradient_of_the_free_energy_loss():
     log_var = torch.tensor([0.2, -0.3, 0.0], dtype=torch.float64)
     model = RBM(W.clone(), b.clone(), c.clone(), Gaussian(log_var.clone()))
     v0 = torch.randn(16, 3, generator=g, dtype=torch.float64)
-    trainer = CDTrainer(model, k=2, sample_visible=True)
+    trainer = CDTrainer(model, CD(2, sample_visible=True))
     v_k = trainer.step(v0, 1.0, 0.0, 0.0, torch.Generator().manual_seed(5))
 
     params = [t.clone().requires_grad_(True) for t in (W, b, c, log_var)]

@@ -37,12 +37,12 @@ def test_centred_step_follows_autograd_in_centred_coordinates(reduced):
     g = torch.Generator().manual_seed(1)
     v0 = (torch.rand(16, 7, generator=g, dtype=torch.float64) < 0.4).double()
     params = [t.clone() for t in (W, b, c)]
-    trainer = CDTrainer(RBM(*params), CD(2, mean_field=True), centring=0.1,
+    trainer = CDTrainer(RBM(*params), CD(2, mean_field=True), centering=0.1,
                         reducer=(lambda tensors: None) if reduced else None)
     trainer.step(v0, 1.0, 0.0, 0.0, None)
     mu, lam = v0.mean(0), fn.p_h_given_v(v0, W, c).mean(0)  # the first batch sets them
-    torch.testing.assert_close(trainer.centring.mu, mu)
-    torch.testing.assert_close(trainer.centring.lam, lam)
+    torch.testing.assert_close(trainer.centering.mu, mu)
+    torch.testing.assert_close(trainer.centering.lam, lam)
 
     # The loss mean(F(v0) - F(v_k)) as a function of centred parameters (W, bₒ, cₒ),
     # with b = bₒ - Wᵀλ and c = cₒ - Wμ.
@@ -58,12 +58,12 @@ def test_centred_step_follows_autograd_in_centred_coordinates(reduced):
     torch.testing.assert_close(c1 + W1 @ mu - (c + W @ mu), -gc)
     ph0, _, ph_k = cd_chain(RBM(W, b, c), v0, 2, None, mean_field=True)
     plain_dW = cd_statistics(v0, ph0, v_k, ph_k)[0] / 16
-    assert not torch.allclose(W1 - W, plain_dW)  # centring changed the step
+    assert not torch.allclose(W1 - W, plain_dW)  # centering changed the step
 
     ph1 = fn.p_h_given_v(v0, W1, c1).mean(0)
     trainer.step(v0, 1.0, 0.0, 0.0, None)  # later batches move the offsets by the rate
-    torch.testing.assert_close(trainer.centring.lam, 0.9 * lam + 0.1 * ph1)
-    torch.testing.assert_close(trainer.centring.mu, mu)
+    torch.testing.assert_close(trainer.centering.lam, 0.9 * lam + 0.1 * ph1)
+    torch.testing.assert_close(trainer.centering.mu, mu)
 
 
 def test_step_applies_momentum_and_weight_decay():
@@ -103,7 +103,7 @@ def _exact_mean_log_likelihood(rbm, X):
     dict(sampler="cd", learning_rate=0.05, n_iter=15),
     dict(sampler="pcd", learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
     dict(sampler="pcd", k=3, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
-    dict(sampler="pcd", centring=0.01, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
+    dict(sampler="pcd", centering=0.01, learning_rate=0.02, learning_rate_decay=0.1, n_iter=20),
     dict(sampler="pt", n_temperatures=4, min_beta=0.4, learning_rate=0.02,
          learning_rate_decay=0.1, n_iter=20),
     dict(sampler="fpcd", fast_learning_rate=0.02, learning_rate=0.02, learning_rate_decay=0.1,

@@ -12,8 +12,10 @@ from . import (
     model,
     partition,
     plot,
+    samplers,
     sampling,
     training,
+    transforms,
     units,
 )
 from .dbn import DBN, DBNClassifier
@@ -42,8 +44,10 @@ __all__ = [
     "model",
     "partition",
     "plot",
+    "samplers",
     "sampling",
     "training",
+    "transforms",
     "units",
     "__version__",
 ]

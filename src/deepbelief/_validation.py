@@ -11,11 +11,14 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from numbers import Integral
+from os import PathLike
 
 import numpy as np
 import torch
 from scipy.sparse import issparse
 from sklearn.exceptions import DataConversionWarning
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted
 
@@ -24,6 +27,22 @@ CHUNK = 4096
 
 #: The floating-point types an estimator's ``dtype`` may name (None: follow the data).
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+#: The declarative constraints of the hyperparameters every torch estimator shares:
+#: where it computes (what ``torch.device`` takes; :func:`resolve_device` checks that
+#: it exists), its floating-point type, what :func:`make_generator` takes, verbosity.
+RUN_CONSTRAINTS = {
+    "device": [str, torch.device, Interval(Integral, 0, None, closed="left"), None],
+    "dtype": [StrOptions(set(DTYPES)), None],
+    "random_state": [Integral, np.random.RandomState, np.random.Generator, torch.Generator,
+                     None],
+    "verbose": ["verbose"],
+}
+#: Those of the checkpointing estimators' ``checkpoint_dir`` and ``checkpoint_every``.
+CHECKPOINT_CONSTRAINTS = {
+    "checkpoint_dir": [str, PathLike, None],
+    "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
+}
 
 
 def resolve_dtype(dtype: str | None) -> torch.dtype | None:

@@ -16,7 +16,6 @@ import warnings
 from collections.abc import Callable
 from functools import partial
 from numbers import Integral, Real
-from os import PathLike
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,7 +29,9 @@ from . import distributed, partition
 from ._sparse import chunks, column_sum, dense
 from ._sparse import rows as sparse_rows
 from ._validation import (
+    CHECKPOINT_CONSTRAINTS,
     CHUNK,
+    RUN_CONSTRAINTS,
     as_tensor2d,
     check_positive,
     check_X,
@@ -73,12 +74,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "learning_rate_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "device": [str, torch.device],
-        "dtype": [StrOptions({"float32", "float64"}), None],
-        "checkpoint_dir": [str, PathLike, None],
-        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
-        "random_state": "no_validation",  # int, None, or a NumPy or torch generator
-        "verbose": ["verbose"],
+        **RUN_CONSTRAINTS,
+        **CHECKPOINT_CONSTRAINTS,
     }
 
     #: How inputs are checked: values in [0, 1] (binary units) or any finite

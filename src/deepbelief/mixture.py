@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import distributed
 from ._validation import (
-    DTYPES,
+    RUN_CONSTRAINTS,
     check_X,
     data_dtype,
     make_generator,
@@ -598,14 +598,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
-        # What torch.device takes (None: the CPU); resolve_device checks that it exists.
-        "device": [str, torch.device, Interval(Integral, 0, None, closed="left"), None],
-        "dtype": [StrOptions(set(DTYPES)), None],
-        # What make_generator takes.
-        "random_state": [Integral, np.random.RandomState, np.random.Generator,
-                         torch.Generator, None],
+        **RUN_CONSTRAINTS,
         "warm_start": ["boolean"],
-        "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "weights_init": ["array-like", None],
         "means_init": ["array-like", None],
@@ -691,7 +685,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             raise ValueError(f"'{kind} precision' should be symmetric, positive-definite")
         return _precision_cholesky_from_precisions(P, self.covariance_type)
 
-    def _validate_X(self, X, device, *, reset: bool, fitting: bool = False) -> torch.Tensor:
+    def _validate(self, X, device, *, reset: bool, fitting: bool = False) -> torch.Tensor:
         """``X`` on ``device`` in the fit's type (``fitting``: a block of the data being
         fitted, the first one with ``reset``; see :meth:`fit`) or else the fitted model's.
 
@@ -777,7 +771,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         and the offset that centres the data (broadcast from rank 0)."""
         # EM reads the data once per iteration: a one-shot iterator cannot feed it.
         source = Minibatches(X, check=minibatch_check(
-            lambda x, reset: self._validate_X(x, device, reset=reset, fitting=True)),
+            lambda x, reset: self._validate(x, device, reset=reset, fitting=True)),
             passes=2, shard_streams=True)
         first = distributed.shard(source.first)
         if first.shape[0] < self.n_components:
@@ -1003,7 +997,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _weighted_log_prob(self, X) -> torch.Tensor:
         """log φ_k + log N(x_n | μ_k, Σ_k), in the fitted type (``X`` is converted to it)."""
         device = resolve_device(self.device)
-        Xt = self._validate_X(X, device, reset=False)
+        Xt = self._validate(X, device, reset=False)
         return _weighted_log_prob(Xt, self._fitted_params(device), self.covariance_type)
 
     def score_samples(self, X) -> np.ndarray:
@@ -1094,10 +1088,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         y = torch.multinomial(p.weights, n_samples, replacement=True, generator=gen).sort().values
         z = torch.randn(n_samples, self.n_features_in_, generator=gen, dtype=_PARAM_DTYPE,
                         device=device)
-        X = p.means[y] + self._colour(z, y, p.prec_chol)
+        X = p.means[y] + self._color(z, y, p.prec_chol)
         return to_numpy(X.to(self._model_dtype())), to_numpy(y)
 
-    def _colour(self, z: torch.Tensor, y: torch.Tensor, U: torch.Tensor) -> torch.Tensor:
+    def _color(self, z: torch.Tensor, y: torch.Tensor, U: torch.Tensor) -> torch.Tensor:
         """U⁻ᵀ z for each sample's component (Cov(U⁻ᵀ z) = (U Uᵀ)⁻¹ = Σ)."""
         if self.covariance_type == "diag":
             return z / U[y]

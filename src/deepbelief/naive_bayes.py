@@ -106,7 +106,7 @@ def _log_ratio(num: torch.Tensor, den: torch.Tensor, uniform: float) -> torch.Te
     return torch.where(undefined, math.log(uniform), out)
 
 
-def _normalise(jll: torch.Tensor) -> torch.Tensor:
+def _normalize(jll: torch.Tensor) -> torch.Tensor:
     """log P(c | x) = jll_c - logsumexp_c' jll_c'; uniform where every jll is -inf."""
     lse = torch.logsumexp(jll, dim=1, keepdim=True)
     dead = torch.isneginf(lse)
@@ -117,7 +117,7 @@ def _normalise(jll: torch.Tensor) -> torch.Tensor:
 class _BaseNB(ClassifierMixin, BaseEstimator):
     """Label handling, fitting by chunks and prediction shared by every naive Bayes model.
 
-    A model states ``_validate_X``, ``_init_counters(classes, X)`` (fresh
+    A model states ``_validate``, ``_init_counters(classes, X)`` (fresh
     statistics), ``_update(X, labels, sample_weight)`` (add a chunk) and
     ``_joint_log_likelihood(X)``; for its model files, ``_FILE_TENSORS`` and
     ``_FILE_DTYPES`` (and ``_file_extra``, ``_restore_extra`` for anything else).
@@ -131,7 +131,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
     _FILE_TENSORS: dict[str, tuple[str, str, str]] = {}
     _FILE_DTYPES: tuple[torch.dtype, ...] = (_DTYPE,)
 
-    def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
+    def _validate(self, X, *, reset: bool) -> torch.Tensor:
         raise NotImplementedError
 
     def _init_counters(self, classes: np.ndarray, X: torch.Tensor) -> None:
@@ -161,7 +161,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        Xt = self._validate_X(X, reset=True)
+        Xt = self._validate(X, reset=True)
         labels = as_labels(y, Xt.shape[0])
         self._init_counters(np.unique(labels), Xt)
         return self._update(Xt, labels, sample_weight)
@@ -190,7 +190,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
         first_call = not hasattr(self, "classes_")
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        Xt = self._validate_X(X, reset=first_call)
+        Xt = self._validate(X, reset=first_call)
         labels = as_labels(y, Xt.shape[0])
         if first_call:
             all_classes = np.unique(np.atleast_1d(np.asarray(classes)))
@@ -231,7 +231,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
 
     def _jll(self, X) -> torch.Tensor:
         check_is_fitted(self)
-        return self._joint_log_likelihood(self._validate_X(X, reset=False))
+        return self._joint_log_likelihood(self._validate(X, reset=False))
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log posterior log P(c | x) = log P(x, c) - log Σ_c' P(x, c').
@@ -247,7 +247,7 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
             Rows are normalised; a sample with probability 0 under every class gets
             the uniform posterior, log(1 / n_classes).
         """
-        return to_numpy(_normalise(self._jll(X)))
+        return to_numpy(_normalize(self._jll(X)))
 
     def predict_proba(self, X) -> np.ndarray:
         """Posterior P(c | x), the exponential of :meth:`predict_log_proba`.
@@ -477,7 +477,7 @@ class MultinomialNB(_BaseDiscreteNB):
         self.fit_prior = fit_prior
         self.class_prior = class_prior
 
-    def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
+    def _validate(self, X, *, reset: bool) -> torch.Tensor:
         Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu", unit_interval=False,
                      accept_sparse=True)
         if bool(((Xt.values() if Xt.is_sparse else Xt) < 0).any()):
@@ -568,7 +568,7 @@ class BernoulliNB(_BaseDiscreteNB):
         self.fit_prior = fit_prior
         self.class_prior = class_prior
 
-    def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
+    def _validate(self, X, *, reset: bool) -> torch.Tensor:
         Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu",
                      unit_interval=self.binarize is None, accept_sparse=True)
         if self.binarize is None:
@@ -669,7 +669,7 @@ class GaussianNB(_BaseNB):
         self.var_smoothing = var_smoothing
         self.dtype = dtype
 
-    def _validate_X(self, X, *, reset: bool) -> torch.Tensor:
+    def _validate(self, X, *, reset: bool) -> torch.Tensor:
         """``X`` in the type ``dtype`` names or the data's (``reset``), else the fitted type."""
         if reset:
             dtype = resolve_dtype(self.dtype)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
 from . import functional as fn
 from ._sparse import chunks, dense
@@ -80,11 +80,13 @@ class BernoulliRBM(BaseRBM):
         (and integer or boolean) data float64. A stream follows its first minibatch.
     mean_field : bool, default=False
         Deterministic mean-field CD: probabilities instead of samples in the chain.
-    centring : float, default=0.0
+    centering : float, default=0.0
         Follow the centred gradient (Melchior, Fischer & Wiskott 2016), with
         offsets tracking the data means of v and p(h|v) at this moving-average
         rate (0.01 is theirs); 0 trains with the plain gradient. The model is the
-        same RBM either way; centring only changes the path of training.
+        same RBM either way; centering only changes the path of training.
+    centring : float, deprecated
+        Use ``centering``.
     persistent : bool, deprecated
         Use ``sampler="pcd"`` (True) or ``sampler="cd"`` (False). Likewise
         ``n_temperatures`` > 1 without ``sampler="pt"`` and ``fast_learning_rate``
@@ -127,7 +129,8 @@ class BernoulliRBM(BaseRBM):
         "fast_learning_rate": [Interval(Real, 0, None, closed="left"), None],
         "sample_visible": ["boolean"],
         "mean_field": ["boolean"],
-        "centring": [Interval(Real, 0, 1, closed="both")],
+        "centering": [Interval(Real, 0, 1, closed="both")],
+        "centring": [Interval(Real, 0, 1, closed="both"), Hidden(StrOptions({DEPRECATED}))],
     }
 
     def __init__(self, n_components: int = 256, *, k: int = 1, sampler: Any = "cd",
@@ -137,10 +140,10 @@ class BernoulliRBM(BaseRBM):
                  initial_momentum: float = 0.5, momentum_epochs: int = 5,
                  weight_decay: float = 1e-4, learning_rate_decay: float = 0.0,
                  batch_size: int = 100, n_iter: int | str = "auto", device: Any = "cpu",
-                 dtype: str | None = None, mean_field: bool = False, centring: float = 0.0,
+                 dtype: str | None = None, mean_field: bool = False, centering: float = 0.0,
                  checkpoint_dir: str | None = None, checkpoint_every: int = 1,
                  random_state: Any = None, verbose: bool = False,
-                 persistent: bool | str = DEPRECATED) -> None:
+                 persistent: bool | str = DEPRECATED, centring: float | str = DEPRECATED) -> None:
         self.n_components = n_components
         self.k = k
         self.sampler = sampler
@@ -159,12 +162,13 @@ class BernoulliRBM(BaseRBM):
         self.device = device
         self.dtype = dtype
         self.mean_field = mean_field
-        self.centring = centring
+        self.centering = centering
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.random_state = random_state
         self.verbose = verbose
         self.persistent = persistent
+        self.centring = centring
 
     # ------------------------------------------------------- what this adds
     def _visible_units(self, like: torch.Tensor) -> Units:
@@ -195,8 +199,13 @@ class BernoulliRBM(BaseRBM):
                 "fast_learning_rate": self.fast_learning_rate or self.learning_rate}
 
     def _trainer_options(self) -> dict[str, Any]:
-        """The centred gradient (:class:`~deepbelief.training.Centring`) when ``centring`` > 0."""
-        return {"centring": float(self.centring)}
+        """The centred gradient (:class:`~deepbelief.training.Centering`) when ``centering`` > 0."""
+        rate = self.centering
+        if self.centring != DEPRECATED:
+            warnings.warn("centring is deprecated; pass centering instead", FutureWarning,
+                          stacklevel=4)
+            rate = self.centring
+        return {"centering": float(rate)}
 
     def _monitors(self):
         return {**super()._monitors(),
@@ -207,6 +216,9 @@ class BernoulliRBM(BaseRBM):
         """Files of earlier releases: ``n_temperatures`` > 1 and ``fast_learning_rate`` > 0
         chose parallel tempering and fast-weights PCD."""
         params = dict(params)
+        centring = params.pop("centring", DEPRECATED)  # this release's files: "deprecated"
+        if centring != DEPRECATED:
+            params["centering"] = centring
         if "sampler" not in params:
             if (params.get("n_temperatures") or 1) > 1:
                 params["sampler"] = "pt"

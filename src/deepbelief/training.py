@@ -23,7 +23,7 @@ W and b is divided by 1 + mean ‖p(h|v0)‖² (normalised least mean squares), 
 makes one learning rate safe for any layer size. A unit type's own parameters get
 their statistic beside W, b and c (log σ², :meth:`~deepbelief.units.Gaussian.statistic`).
 
-Centring (Montavon & Müller 2012; Melchior, Fischer & Wiskott 2016) writes the
+Centering (Montavon & Müller 2012; Melchior, Fischer & Wiskott 2016) writes the
 same model with offsets μ (visible) and λ (hidden),
 
     E(v, h) = -bₒᵀ(v - μ) - cₒᵀ(h - λ) - (h - λ)ᵀW(v - μ),
@@ -34,8 +34,8 @@ data means of v and p(h|v) by exponential moving averages; the model itself is
 kept, as always, in the plain (W, b, c).
 
 The negative phase (CD-k, persistent CD, fast-weights PCD, parallel tempering)
-is a sampler object of :mod:`deepbelief.samplers`; centring is a gradient
-transform (:class:`Centring`); the Gaussian step scaling is the visible unit
+is a sampler object of :mod:`deepbelief.samplers`; centering is a gradient
+transform (:class:`Centering`); the Gaussian step scaling is the visible unit
 type's (``step_rate``). The trainer holds one of each and knows none of them.
 
 Everything here works on the RBM core (:class:`~deepbelief.model.RBM`) whatever
@@ -109,7 +109,7 @@ def cd_statistics(v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor, ph_k: 
     return dW, column_sum(v0) - v_k.sum(0), ph0.sum(0) - ph_k.sum(0)
 
 
-class Centring:
+class Centering:
     """The centred gradient (module docstring): offsets μ, λ and the weight step's correction.
 
     Parameters
@@ -159,7 +159,7 @@ class _Step(NamedTuple):
     db: torch.Tensor
     dc: torch.Tensor
     own: dict[str, torch.Tensor]
-    centring: list[torch.Tensor]
+    centering: list[torch.Tensor]
     n: float
     rate: float
     w_rate: float
@@ -179,8 +179,8 @@ class CDTrainer:
         The core whose W, b, c (and unit parameters) :meth:`step` modifies in place.
     sampler : Sampler, default=CD(1)
         The negative phase (:mod:`deepbelief.samplers`).
-    centring : float, default=0.0
-        Follow the centred gradient (:class:`Centring`) at this offset rate; 0 disables it.
+    centering : float, default=0.0
+        Follow the centred gradient (:class:`Centering`) at this offset rate; 0 disables it.
     reducer : optional in-place sum over processes of ``[dW, db, dc, n, ...]``
         (data-parallel training); the update then uses the global statistics.
 
@@ -189,13 +189,17 @@ class CDTrainer:
     matching sampler, with a ``DeprecationWarning``.
     """
 
-    def __init__(self, model: RBM, sampler: Sampler | None = None, *, centring: float = 0.0,
+    def __init__(self, model: RBM, sampler: Sampler | None = None, *, centering: float = 0.0,
                  reducer: Reducer | None = None, **old) -> None:
+        if "centring" in old:
+            warnings.warn("CDTrainer(centring=...) is deprecated: pass centering=",
+                          DeprecationWarning, stacklevel=2)
+            centering = old.pop("centring")
         if old:
             sampler = _sampler_from_old(sampler, old)
         self.model = model
         self.sampler = CD() if sampler is None else sampler
-        self.centring = Centring(centring) if centring else None
+        self.centering = Centering(centering) if centering else None
         self.reducer = reducer
         self.increments = {name: torch.zeros_like(t) for name, t in model.state_dict().items()}
 
@@ -219,7 +223,7 @@ class CDTrainer:
         """The statistics, summed over processes; W's go into its momentum buffer."""
         model, inc, n = self.model, self.increments, v0.shape[0]
         own = model.visible.gradient(v0, ph0, v_k, ph_k, model.W, model.b)
-        sums = self.centring.sums(v0, ph0) if self.centring is not None else []
+        sums = self.centering.sums(v0, ph0) if self.centering is not None else []
         step_sums = model.visible.step_sums(ph0)
         if self.reducer is None:  # the weight statistics go straight into the momentum buffer
             rate = learning_rate / n
@@ -239,8 +243,8 @@ class CDTrainer:
     def _increments(self, stats: _Step, learning_rate: float, momentum: float,
                     weight_decay: float) -> None:
         inc = self.increments
-        if self.centring is not None:
-            self.centring.correct(inc["W"], stats.db, stats.dc, stats.centring, stats.n,
+        if self.centering is not None:
+            self.centering.correct(inc["W"], stats.db, stats.dc, stats.centering, stats.n,
                                   stats.rate)
         if weight_decay:
             inc["W"].add_(self.model.W, alpha=-learning_rate * weight_decay)
@@ -250,23 +254,23 @@ class CDTrainer:
             inc[name].mul_(momentum).add_(stat, alpha=stats.rate)
 
     def _apply(self, stats: _Step, learning_rate: float) -> None:
-        """θ += θ_inc, the unit bounds, the centring offsets' share, the sampler's hook."""
+        """θ += θ_inc, the unit bounds, the centering offsets' share, the sampler's hook."""
         model = self.model
         self.sampler.before_update(model)
         for name, param in model.state_dict().items():
             param.add_(self.increments[name])
         if stats.own:
             model.visible.constrain()
-        if self.centring is not None:
-            self.centring.after_update(model, self.increments["W"])
+        if self.centering is not None:
+            self.centering.after_update(model, self.increments["W"])
         self.sampler.after_update(model, learning_rate)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """Momentum buffers, the sampler's state and the centring offsets, for checkpoints."""
+        """Momentum buffers, the sampler's state and the centering offsets, for checkpoints."""
         state = {f"{name}_inc": t for name, t in self.increments.items()}
         state.update(self.sampler.state_dict())
-        if self.centring is not None:
-            state.update(self.centring.state_dict())
+        if self.centering is not None:
+            state.update(self.centering.state_dict())
         return state
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
@@ -274,8 +278,8 @@ class CDTrainer:
         for name, t in self.increments.items():
             t.copy_(state[f"{name}_inc"])
         self.sampler.load_state_dict(state, self.model)
-        if self.centring is not None:
-            self.centring.load_state_dict(state, self.model)
+        if self.centering is not None:
+            self.centering.load_state_dict(state, self.model)
 
 
 def _sampler_from_old(sampler: Sampler | None, old: dict) -> Sampler:
@@ -285,9 +289,13 @@ def _sampler_from_old(sampler: Sampler | None, old: dict) -> Sampler:
         raise TypeError(f"CDTrainer got unexpected keyword arguments {sorted(unknown)}")
     if sampler is not None:
         raise TypeError(f"pass either a sampler or {sorted(old)}, not both")
-    warnings.warn(f"CDTrainer({', '.join(f'{k}=' for k in old)}...) is deprecated: pass a "
-                  "sampler, e.g. CDTrainer(model, deepbelief.samplers.PCD(k=1))",
-                  DeprecationWarning, stacklevel=3)
+    sampler = _old_sampler(old)
+    warnings.warn(f"CDTrainer({', '.join(f'{k}=' for k in old)}...) is deprecated: pass the "
+                  f"sampler, CDTrainer(model, {sampler!r})", DeprecationWarning, stacklevel=3)
+    return sampler
+
+
+def _old_sampler(old: dict) -> Sampler:
     k = old.get("k", 1)
     mean_field = old.get("mean_field", False)
     if old.get("tempering") is not None:

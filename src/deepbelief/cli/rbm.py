@@ -39,7 +39,7 @@ def register(sub) -> None:
                    help="--sampler pt: the hottest chain's inverse temperature")
     p.add_argument("--fast-learning-rate", type=float, default=None,
                    help="--sampler fpcd: the fast weights' rate (default: the learning rate)")
-    p.add_argument("--centring", type=float, default=0.0,
+    p.add_argument("--centering", "--centring", type=float, default=0.0,
                    help="centred gradient with this offset moving-average rate (e.g. 0.01)")
     p.add_argument("--out", default="rbm.safetensors")
     p.add_argument("--checkpoint-dir", default=None)
@@ -59,13 +59,13 @@ def run(args: argparse.Namespace) -> int:
         options["learning_rate"] = args.learning_rate
     sampler = "pcd" if args.persistent and args.sampler == "cd" else args.sampler
     if args.visible == "gaussian":
-        if args.centring or sampler in ("pt", "fpcd"):
-            raise ValueError("--centring and --sampler pt/fpcd apply to binary visible units "
+        if args.centering or sampler in ("pt", "fpcd"):
+            raise ValueError("--centering and --sampler pt/fpcd apply to binary visible units "
                              "only")
         cls = GaussianBernoulliRBM
     else:
         cls = BernoulliRBM
-        options.update(centring=args.centring, n_temperatures=args.temperatures,
+        options.update(centering=args.centering, n_temperatures=args.temperatures,
                        min_beta=args.min_beta, fast_learning_rate=args.fast_learning_rate)
         if sampler != "pt":
             options["n_temperatures"] = None

@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
-from os import PathLike
 from typing import ClassVar, NamedTuple
 
 import torch
@@ -23,6 +22,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import (
+    CHECKPOINT_CONSTRAINTS,
+    RUN_CONSTRAINTS,
     check_X,
     dtype_name,
     is_sparse,
@@ -61,12 +62,8 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         "finetune_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "device": [str, torch.device],
-        "dtype": [StrOptions({"float32", "float64"}), None],
-        "checkpoint_dir": [str, PathLike, None],
-        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
-        "random_state": "no_validation",  # int, None, or a NumPy or torch generator
-        "verbose": ["verbose"],
+        **RUN_CONSTRAINTS,
+        **CHECKPOINT_CONSTRAINTS,
     }
 
     #: The least number of hidden layers; the attribute that says the net is fitted.

@@ -171,30 +171,14 @@ class DBNClassifier(BaseDBN):
             resume: bool = False) -> DBNClassifier:
         """Pre-train the RBM stack on ``X``, then fine-tune the unrolled net on (X, y).
 
-        Parameters
-        ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features), values
-            in [0, 1]; or an iterable of ``(X_batch, y_batch)`` minibatches (e.g. a
-            ``torch.utils.data.DataLoader``) for data bigger than memory, read once
-            per epoch of every layer and of fine-tuning (so it must be re-iterable
-            unless that is once in all). Arrays move to the device once and are
-            shuffled every epoch; a stream is used in its own order, with no
-            early-stopping split (``validation_fraction`` is ignored). A SciPy
-            sparse matrix (binary visible units only) stays sparse on the device:
-            the first RBM pre-trains on sparse minibatches, and fine-tuning makes
-            each minibatch dense as it goes through the net.
-        y : array-like of shape (n_samples,), labels of any type; None for a stream.
-        classes : array-like, optional
-            All labels a stream can hold; by default one extra pass over its
-            ``y_batch`` collects them. Ignored for arrays.
-        callback : callable, optional
-            Called as ``callback(self)`` after each fine-tuning epoch; fine-tuning
-            stops when it returns True.
-        resume : bool, default=False
-            Continue from the newest checkpoints in ``checkpoint_dir`` (finished
-            RBM layers are restored, an unfinished one continues, then fine-tuning
-            continues from its last saved epoch); with the same ``random_state``
-            and data the result is bit-identical to an uninterrupted run.
+        The parameters are those of :meth:`BaseDBN.fit
+        <deepbelief.dbn._base.BaseDBN.fit>`: ``X`` an array, a sparse matrix
+        (binary visible units) or an iterable of ``(X_batch, y_batch)``; ``y``;
+        ``classes`` for a stream; ``callback(self)`` after each fine-tuning epoch
+        (True stops); ``resume`` from the checkpoints in ``checkpoint_dir``.
+        A stream is trained on whole, with no early-stopping split (``validation_fraction`` is
+        ignored); a sparse matrix is made dense one minibatch at a time as it goes through
+        the net.
 
         Notes
         -----

@@ -189,27 +189,11 @@ class DBN(BaseDBN):
     def fit(self, X, y=None, *, classes=None, callback=None, resume: bool = False) -> DBN:
         """Greedy pre-training, then ``finetune_epochs`` of up-down fine-tuning.
 
-        Parameters
-        ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features), values
-            in [0, 1]; or an iterable of ``(X_batch, y_batch)`` minibatches (e.g. a
-            ``torch.utils.data.DataLoader``), re-iterable unless read once in all.
-            Arrays move to the device once and are shuffled every epoch; a stream
-            is used in its own order, each directed layer's RBM training on the
-            batches mapped through the layers below. A SciPy sparse matrix (binary
-            image units only) stays sparse on the device: the bottom RBM
-            pre-trains on sparse minibatches, and up-down makes each minibatch
-            dense as it uses it.
-        y : array-like of shape (n_samples,), labels of any type; None for a stream.
-        classes : array-like, optional
-            All labels a stream can hold; by default one extra pass over its
-            ``y_batch`` collects them. Ignored for arrays.
-        callback : callable, optional
-            Called as ``callback(self)`` after each up-down epoch; returning True stops.
-        resume : bool, default=False
-            Continue from the newest checkpoints in ``checkpoint_dir``; with the same
-            ``random_state`` and data the result is bit-identical to an
-            uninterrupted run.
+        The parameters are those of :meth:`BaseDBN.fit
+        <deepbelief.dbn._base.BaseDBN.fit>`: ``X`` an array, a sparse matrix
+        (binary visible units) or an iterable of ``(X_batch, y_batch)``; ``y``;
+        ``classes`` for a stream; ``callback(self)`` after each fine-tuning epoch
+        (True stops); ``resume`` from the checkpoints in ``checkpoint_dir``.
 
         Notes
         -----

@@ -8,6 +8,7 @@ from .. import distributed
 from ..gaussian import GaussianBernoulliRBM
 from ..plot import tile_images
 from ..rbm import BernoulliRBM
+from ..samplers import SAMPLERS
 from ._common import add_data_options, add_run_options, load_split
 
 
@@ -29,7 +30,7 @@ def register(sub) -> None:
                    help="one momentum throughout (default: 0.5 for 5 epochs, then 0.9)")
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--k", type=int, default=1, help="Gibbs steps per update")
-    p.add_argument("--sampler", choices=("cd", "pcd", "fpcd", "pt"), default="cd",
+    p.add_argument("--sampler", choices=sorted(SAMPLERS), default="cd",
                    help="negative phase: CD-k, persistent CD-k, fast-weights PCD, or "
                    "parallel tempering (binary units)")
     p.add_argument("--persistent", action="store_true", help="the same as --sampler pcd")

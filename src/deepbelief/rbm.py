@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from . import functional as fn
 from ._sparse import chunks, dense
 from ._validation import CHUNK, to_numpy
-from .base import DEPRECATED, BaseRBM, as_vector  # noqa: F401  (as_vector: re-exported)
+from .base import DEPRECATED, BaseRBM
 from .io import register
 from .units import BINARY, Units
 

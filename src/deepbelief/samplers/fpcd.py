@@ -73,4 +73,8 @@ class FPCD(PCD):
     def load_state_dict(self, state: dict[str, torch.Tensor], model: RBM) -> None:
         super().load_state_dict(state, model)
         for name, fast in self._fast(model).items():
-            fast.copy_(state[f"fast_{name}"]) if f"fast_{name}" in state else fast.zero_()
+            saved = state.get(f"fast_{name}")
+            if saved is None:  # a state taken before the first update
+                fast.zero_()
+            else:
+                fast.copy_(saved)

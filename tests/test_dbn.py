@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import check_estimator
 
 import deepbelief
-from deepbelief._validation import resolve_epochs
+from deepbelief._validation import auto_batch_size, resolve_epochs
 from deepbelief.datasets import load_digits
 from deepbelief.dbn import DBN, DBNClassifier, pretrain_stack
 from deepbelief.dbn._stack import layer_params
@@ -203,8 +203,14 @@ def test_bad_inputs(Model, digits):
     model.fit(X[:50], y[:50])
     with pytest.raises(ValueError, match="features"):
         model.predict(X[:5, :60])
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        model.predict(-X[:5])
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict(np.full((2, 64), np.nan))
+    # a fitted net takes inputs outside [0, 1] (a scaler fitted on other rows)
+    proba = model.predict_proba(X[:5] * 1.2 - 0.1)
+    assert proba.shape == (5, len(model.classes_)) and np.isfinite(proba).all()
+    if Model is DBN:  # training data is still checked when fine-tuning goes on
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            model.fine_tune(X[:50] * 16, y[:50])
 
 
 def test_sample_rejects_unknown_label(generative):
@@ -292,17 +298,29 @@ def test_default_generative_dbn_draws_its_labels(default_generative, stratified,
 
 
 def test_auto_epochs_count_updates():
-    """"auto" gives max(10 epochs, 6000 updates): 10 epochs of MNIST, 500 of 1.2k rows."""
+    """"auto": max(minimum, updates · min(1, √(n / 60k)) / batches per epoch), on
+    minibatches of n / 60 rows in [10, 100]: MNIST's plan is the paper's, small data
+    trains in a fraction of the updates."""
     assert resolve_epochs("auto", "n", 60000, 100) == 10
-    assert resolve_epochs("auto", "n", 1198, 100) == 500
+    assert resolve_epochs("auto", "n", 1198, 100) == 71  # 848 updates
+    assert resolve_epochs("auto", "n", 1198, 100, scale=False) == 500
     assert resolve_epochs("auto", "n", None, 100) == 10
     assert resolve_epochs(7, "n", 1198, 100) == 7
+    assert [auto_batch_size(n) for n in (None, 60000, 1198, 300)] == [100, 100, 19, 10]
     with pytest.raises(ValueError, match="'auto'"):
         resolve_epochs("many", "n", 10, 1)
     params, updown = DBN(rbm_params={"learning_rate": 0.2})._plan_epochs((8, 8, 8), 1198)
-    assert [p["n_iter"] for p in params] == [500, 500, 500] and updown == 167
+    assert [p["n_iter"] for p in params] == [40, 40, 40] and updown == 24
+    assert [p["batch_size"] for p in params] == [19, 19, 19]
     assert params[0]["learning_rate"] == params[2]["learning_rate"] == 0.2
     assert params[2]["k"] == TOP_RBM["k"] and "k" not in params[0]
+    params, updown = DBN()._plan_epochs((8, 8, 8), 60000)  # the paper's 30 epochs, as before
+    assert [(p["n_iter"], p["batch_size"]) for p in params] == [(30, 100)] * 3 and updown == 10
+    given = DBN(rbm_params={"batch_size": 50})._plan_epochs((8,), 1198).layers[0]
+    assert given["batch_size"] == 50
+    plan = DBNClassifier()._plan_epochs((8, 8), 60000)
+    assert [(p["n_iter"], p["batch_size"]) for p in plan.layers] == [(10, 100)] * 2
+    assert plan.finetune_epochs == 50
 
 
 def test_fine_tune_continues_up_down(generative, digits):

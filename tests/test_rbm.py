@@ -229,3 +229,36 @@ def test_verbose_prints_scikit_learns_line_every_epoch(digits, capsys):
                         r"\d+\.\d\d, time = \d+\.\d\ds\n", line), line
     BernoulliRBM(4, n_iter=1, random_state=0).fit(X)
     assert capsys.readouterr().out == ""
+
+
+def test_min_max_scaler_pipeline_scores_rows_outside_the_unit_interval(digits):
+    """A scaler fitted on the training rows maps test rows outside [0, 1]: the fitted
+    model takes them (p(h|v) is defined for any v), in GridSearchCV too."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import MinMaxScaler
+
+    X, y = digits
+    X = X * 16.0
+    X, X_test, y, y_test = train_test_split(X, y, test_size=1 / 3, stratify=y, random_state=0)
+    pipe = Pipeline([("scale", MinMaxScaler()), ("rbm", BernoulliRBM(32, n_iter=3, random_state=0)),
+                     ("clf", LogisticRegression(max_iter=300))])
+    pipe.fit(X, y)
+    scaled = pipe[:1].transform(X_test)
+    assert scaled.max() > 1.0  # the case in point
+    assert pipe.score(X_test, y_test) > 0.5
+    h = pipe["rbm"].transform(scaled)
+    W, c = pipe["rbm"].components_, pipe["rbm"].intercept_hidden_
+    np.testing.assert_allclose(h, 1 / (1 + np.exp(-(scaled @ W.T + c))), rtol=1e-4, atol=1e-6)
+    search = GridSearchCV(pipe, {"rbm__n_components": [8, 16]}, cv=3).fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_training_data_outside_the_unit_interval_is_still_refused(digits):
+    rbm = BernoulliRBM(4, n_iter=1, random_state=0).fit(digits[0][:50])
+    rbm.transform(digits[0][:5] * 2.0)  # inference: accepted
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        rbm.partial_fit(digits[0][:50] * 2.0)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        rbm.train_epoch(digits[0][:50] * 2.0)
+    with pytest.raises(ValueError, match="NaN"):
+        rbm.transform(np.full((2, 64), np.nan))

@@ -325,20 +325,41 @@ def to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy()
 
 
-#: Minibatch updates that ``"auto"`` training lengths aim for: ten epochs of
-#: MNIST's 60,000 rows in batches of 100.
+#: Minibatch updates that ``"auto"`` training lengths aim for on ``AUTO_ROWS`` rows:
+#: ten epochs of MNIST's 60,000 rows in batches of 100.
 AUTO_UPDATES = 6000
+AUTO_ROWS = 60000
+#: ``"auto"`` minibatches hold about 1/60 of the rows, between 10 and 100 of them.
+AUTO_BATCHES_PER_EPOCH, AUTO_MIN_BATCH, AUTO_MAX_BATCH = 60, 10, 100
+
+
+def auto_updates(n_samples: int, updates: int = AUTO_UPDATES) -> int:
+    """The updates ``"auto"`` gives ``n_samples`` rows: ``updates`` · min(1, √(n / 60,000)).
+
+    Fewer rows hold less to learn: the budget shrinks with the square root of
+    the data (848 updates for 1.2k digits), so that small data trains in
+    seconds while 60k rows keep the full budget.
+    """
+    return math.ceil(updates * min(1.0, math.sqrt(n_samples / AUTO_ROWS)))
+
+
+def auto_batch_size(n_samples: int | None) -> int:
+    """A minibatch of about 1/60 of the rows, clipped to [10, 100] (100 for a stream)."""
+    if n_samples is None:
+        return AUTO_MAX_BATCH
+    return min(AUTO_MAX_BATCH, max(AUTO_MIN_BATCH, n_samples // AUTO_BATCHES_PER_EPOCH))
 
 
 def resolve_epochs(value, name: str, n_samples: int | None, batch_size: int, *,
                    updates: int = AUTO_UPDATES, minimum: int = 10,
-                   allow_zero: bool = False) -> int:
-    """Epochs to run: ``value`` itself, or for ``"auto"`` enough for ``updates`` updates.
+                   allow_zero: bool = False, scale: bool = True) -> int:
+    """Epochs to run: ``value`` itself, or for ``"auto"`` enough for the updates of the data.
 
-    ``"auto"`` sizes training in parameter updates rather than passes, so that
-    the same default trains 1.8k rows as well as 60k: it gives
-    max(``minimum``, ⌈``updates`` / ⌈n_samples / batch_size⌉⌉) epochs, and
-    ``minimum`` for a stream of unknown length (``n_samples`` None).
+    ``"auto"`` sizes training in parameter updates rather than passes: it gives
+    max(``minimum``, ⌈u / ⌈n_samples / batch_size⌉⌉) epochs with u =
+    :func:`auto_updates` (``updates`` for 60k rows or more, fewer for less
+    data; ``updates`` itself unless ``scale``), and ``minimum`` for a stream of
+    unknown length (``n_samples`` None).
     """
     if isinstance(value, str):
         if value != "auto":
@@ -346,5 +367,7 @@ def resolve_epochs(value, name: str, n_samples: int | None, batch_size: int, *,
         if n_samples is None:
             return minimum
         per_epoch = math.ceil(n_samples / batch_size)
+        if scale:
+            updates = auto_updates(n_samples, updates)
         return max(minimum, math.ceil(updates / per_epoch))
     return int(check_positive(value, name, integer=True, allow_zero=allow_zero))

@@ -120,6 +120,15 @@ class BernoulliRBM(BaseRBM):
     n_features_in_ : int
     n_epochs_ : int
         Epochs trained so far.
+
+    Notes
+    -----
+    Training data must lie in [0, 1] (binary units' probabilities). A fitted
+    model takes any finite values in :meth:`transform`, :meth:`score_samples`
+    and the other outputs, as scikit-learn's ``BernoulliRBM`` does: p(h|v) =
+    σ(W v + c) is defined for every real v, so test rows that a scaler fitted on
+    the training rows maps slightly outside [0, 1] go through unchanged (no
+    clipping) and a ``Pipeline`` of ``MinMaxScaler`` and this model scores them.
     """
 
     _parameter_constraints: ClassVar[dict] = {

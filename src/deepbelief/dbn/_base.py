@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from functools import partial
 from numbers import Integral, Real
 from typing import ClassVar, NamedTuple
 
@@ -61,7 +62,7 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         "visible_units": [StrOptions({"bernoulli", "gaussian"})],
         "finetune_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         **RUN_CONSTRAINTS,
         **CHECKPOINT_CONSTRAINTS,
     }
@@ -95,15 +96,18 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         self._validate_params()
         return check_sizes(self.hidden_layer_sizes, min_layers=self._min_layers)
 
-    def _validate(self, X, *, reset: bool = False) -> torch.Tensor:
+    def _validate(self, X, *, reset: bool = False, training: bool = False) -> torch.Tensor:
         """Inputs as a tensor of the model's dtype on its device (:func:`check_X`); pure.
 
         The training data (``reset``) has the estimator's ``dtype``, or with
         ``dtype=None`` the data's (float32 stays float32, anything else becomes
         float64); ``fit`` records it as ``_dtype`` and later inputs are cast to it.
-        Binary visible units need values in [0, 1], checked on the stored entries
-        of a sparse matrix, which stays a sparse tensor; Gaussian ones take any
-        finite values and refuse sparse input (standardising fills in every zero).
+        Binary visible units need values in [0, 1] in training data (``reset`` or
+        ``training``), checked on the stored entries of a sparse matrix, which
+        stays a sparse tensor; a fitted net takes any finite inputs (values a
+        scaler fitted on other rows maps slightly outside [0, 1] go through the
+        same formulas). Gaussian ones take any finite values and refuse sparse
+        input (standardising fills in every zero).
         """
         gaussian = self.visible_units == "gaussian"
         if gaussian and (is_sparse(X) or hasattr(X, "toarray")):
@@ -112,7 +116,8 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
                             "dense array (X.toarray())")
         dtype = resolve_dtype(self.dtype) if reset else self._dtype
         return check_X(self, X, reset=reset, dtype=dtype, device=resolve_device(self.device),
-                       unit_interval=not gaussian, accept_sparse=not gaussian)
+                       unit_interval=not gaussian and (reset or training),
+                       accept_sparse=not gaussian)
 
     def _input_transform(self):
         """Gaussian image units model standardised inputs; binary ones the inputs themselves."""
@@ -133,7 +138,8 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         Training data (not ``fitted``) fixes the model's dtype and fits the input
         transform on the array (or a stream's first minibatch).
         """
-        data = Minibatches(X, y, check=minibatch_check(self._validate, fitted=fitted),
+        validate = partial(self._validate, training=True)
+        data = Minibatches(X, y, check=minibatch_check(validate, fitted=fitted),
                            labelled=True, classes=classes, passes=passes)
         if not fitted:
             self._dtype = data.first.dtype

@@ -18,8 +18,10 @@ from tqdm.auto import tqdm
 
 from .. import distributed
 from .._validation import (
+    AUTO_UPDATES,
     DTYPES,
     as_tensor2d,
+    auto_batch_size,
     check_positive,
     data_dtype,
     resolve_device,
@@ -34,13 +36,16 @@ from ..sampling import bernoulli
 
 def layer_params(rbm_params: Mapping | Sequence[Mapping] | None, n_layers: int,
                  n_iter: int | str, n_samples: int | None = None,
-                 minimum: int = 10) -> list[dict[str, Any]]:
+                 minimum: int = 10, updates: int = AUTO_UPDATES) -> list[dict[str, Any]]:
     """Per-layer RBM keyword arguments: ``{"n_iter": n_iter}`` updated by ``rbm_params``.
 
     ``rbm_params`` is one dict applied to every layer or a list of one dict per layer.
-    An ``"auto"`` epoch count becomes a number for ``n_samples`` rows (None: a
-    stream) and the layer's batch size, as :class:`~deepbelief.BernoulliRBM` sizes
-    it, with at least ``minimum`` epochs.
+    Unless ``rbm_params`` sets it, a layer's minibatch holds about 1/60 of the
+    ``n_samples`` rows (:func:`~deepbelief._validation.auto_batch_size`: 100 for
+    60k rows or a stream, 19 for 1.2k). An ``"auto"`` epoch count becomes a
+    number for ``n_samples`` rows and that batch size, as
+    :class:`~deepbelief.BernoulliRBM` sizes it (``updates`` for 60k rows), with at
+    least ``minimum`` epochs.
     """
     if rbm_params is None or isinstance(rbm_params, Mapping):
         given = [dict(rbm_params or {})] * n_layers
@@ -55,10 +60,10 @@ def layer_params(rbm_params: Mapping | Sequence[Mapping] | None, n_layers: int,
             raise ValueError(f"rbm_params may not set {sorted(forbidden & params.keys())}")
     out = []
     for params in given:
-        layer = {"n_iter": n_iter, **params}
+        layer = {"n_iter": n_iter, "batch_size": auto_batch_size(n_samples), **params}
         rbm = BernoulliRBM(**layer)
         layer["n_iter"] = resolve_epochs(rbm.n_iter, "pretrain_epochs", n_samples,
-                                         rbm.batch_size, minimum=minimum)
+                                         rbm.batch_size, minimum=minimum, updates=updates)
         out.append(layer)
     return out
 

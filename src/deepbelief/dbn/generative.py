@@ -24,6 +24,7 @@ from .._sparse import chunks, dense
 from .._sparse import rows as sparse_rows
 from .._validation import (
     CHUNK,
+    auto_batch_size,
     check_positive,
     dtype_name,
     make_generator,
@@ -48,8 +49,11 @@ from ._updown import (
     up_down_step,
 )
 
-#: "auto" pre-trains every layer for at least the paper's 30 epochs.
+#: "auto" pre-trains every layer for the updates of the paper's 30 epochs of MNIST
+#: (fewer for less data, :func:`~deepbelief._validation.auto_updates`), and at
+#: least 30 epochs.
 _AUTO_PRETRAIN_EPOCHS = 30
+_AUTO_PRETRAIN_UPDATES = 18000
 #: "auto" up-down runs at least 10 epochs and this many updates.
 _AUTO_UPDOWN_UPDATES = 2000
 
@@ -133,6 +137,13 @@ class DBN(BaseDBN):
         reconstruction) and ``seconds``.
     times_ : dict
         Seconds spent in ``pretrain`` and ``finetune``.
+
+    Notes
+    -----
+    With binary visible units the training data must lie in [0, 1]; a fitted
+    net takes any finite inputs (e.g. test rows that a scaler fitted on the
+    training rows maps slightly outside [0, 1]) through the same formulas,
+    unclipped, as :class:`~deepbelief.BernoulliRBM` does.
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -151,7 +162,7 @@ class DBN(BaseDBN):
                  sample_hidden: bool = False, visible_units: str = "bernoulli",
                  finetune_epochs: int | str = "auto", gibbs_steps=3,
                  learning_rate: float = 0.01, top_params=None,
-                 batch_size: int = 100, device: Any = "cpu", dtype: str | None = None,
+                 batch_size: int | str = 100, device: Any = "cpu", dtype: str | None = None,
                  checkpoint_dir: str | None = None, checkpoint_every: int = 1,
                  random_state: Any = None, verbose: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -230,14 +241,21 @@ class DBN(BaseDBN):
     def _plan_epochs(self, sizes: tuple[int, ...], n_samples: int | None) -> Plan:
         """Each layer's pre-training settings (the top RBM's last) and the up-down epochs."""
         params = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs, n_samples,
-                              minimum=_AUTO_PRETRAIN_EPOCHS)
+                              minimum=_AUTO_PRETRAIN_EPOCHS, updates=_AUTO_PRETRAIN_UPDATES)
         params[-1] = {**TOP_RBM, **params[-1]}
         return Plan(params, self._updown_epochs(n_samples))
 
     def _updown_epochs(self, n_samples: int | None) -> int:
         """``finetune_epochs``, "auto" resolved for ``n_samples`` rows (None: a stream)."""
         return resolve_epochs(self.finetune_epochs, "finetune_epochs", n_samples,
-                              self.batch_size, updates=_AUTO_UPDOWN_UPDATES, allow_zero=True)
+                              self._batch(n_samples), updates=_AUTO_UPDOWN_UPDATES,
+                              allow_zero=True)
+
+    def _batch(self, n_samples: int | None) -> int:
+        """The up-down minibatch: ``batch_size``, "auto" resolved for ``n_samples`` rows."""
+        if self.batch_size == "auto":
+            return auto_batch_size(n_samples)
+        return self.batch_size
 
     def _top_settings(self) -> tuple[float, float, float]:
         """The top RBM's up-down learning rate, momentum and weight decay."""
@@ -320,7 +338,7 @@ class DBN(BaseDBN):
             stage_of = min(len(steps) - 1, epoch * len(steps) // n_epochs)
             trainer.sampler.k = steps[stage_of]
             # Each rank trains on its own data (rank 0's model is the one saved).
-            for x, y, _ in data.epoch(self._rng, self.batch_size, shard=False):
+            for x, y, _ in data.epoch(self._rng, self._batch(data.n_samples), shard=False):
                 x = dense(x)  # a sparse matrix's rows, dense one minibatch at a time
                 up_down_step(self.layers_, trainer, x, self._one_hot(y, x.dtype),
                              self.learning_rate, top, self._rng)

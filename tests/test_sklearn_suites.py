@@ -62,9 +62,6 @@ EXCEPTIONS: dict[str, tuple[str, str]] = {
     "test_sample_hiddens": ("xfail", "calls scikit-learn's private _mean_hiddens, _sample_hiddens"),
     "test_fit_gibbs": ("xfail", "asserts scikit-learn's seed-dependent components_ (0.0265, "
                                 "0.0201) to 4 decimals"),
-    **dict.fromkeys(["test_score_samples[lil_matrix]", "test_score_samples[lil_array]"], (
-        "xfail", "its last line scores a row of values 0..99,900; Bernoulli units refuse "
-                 "values outside [0, 1]")),
     "test_convergence_dtype_consistency": (
         "xfail", "asserts h_samples_, scikit-learn's persistent chain state (ours trains by CD-1 "
                  "unless persistent=True), and float32/float64 training equal to rtol=1e-6"),

@@ -129,14 +129,15 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return sampler
 
     def _validate(self, X, name: str = "X", *, reset: bool = False, hidden: bool = False,
-                  keep_sparse: bool = False, training: bool = False) -> torch.Tensor:
+                  keep_sparse: bool = False, check_range: bool = False) -> torch.Tensor:
         """``X`` (or hidden states) checked against the fitted model; see :func:`check_X`.
 
         A pure check: nothing is fitted or transformed. A sparse matrix (values
         checked on its stored entries) stays a sparse tensor with ``keep_sparse``
         (training, :meth:`transform`), and is made dense otherwise. Binary visible
-        units need values in [0, 1] in training data (``reset`` or ``training``);
-        inputs of a fitted model may lie outside (see the class's Notes).
+        units need values in [0, 1] in training data and a likelihood's (``reset``
+        or ``check_range``); other inputs of a fitted model may lie outside (see
+        :class:`~deepbelief.BernoulliRBM`'s Notes).
         """
         domain = self._input_domain
         if reset:
@@ -146,13 +147,15 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             check_is_fitted(self, "model_")
             t = check_X(self, X, reset=False, dtype=self.W_.dtype, device=self.W_.device,
                         name=name, n_features=self.n_components_ if hidden else None,
-                        unit_interval=hidden or (training and domain["unit_interval"]),
+                        unit_interval=hidden or (check_range and domain["unit_interval"]),
                         accept_sparse=not hidden and domain["accept_sparse"])
         return t if keep_sparse else dense(t)
 
-    def _input(self, X, name: str = "X", *, keep_sparse: bool = False) -> torch.Tensor:
+    def _input(self, X, name: str = "X", *, keep_sparse: bool = False,
+               check_range: bool = False) -> torch.Tensor:
         """Inputs checked and mapped by the fitted input transform: the visible units' values."""
-        v = self._validate(X, name, keep_sparse=keep_sparse)  # NotFittedError first
+        v = self._validate(X, name, keep_sparse=keep_sparse,  # NotFittedError first
+                           check_range=check_range)
         return self.input_transform_.forward(v)
 
     def _to_input(self, v: torch.Tensor) -> torch.Tensor:
@@ -253,7 +256,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if passes is None:
             passes = self.n_epochs_for(X) if is_stream(X) else 1
         # A stream's later minibatches come after _initialize: checked against the model.
-        validate = partial(self._validate, keep_sparse=True, training=True)
+        validate = partial(self._validate, keep_sparse=True, check_range=True)
         return Minibatches(X, check=minibatch_check(validate, fitted=not reset), passes=passes)
 
     def _epoch_settings(self) -> tuple[float, float]:

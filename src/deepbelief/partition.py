@@ -322,7 +322,8 @@ def log_likelihood(rbm, X, log_z=None, **ais_params) -> float:
         log_z = ais_log_partition(rbm, **ais_params)
     if isinstance(log_z, LogZEstimate):
         log_z = log_z.log_z
-    return mean_log_likelihood(rbm.model_, rbm._input(X, "X"), float(log_z),
+    # a probability of binary data: values outside [0, 1] are refused
+    return mean_log_likelihood(rbm.model_, rbm._input(X, "X", check_range=True), float(log_z),
                                rbm.input_transform_.log_abs_det_jacobian())
 
 

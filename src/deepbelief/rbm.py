@@ -70,8 +70,9 @@ class BernoulliRBM(BaseRBM):
     batch_size : int, default=100
     n_iter : int or "auto", default="auto"
         Epochs run by :meth:`fit`. ``"auto"`` sizes training in updates: at least
-        10 epochs and at least 6,000 minibatch updates (10 epochs of MNIST, about
-        330 of the 1.8k digits), 10 epochs for a stream of minibatches.
+        10 epochs and at least 6,000 · min(1, √(n / 60,000)) minibatch updates for
+        n rows (10 epochs of MNIST; 1,039 updates, 58 epochs, of the 1.8k
+        digits), 10 epochs for a stream of minibatches.
     device : str or torch.device, default="cpu"
         Where tensors live and compute happens ("cuda" for a GPU).
     dtype : {"float32", "float64"} or None, default=None
@@ -129,6 +130,8 @@ class BernoulliRBM(BaseRBM):
     σ(W v + c) is defined for every real v, so test rows that a scaler fitted on
     the training rows maps slightly outside [0, 1] go through unchanged (no
     clipping) and a ``Pipeline`` of ``MinMaxScaler`` and this model scores them.
+    :func:`~deepbelief.partition.log_likelihood`, a probability of binary data,
+    still refuses them.
     """
 
     _parameter_constraints: ClassVar[dict] = {

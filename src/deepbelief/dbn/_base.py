@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import (
     CHECKPOINT_CONSTRAINTS,
     RUN_CONSTRAINTS,
+    auto_batch_size,
     check_X,
     dtype_name,
     is_sparse,
@@ -90,20 +91,26 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
                   device: torch.device, dtype: torch.dtype) -> None:
         raise NotImplementedError
 
+    def _batch(self, n_samples: int | None) -> int:
+        """The fine-tuning minibatch: ``batch_size``, "auto" resolved for ``n_samples`` rows."""
+        if self.batch_size == "auto":
+            return auto_batch_size(n_samples)
+        return self.batch_size
+
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> tuple[int, ...]:
         """The declarative constraints; returns ``hidden_layer_sizes`` as a tuple."""
         self._validate_params()
         return check_sizes(self.hidden_layer_sizes, min_layers=self._min_layers)
 
-    def _validate(self, X, *, reset: bool = False, training: bool = False) -> torch.Tensor:
+    def _validate(self, X, *, reset: bool = False, check_range: bool = False) -> torch.Tensor:
         """Inputs as a tensor of the model's dtype on its device (:func:`check_X`); pure.
 
         The training data (``reset``) has the estimator's ``dtype``, or with
         ``dtype=None`` the data's (float32 stays float32, anything else becomes
         float64); ``fit`` records it as ``_dtype`` and later inputs are cast to it.
         Binary visible units need values in [0, 1] in training data (``reset`` or
-        ``training``), checked on the stored entries of a sparse matrix, which
+        ``check_range``), checked on the stored entries of a sparse matrix, which
         stays a sparse tensor; a fitted net takes any finite inputs (values a
         scaler fitted on other rows maps slightly outside [0, 1] go through the
         same formulas). Gaussian ones take any finite values and refuse sparse
@@ -116,7 +123,7 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
                             "dense array (X.toarray())")
         dtype = resolve_dtype(self.dtype) if reset else self._dtype
         return check_X(self, X, reset=reset, dtype=dtype, device=resolve_device(self.device),
-                       unit_interval=not gaussian and (reset or training),
+                       unit_interval=not gaussian and (reset or check_range),
                        accept_sparse=not gaussian)
 
     def _input_transform(self):
@@ -138,7 +145,7 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         Training data (not ``fitted``) fixes the model's dtype and fits the input
         transform on the array (or a stream's first minibatch).
         """
-        validate = partial(self._validate, training=True)
+        validate = partial(self._validate, check_range=True)
         data = Minibatches(X, y, check=minibatch_check(validate, fitted=fitted),
                            labelled=True, classes=classes, passes=passes)
         if not fitted:

@@ -75,8 +75,9 @@ class DBNClassifier(BaseDBN):
         et al. 2014).
     input_dropout : float, default=0.1
         Probability of dropping each input pixel during fine-tuning.
-    batch_size : int, default=100
-        Minibatch of fine-tuning (pre-training uses ``rbm_params``).
+    batch_size : int or "auto", default=100
+        Minibatch of fine-tuning (pre-training uses ``rbm_params``); ``"auto"``:
+        about n / 60 of the n rows, between 10 and 100.
     validation_fraction : float, default=0.1
         Share of the training rows held out for early stopping (0 disables it; all
         ``finetune_epochs`` then run). Arrays only: a stream of minibatches is
@@ -209,7 +210,8 @@ class DBNClassifier(BaseDBN):
             layers = layer_params(self.rbm_params, len(sizes), self.pretrain_epochs, n_samples)
         n_train = None if n_samples is None else n_samples - self._n_valid(n_samples)
         return Plan(layers, resolve_epochs(self.finetune_epochs, "finetune_epochs", n_train,
-                                           self.batch_size, minimum=50, allow_zero=True))
+                                           self._batch(n_train), minimum=50,
+                                           allow_zero=True))
 
     def _device(self) -> torch.device:
         return resolve_device(self.device)
@@ -372,7 +374,8 @@ class DBNClassifier(BaseDBN):
         total = torch.zeros((), device=device, dtype=dtype)
         count = torch.zeros((), device=device, dtype=dtype)
         world = distributed.world_size()
-        batches = train.epoch(self._rng, self.batch_size)  # the order first, then dropout's seed
+        # the order first, then dropout's seed
+        batches = train.epoch(self._rng, self._batch(train.n_samples))
         with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
             torch.manual_seed(int(torch.randint(2**62, (1,), generator=self._rng,
                                                 device=self._rng.device)))

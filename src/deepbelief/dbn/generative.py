@@ -24,7 +24,6 @@ from .._sparse import chunks, dense
 from .._sparse import rows as sparse_rows
 from .._validation import (
     CHUNK,
-    auto_batch_size,
     check_positive,
     dtype_name,
     make_generator,
@@ -73,8 +72,10 @@ class DBN(BaseDBN):
         visible layer is [penultimate layer, one-hot label].
     pretrain_epochs : int or "auto", default="auto"
         CD epochs per layer, the top RBM included. ``"auto"``: at least the
-        paper's 30 epochs and at least 6,000 minibatch updates (30 epochs of
-        MNIST, 500 of 1.2k digits), 30 for a stream.
+        paper's 30 epochs and the updates of 30 epochs of MNIST, 18,000 ·
+        min(1, √(n / 60,000)) for n rows, on minibatches of about n / 60 rows
+        (:func:`~deepbelief.dbn._stack.layer_params`): 30 epochs of 100 images on
+        MNIST, 40 of 19 on 1.2k digits; 30 for a stream.
     rbm_params : dict or list of dict, optional
         Pre-training settings for every layer or for each layer (a list with one
         dict per entry of ``hidden_layer_sizes``): any
@@ -92,8 +93,8 @@ class DBN(BaseDBN):
         generated images come back in the inputs' units).
     finetune_epochs : int or "auto", default="auto"
         Epochs of up-down fine-tuning (0: pre-training only). ``"auto"``: at least
-        10 epochs and at least 2,000 minibatch updates (10 epochs of MNIST, 167 of
-        1.2k digits), 10 for a stream.
+        10 epochs and 2,000 · min(1, √(n / 60,000)) minibatch updates (10 epochs
+        of MNIST, 24 of 1.2k digits), 10 for a stream.
     gibbs_steps : int or tuple of int, default=3
         Top-level Gibbs steps per up-down update; a tuple splits the epochs into
         equal stages, e.g. the paper's (3, 6, 10).
@@ -106,8 +107,8 @@ class DBN(BaseDBN):
         ``{"learning_rate": 0.05, "momentum": 0.5, "weight_decay": 2e-4}``, lower
         the MNIST error faster (``bench/dbn_paper.py``) but spoil the samples of a
         net trained on a small data set such as the 8x8 digits.
-    batch_size : int, default=100
-        Up-down minibatch.
+    batch_size : int or "auto", default=100
+        Up-down minibatch; ``"auto"``: about n / 60 of the n rows, between 10 and 100.
     checkpoint_dir : str, optional
         Where to write checkpoints (atomically), every ``checkpoint_every`` epochs
         and at the end of each stage: directed layer l's RBM in ``layer-<l>``, the
@@ -250,12 +251,6 @@ class DBN(BaseDBN):
         return resolve_epochs(self.finetune_epochs, "finetune_epochs", n_samples,
                               self._batch(n_samples), updates=_AUTO_UPDOWN_UPDATES,
                               allow_zero=True)
-
-    def _batch(self, n_samples: int | None) -> int:
-        """The up-down minibatch: ``batch_size``, "auto" resolved for ``n_samples`` rows."""
-        if self.batch_size == "auto":
-            return auto_batch_size(n_samples)
-        return self.batch_size
 
     def _top_settings(self) -> tuple[float, float, float]:
         """The top RBM's up-down learning rate, momentum and weight decay."""

@@ -23,6 +23,7 @@ def _run_worker(out, ckpt, mode="resume"):
     return subprocess.Popen([sys.executable, str(WORKER), str(out), str(ckpt), mode])
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_is_bit_identical(tmp_path):
     reference = tmp_path / "reference.safetensors"
     assert _run_worker(reference, tmp_path / "ref-ckpt").wait(timeout=300) == 0
@@ -100,6 +101,7 @@ def test_iterables_of_minibatches(digits):
         BernoulliRBM(16, n_iter=1).fit([X[:10] * 3, X[10:20]].__iter__())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
 @pytest.mark.parametrize("mode", ["mean-field", "sampled"])
 def test_two_processes_match_one(tmp_path, mode):

@@ -278,6 +278,7 @@ def test_default_classifier_beats_logistic_regression(stratified, capsys):
     assert ours >= 0.975 and ours > pixels, (ours, pixels)
 
 
+@pytest.mark.slow
 def test_default_generative_dbn_classifies(default_generative, stratified, capsys):
     _, X_test, _, y_test = stratified
     accuracy = default_generative.score(X_test, y_test)
@@ -286,6 +287,7 @@ def test_default_generative_dbn_classifies(default_generative, stratified, capsy
     assert accuracy >= 0.93  # 0.940 measured (0.975 with the 12x longer plan of earlier)
 
 
+@pytest.mark.slow
 def test_default_generative_dbn_draws_its_labels(default_generative, stratified, capsys):
     X, _, y, _ = stratified
     judge = LogisticRegression(max_iter=5000).fit(X, y)
@@ -368,6 +370,7 @@ CHECKS = [(DBNClassifier, SquashedDBNClassifier,
                                   rbm_params={"batch_size": 10}))]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("plain, squashed_cls, params", CHECKS)
 def test_check_estimator(plain, squashed_cls, params):
     """Every check passes on data in [0, 1]; on other data only the refusal fails."""

@@ -119,6 +119,7 @@ def _run_worker(out, ckpt, mode="resume"):
                             env=dict(env, OMP_NUM_THREADS="1"))
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_is_bit_identical(tmp_path):
     reference = tmp_path / "reference.safetensors"
     assert _run_worker(reference, tmp_path / "ref-ckpt").wait(timeout=300) == 0
@@ -148,6 +149,7 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path):
     assert b.n_epochs_ == 6
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
 def test_two_processes_match_one(tmp_path):
     single, double = tmp_path / "one.safetensors", tmp_path / "two.safetensors"

@@ -55,6 +55,7 @@ def test_exact_log_partition_matches_numerical_integration():
     assert exact_log_partition(model) == pytest.approx(math.log(z), abs=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_visible", [1, 2])
 def test_density_integrates_to_one(n_visible):
     model = tiny(n_visible)
@@ -152,6 +153,7 @@ def test_training_raises_the_exact_test_log_likelihood(split, trained):
     assert trained.variance_.min() >= trained.min_variance * (1 - 1e-6)
 
 
+@pytest.mark.slow
 def test_ais_matches_the_exact_log_partition(split, trained):
     X, _ = split
     exact = exact_log_partition(trained)

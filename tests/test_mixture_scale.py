@@ -81,6 +81,7 @@ class _Stream:
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
+@pytest.mark.slow
 @pytest.mark.parametrize(("covariance_type", "source"),
                          [("full", "array"), ("tied", "array"), ("diag", "loader"),
                           ("spherical", "array")])

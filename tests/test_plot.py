@@ -281,6 +281,7 @@ def test_plot_misclassified_draws_only_the_wrong_ones(tmp_path, rng):
         plot_misclassified(images, y_true[:5], y_pred)
 
 
+@pytest.mark.slow
 def test_import_deepbelief_does_not_import_matplotlib():
     """matplotlib is imported when a figure is drawn, not with the package or this module."""
     import subprocess

@@ -423,3 +423,28 @@ def test_generative_dbn_on_raw_values(stratified, tmp_path):
     np.testing.assert_array_equal(back.predict(raw_test), model.predict(raw_test))
     np.testing.assert_allclose(back.sample(5, label=1, random_state=3),
                                model.sample(5, label=1, random_state=3))
+
+
+def test_short_budget_is_no_worse_than_a_plain_mlp(stratified):
+    """A barely pre-trained net with 20 epochs of fine-tuning still learns (it used to
+    stay at chance): at least scikit-learn's MLP with the same layers and epochs."""
+    from sklearn.model_selection import cross_val_score
+    from sklearn.neural_network import MLPClassifier
+
+    X, _, y, _ = stratified
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the MLP's ConvergenceWarning
+        mlp = cross_val_score(MLPClassifier((64, 64), max_iter=20, random_state=0), X, y, cv=3)
+    ours = cross_val_score(DBNClassifier((64, 64), pretrain_epochs=5, finetune_epochs=20,
+                                         random_state=0), X, y, cv=3)
+    assert ours.mean() >= mlp.mean(), (ours, mlp)
+
+
+def test_auto_learning_rate_follows_the_data_size():
+    clf = DBNClassifier()
+    assert clf._learning_rate(60000) == pytest.approx(1e-3)
+    assert clf._learning_rate(1198) == pytest.approx(1e-3 * np.sqrt(60000 / 1198))
+    assert clf._learning_rate(100) == pytest.approx(1e-2)
+    assert clf._learning_rate(None) == pytest.approx(1e-3)
+    assert DBNClassifier(optimizer="sgd")._learning_rate(100) == 0.1
+    assert DBNClassifier(learning_rate=0.3)._learning_rate(100) == 0.3

@@ -66,9 +66,12 @@ class DBNClassifier(BaseDBN):
         for the n rows of ``fit`` (1e-3 on MNIST, 7e-3 on 1.2k digits; a stream: 1e-3),
         for SGD 0.1. Small data needs the larger steps: a sigmoid net fine-tuned at
         1e-3 for 20 epochs of 800 digits stays near chance.
-    learning_rate_schedule : {"constant", "cosine"}, default="constant"
+    learning_rate_schedule : {"auto", "constant", "cosine"}, default="auto"
         ``"cosine"`` lowers the rate of epoch t to lr·(1 + cos(π t / T))/2 with
         T = ``finetune_epochs``; early stopping keeps the best net either way.
+        ``"auto"``: cosine over 50 epochs or more, else constant (annealed over
+        a short budget, the rate falls before the net has left its plateau: 0.85
+        against 0.92 in 20 epochs on the digits).
     momentum : float, default=0.9
         Momentum of ``optimizer="sgd"``.
     weight_decay : float, default=0.0
@@ -137,7 +140,7 @@ class DBNClassifier(BaseDBN):
         **BaseDBN._parameter_constraints,
         "optimizer": [StrOptions({"adam", "sgd"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
-        "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
+        "learning_rate_schedule": [StrOptions({"auto", "constant", "cosine"})],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -153,7 +156,7 @@ class DBNClassifier(BaseDBN):
                  rbm_params=None, sample_hidden: bool = False,
                  visible_units: str = "bernoulli", finetune_epochs: int | str = "auto",
                  optimizer: str = "adam", learning_rate: float | str = "auto",
-                 learning_rate_schedule: str = "constant", momentum: float = 0.9,
+                 learning_rate_schedule: str = "auto", momentum: float = 0.9,
                  weight_decay: float = 0.0, dropout: float = 0.3, input_dropout: float = 0.1,
                  batch_size: int = 100, validation_fraction: float = 0.1,
                  n_iter_no_change: int = 10, device: Any = "cpu", dtype: str | None = None,
@@ -298,6 +301,12 @@ class DBNClassifier(BaseDBN):
             return 1e-3
         return 1e-3 * min(10.0, math.sqrt(AUTO_ROWS / max(n_train, 1)))
 
+    def _cosine(self) -> bool:
+        """Whether the rate anneals: ``learning_rate_schedule``, "auto" resolved."""
+        if self.learning_rate_schedule == "auto":
+            return self._plan.finetune_epochs >= 50
+        return self.learning_rate_schedule == "cosine"
+
     def _make_optimizer(self, n_train: int | None) -> torch.optim.Optimizer:
         params, lr = self.net_.parameters(), self._learning_rate(n_train)
         if self.optimizer == "adam":
@@ -316,7 +325,7 @@ class DBNClassifier(BaseDBN):
         self._best_state = None
         opt = self._make_optimizer(data.n_samples)
         schedule = None
-        if self.learning_rate_schedule == "cosine":
+        if self._cosine():
             schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self._plan.finetune_epochs)
         checkpoints = Checkpointer(self.checkpoint_dir, self.checkpoint_every).child("finetune")
         if resume:

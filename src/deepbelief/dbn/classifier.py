@@ -70,7 +70,7 @@ class DBNClassifier(BaseDBN):
         ``"cosine"`` lowers the rate of epoch t to lr·(1 + cos(π t / T))/2 with
         T = ``finetune_epochs``; early stopping keeps the best net either way.
         ``"auto"``: cosine over 50 epochs or more, else constant (annealed over
-        a short budget, the rate falls before the net has left its plateau: 0.85
+        a short budget, the rate falls before the net has left its plateau: 0.83
         against 0.92 in 20 epochs on the digits).
     momentum : float, default=0.9
         Momentum of ``optimizer="sgd"``.

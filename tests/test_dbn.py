@@ -306,7 +306,6 @@ def test_auto_epochs_count_updates():
     trains in a fraction of the updates."""
     assert resolve_epochs("auto", "n", 60000, 100) == 10
     assert resolve_epochs("auto", "n", 1198, 100) == 71  # 848 updates
-    assert resolve_epochs("auto", "n", 1198, 100, scale=False) == 500
     assert resolve_epochs("auto", "n", None, 100) == 10
     assert resolve_epochs(7, "n", 1198, 100) == 7
     assert [auto_batch_size(n) for n in (None, 60000, 1198, 300)] == [100, 100, 19, 10]

@@ -352,14 +352,13 @@ def auto_batch_size(n_samples: int | None) -> int:
 
 def resolve_epochs(value, name: str, n_samples: int | None, batch_size: int, *,
                    updates: int = AUTO_UPDATES, minimum: int = 10,
-                   allow_zero: bool = False, scale: bool = True) -> int:
+                   allow_zero: bool = False) -> int:
     """Epochs to run: ``value`` itself, or for ``"auto"`` enough for the updates of the data.
 
     ``"auto"`` sizes training in parameter updates rather than passes: it gives
     max(``minimum``, ⌈u / ⌈n_samples / batch_size⌉⌉) epochs with u =
     :func:`auto_updates` (``updates`` for 60k rows or more, fewer for less
-    data; ``updates`` itself unless ``scale``), and ``minimum`` for a stream of
-    unknown length (``n_samples`` None).
+    data), and ``minimum`` for a stream of unknown length (``n_samples`` None).
     """
     if isinstance(value, str):
         if value != "auto":
@@ -367,7 +366,5 @@ def resolve_epochs(value, name: str, n_samples: int | None, batch_size: int, *,
         if n_samples is None:
             return minimum
         per_epoch = math.ceil(n_samples / batch_size)
-        if scale:
-            updates = auto_updates(n_samples, updates)
-        return max(minimum, math.ceil(updates / per_epoch))
+        return max(minimum, math.ceil(auto_updates(n_samples, updates) / per_epoch))
     return int(check_positive(value, name, integer=True, allow_zero=allow_zero))

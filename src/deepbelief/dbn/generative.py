@@ -141,10 +141,8 @@ class DBN(BaseDBN):
 
     Notes
     -----
-    With binary visible units the training data must lie in [0, 1]; a fitted
-    net takes any finite inputs (e.g. test rows that a scaler fitted on the
-    training rows maps slightly outside [0, 1]) through the same formulas,
-    unclipped, as :class:`~deepbelief.BernoulliRBM` does.
+    Inputs as in :class:`~deepbelief.DBNClassifier` (see its Notes): training
+    data in [0, 1] for binary visible units, any finite values once fitted.
     """
 
     _parameter_constraints: ClassVar[dict] = {

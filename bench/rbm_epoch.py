@@ -32,37 +32,37 @@ def _data(data_dir: str):
     return X
 
 
-def run_deepbelief(X):
+def run_deepbelief(X, n_hidden: int = N_HIDDEN, batch: int = BATCH) -> float:
     import torch
 
     from deepbelief import BernoulliRBM
 
-    rbm = BernoulliRBM(N_HIDDEN, n_iter=1, batch_size=BATCH, random_state=0)
+    rbm = BernoulliRBM(n_hidden, n_iter=1, batch_size=batch, random_state=0)
     Xt = torch.from_numpy(X)
-    rbm.partial_fit(Xt[:BATCH])  # initialise; the timed epoch below is a full one
+    rbm.partial_fit(Xt[:batch])  # initialise; the timed epoch below is a full one
     start = time.perf_counter()
     rbm.train_epoch(Xt)
     return time.perf_counter() - start
 
 
-def run_sklearn(X):
+def run_sklearn(X, n_hidden: int = N_HIDDEN, batch: int = BATCH) -> float:
     from sklearn.neural_network import BernoulliRBM
 
-    rbm = BernoulliRBM(N_HIDDEN, n_iter=1, batch_size=BATCH, random_state=0)
+    rbm = BernoulliRBM(n_hidden, n_iter=1, batch_size=batch, random_state=0)
     start = time.perf_counter()
     rbm.fit(X)
     return time.perf_counter() - start
 
 
-def run_learnergy(X):
+def run_learnergy(X, n_hidden: int = N_HIDDEN, batch: int = BATCH) -> float:
     import torch
     from learnergy.models.bernoulli import RBM
     from torch.utils.data import TensorDataset
 
     data = TensorDataset(torch.from_numpy(X), torch.zeros(len(X)))
-    rbm = RBM(n_visible=X.shape[1], n_hidden=N_HIDDEN, steps=1, learning_rate=0.1)
+    rbm = RBM(n_visible=X.shape[1], n_hidden=n_hidden, steps=1, learning_rate=0.1)
     start = time.perf_counter()
-    rbm.fit(data, batch_size=BATCH, epochs=1)
+    rbm.fit(data, batch_size=batch, epochs=1)
     return time.perf_counter() - start
 
 
@@ -90,10 +90,10 @@ def cd1_gemms(X, n_hidden: int = N_HIDDEN, batch: int = BATCH):
     return run
 
 
-def run_gemm(X):
+def run_gemm(X, n_hidden: int = N_HIDDEN, batch: int = BATCH) -> float:
     import torch
 
-    run = cd1_gemms(torch.from_numpy(X))
+    run = cd1_gemms(torch.from_numpy(X), n_hidden, batch)
     start = time.perf_counter()
     run()
     return time.perf_counter() - start
@@ -101,6 +101,12 @@ def run_gemm(X):
 
 CONTENDERS = {"deepbelief": run_deepbelief, "scikit-learn": run_sklearn,
               "learnergy": run_learnergy, "bare GEMMs": run_gemm}
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """This process's environment with the native libraries held to ``threads`` threads."""
+    return dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+                MKL_NUM_THREADS=str(threads))
 
 
 def _child(name: str, data_dir: str, threads: int, repeat: int) -> None:
@@ -125,8 +131,7 @@ def main() -> None:
     if args.child:
         _child(args.child, args.data_dir, args.threads, args.repeat)
         return
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
-               OPENBLAS_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    env = thread_env(args.threads)
     runs = [(name, name, env) for name in args.only]
     if args.baseline:
         runs.append(("baseline", "deepbelief", dict(env, PYTHONPATH=args.baseline)))

@@ -447,3 +447,32 @@ def test_auto_learning_rate_follows_the_data_size():
     assert clf._learning_rate(None) == pytest.approx(1e-3)
     assert DBNClassifier(optimizer="sgd")._learning_rate(100) == 0.1
     assert DBNClassifier(learning_rate=0.3)._learning_rate(100) == 0.3
+
+
+def test_cosine_schedule_warms_up_then_anneals():
+    """Epoch t of T runs at lr·min(1, (t+1)/w)·(1 + cos(πt/T))/2, w = T/10, in the optimiser."""
+    from deepbelief.dbn.classifier import warm_cosine
+
+    T, w = 100, 5
+    factors = [warm_cosine(t, T) for t in range(T)]
+    assert factors[0] == pytest.approx(1 / w)
+    assert np.all(np.diff(factors[:w]) > 0) and np.all(np.diff(factors[w - 1:]) < 0)
+    assert factors[w - 1] == pytest.approx((1 + np.cos(np.pi * (w - 1) / T)) / 2)
+    assert warm_cosine(0, 3) == pytest.approx(1.0)  # short plans: no warm-up
+    X, y = load_digits()
+    seen = []
+    clf = DBNClassifier((8,), pretrain_epochs=1, finetune_epochs=40, learning_rate=0.01,
+                        learning_rate_schedule="cosine", validation_fraction=0.0,
+                        random_state=0)
+    clf._finetune_epoch = _recording(clf._finetune_epoch, seen)
+    clf.fit(X[:200], y[:200])
+    assert seen == pytest.approx([0.01 * warm_cosine(t, 40) for t in range(40)])
+    assert seen[0] == pytest.approx(0.005)
+
+
+def _recording(epoch, seen):
+    """``_finetune_epoch`` that first notes the optimiser's rate."""
+    def run(model, train, valid, opt, schedule, bar, callback):
+        seen.append(opt.param_groups[0]["lr"])
+        return epoch(model, train, valid, opt, schedule, bar, callback)
+    return run

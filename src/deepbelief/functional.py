@@ -61,7 +61,7 @@ def p_h_given_v(v: torch.Tensor, W: torch.Tensor, c: torch.Tensor,
 
     The hidden units see ``visible.scale(v)`` (v / σ² for Gaussian visible units).
     """
-    return units.mean(hidden_input(visible.scale(v), W, c))
+    return units.mean_(hidden_input(visible.scale(v), W, c))
 
 
 def p_v_given_h(h: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
@@ -70,7 +70,7 @@ def p_v_given_h(h: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
 
     For Gaussian units this is the mean b + Wᵀh of N(b + Wᵀh, σ²).
     """
-    return units.mean(visible_input(h, W, b))
+    return units.mean_(visible_input(h, W, b))
 
 
 def pseudo_log_likelihood(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,

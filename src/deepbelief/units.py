@@ -9,6 +9,8 @@ that the following, each stated once here:
 
 - ``mean(a)``: E[x | a], the unit's mean given its total input ``a``
   (σ(a) for a Bernoulli unit, softmax(a) over a softmax group, a for a Gaussian);
+  ``mean_(a)`` the same written over a fresh input ``a`` where the type can (the
+  conditionals of :mod:`deepbelief.functional` use it: no second buffer per call);
 - ``sample(mean, generator)``: a state drawn from that distribution;
 - ``bias_energy(x, b)`` and ``scale(x)``: E_b(x) and s(x) above;
 - ``log_partition(a)``: log Σ_x exp(-E_a(x)) over the unit's states (an integral
@@ -41,7 +43,7 @@ from torch.nn.functional import one_hot, softplus
 def bernoulli(p: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Binary states with P(state = 1) = p: 1 where u < p for u ~ U(0, 1)."""
     u = torch.rand(p.shape, generator=generator, device=p.device, dtype=p.dtype)
-    return (u < p).to(p.dtype)
+    return u.lt_(p)  # in place: 1.0 where u < p, else 0.0
 
 
 class Units(Protocol):
@@ -50,6 +52,8 @@ class Units(Protocol):
     size: int
 
     def mean(self, a: torch.Tensor) -> torch.Tensor: ...
+
+    def mean_(self, a: torch.Tensor) -> torch.Tensor: ...
 
     def sample(self, mean: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor: ...
 
@@ -76,6 +80,10 @@ class Units(Protocol):
 
 class _Discrete:
     """What binary and softmax units share: E_b(x) = -bᵀx, s(x) = x, no own parameters."""
+
+    def mean_(self, a: torch.Tensor) -> torch.Tensor:
+        """``mean(a)``, in ``a``'s memory where the type can (``a`` a fresh total input)."""
+        return self.mean(a)
 
     def bias_energy(self, x: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """-bᵀx per row."""
@@ -126,6 +134,9 @@ class Bernoulli(_Discrete):
     def mean(self, a: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(a)
 
+    def mean_(self, a: torch.Tensor) -> torch.Tensor:
+        return a.sigmoid_()
+
     def sample(self, mean: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         return bernoulli(mean, generator)
 
@@ -174,6 +185,9 @@ class Layout:
 
     def mean(self, a: torch.Tensor) -> torch.Tensor:
         return torch.cat([g.mean(part) for g, part in self._each(a)], -1)
+
+    def mean_(self, a: torch.Tensor) -> torch.Tensor:
+        return self.mean(a)
 
     def sample(self, mean: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         return torch.cat([g.sample(part, generator) for g, part in self._each(mean)], -1)
@@ -257,6 +271,9 @@ class Gaussian:
         return self.log_var.exp()
 
     def mean(self, a: torch.Tensor) -> torch.Tensor:
+        return a
+
+    def mean_(self, a: torch.Tensor) -> torch.Tensor:
         return a
 
     def sample(self, mean: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

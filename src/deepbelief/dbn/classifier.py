@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from functools import partial
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -28,6 +29,21 @@ from ..data import Minibatches
 from ..io import check_tensor, register
 from ._base import BaseDBN, Plan
 from ._stack import layer_params, pretrain_stack
+
+#: Fine-tuning this long or longer anneals its rate ("auto").
+_LONG_FINETUNE = 50
+
+
+def warm_cosine(t: int, epochs: int) -> float:
+    """The rate factor of epoch t (from 0) of T = ``epochs``:
+    min(1, (t + 1) / w) · (1 + cos(π t / T)) / 2.
+
+    A linear warm-up over the first w = max(1, T / 20) epochs, then the cosine: the
+    first steps, whose gradients come through a random softmax layer, stay small
+    and leave the pre-trained features in place.
+    """
+    warmup = max(1, round(epochs / 20))
+    return min(1.0, (t + 1) / warmup) * (1.0 + math.cos(math.pi * t / epochs)) / 2.0
 
 
 @register
@@ -67,8 +83,10 @@ class DBNClassifier(BaseDBN):
         for SGD 0.1. Small data needs the larger steps: a sigmoid net fine-tuned at
         1e-3 for 20 epochs of 800 digits stays near chance.
     learning_rate_schedule : {"auto", "constant", "cosine"}, default="auto"
-        ``"cosine"`` lowers the rate of epoch t to lr·(1 + cos(π t / T))/2 with
-        T = ``finetune_epochs``; early stopping keeps the best net either way.
+        ``"cosine"`` sets the rate of epoch t (from 0) to
+        lr·min(1, (t + 1) / w)·(1 + cos(π t / T))/2 with T = ``finetune_epochs``:
+        a cosine after a linear warm-up over w = max(1, T / 20) epochs
+        (:func:`warm_cosine`); early stopping keeps the best net either way.
         ``"auto"``: cosine over 50 epochs or more, else constant (annealed over
         a short budget, the rate falls before the net has left its plateau: 0.83
         against 0.92 in 20 epochs on the digits).
@@ -304,7 +322,7 @@ class DBNClassifier(BaseDBN):
     def _cosine(self) -> bool:
         """Whether the rate anneals: ``learning_rate_schedule``, "auto" resolved."""
         if self.learning_rate_schedule == "auto":
-            return self._plan.finetune_epochs >= 50
+            return self._plan.finetune_epochs >= _LONG_FINETUNE
         return self.learning_rate_schedule == "cosine"
 
     def _make_optimizer(self, n_train: int | None) -> torch.optim.Optimizer:
@@ -326,7 +344,8 @@ class DBNClassifier(BaseDBN):
         opt = self._make_optimizer(data.n_samples)
         schedule = None
         if self._cosine():
-            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self._plan.finetune_epochs)
+            schedule = torch.optim.lr_scheduler.LambdaLR(
+                opt, partial(warm_cosine, epochs=self._plan.finetune_epochs))
         checkpoints = Checkpointer(self.checkpoint_dir, self.checkpoint_every).child("finetune")
         if resume:
             self._restore_finetune(checkpoints, opt, schedule, bar)
@@ -430,8 +449,8 @@ class DBNClassifier(BaseDBN):
             raise ValueError(f"checkpoint in {checkpoints.directory} is for another net: "
                              f"{exc}") from None
         opt.load_state_dict(state["optimizer"])
-        if schedule is not None:
-            schedule.load_state_dict(state["schedule"])
+        if schedule is not None:  # files of earlier releases hold a CosineAnnealingLR's state
+            schedule.load_state_dict({"lr_lambdas": [None], **state["schedule"]})
         self._rng.set_state(state["rng"])
         self._best_state = state["best"]
         self.history_, self._early = state["history"], state["early"]

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.feature_extraction.text import CountVectorizer
 
-from deepbelief.naive_bayes import BernoulliNB, MultinomialNB
+import deepbelief
+from deepbelief.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, MultinomialNB
 
 MAILS = [
     "me free lottery",
@@ -289,7 +290,8 @@ def test_gaussian_nb_partial_fit_merges_chunks_exactly():
         GaussianNB(priors=[0.5, 0.5]).fit(X, y)
 
 
-@pytest.mark.parametrize("name", ["MultinomialNB", "BernoulliNB", "GaussianNB"])
+@pytest.mark.parametrize("name", ["MultinomialNB", "BernoulliNB", "GaussianNB", "ComplementNB",
+                                  "CategoricalNB"])
 def test_check_estimator_passes(name):
     from sklearn.utils.estimator_checks import check_estimator
 
@@ -463,3 +465,323 @@ def test_alpha_arrays_are_checked_on_their_values(alpha):
     X, y, _ = _count_data(11)
     with pytest.raises(ValueError, match="alpha"):
         MultinomialNB(alpha=alpha).fit(X, y)
+
+
+# ---------------------------------------------------------------------------
+# ComplementNB and CategoricalNB
+
+
+def _assert_complement_same(ours, theirs, X_test):
+    for name in ["class_count_", "feature_count_", "feature_all_", "class_log_prior_",
+                 "feature_log_prob_"]:
+        assert getattr(ours, name).shape == getattr(theirs, name).shape
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), rtol=1e-12,
+                                   atol=1e-12)
+    np.testing.assert_allclose(ours.predict_joint_log_proba(X_test),
+                               theirs.predict_joint_log_proba(X_test), rtol=1e-10)
+    np.testing.assert_allclose(ours.predict_proba(X_test), theirs.predict_proba(X_test),
+                               atol=1e-12)
+    np.testing.assert_array_equal(ours.predict(X_test), theirs.predict(X_test))
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.5, 1.0, 2.5, "array"])
+@pytest.mark.parametrize("norm", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_complement_matches_sklearn(alpha, norm, weighted):
+    X, y, X_test = _count_data(11)
+    alpha = np.linspace(0.1, 2.0, X.shape[1]) if alpha == "array" else alpha
+    w = np.random.default_rng(2).uniform(0, 3, len(y)) if weighted else None
+    ours = ComplementNB(alpha=alpha, norm=norm).fit(X, y, sample_weight=w)
+    theirs = sk.ComplementNB(alpha=alpha, norm=norm).fit(X, y, sample_weight=w)
+    _assert_complement_same(ours, theirs, X_test)
+
+
+@pytest.mark.parametrize("params", [{"fit_prior": False}, {"class_prior": [0.2, 0.3, 0.5]},
+                                    {"alpha": 1e-12, "force_alpha": False}])
+@pytest.mark.parametrize("single_class", [False, True])
+def test_complement_options_and_single_class_match_sklearn(params, single_class):
+    """With one class scikit-learn adds log P(c) to the scores; otherwise P(c) is unused."""
+    X, y, X_test = _count_data(12)
+    if single_class:
+        if "class_prior" in params:
+            params = {"class_prior": [1.0]}
+        y = np.zeros_like(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ours = ComplementNB(**params).fit(X, y)
+        theirs = sk.ComplementNB(**params).fit(X, y)
+    _assert_complement_same(ours, theirs, X_test)
+
+
+def test_complement_sparse_input_matches_dense():
+    from scipy import sparse
+
+    X, y, X_test = _count_data(13)
+    dense_nb = ComplementNB(alpha=0.5).fit(X, y)
+    sparse_nb = ComplementNB(alpha=0.5).fit(sparse.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse_nb.feature_log_prob_, dense_nb.feature_log_prob_)
+    np.testing.assert_allclose(sparse_nb.predict_joint_log_proba(sparse.csc_array(X_test)),
+                               dense_nb.predict_joint_log_proba(X_test), rtol=1e-12)
+
+
+@pytest.mark.parametrize("norm", [False, True])
+def test_complement_alpha_zero_has_no_nan(norm):
+    """Feature 2 never occurs outside class 1: with alpha=0 it decides for class 1."""
+    X = np.array([[1, 0, 0], [0, 1, 1], [1, 1, 0]])
+    y = np.array([0, 1, 1])
+    with pytest.warns(RuntimeWarning, match="-inf"):
+        model = ComplementNB(alpha=0.0, norm=norm).fit(X, y)
+    assert not np.isnan(model.feature_log_prob_).any()
+    if norm:  # the alpha -> 0 limit: all weight on the features of complement count 0
+        np.testing.assert_allclose(model.feature_log_prob_[1], [0.0, 0.5, 0.5])
+        near = sk.ComplementNB(alpha=1e-12, norm=True).fit(X, y).feature_log_prob_
+        np.testing.assert_allclose(model.feature_log_prob_, near, atol=1e-12)
+    else:
+        assert np.isposinf(model.feature_log_prob_[1, 1:]).all()
+    queries = np.array([[1, 0, 1], [0, 0, 0], [5, 0, 0]])
+    proba = model.predict_proba(queries)
+    assert not np.isnan(proba).any()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(proba[1], [0.5, 0.5])  # no evidence: equal scores
+    if not norm:  # +inf for class 1 only
+        np.testing.assert_array_equal(proba[0], [0.0, 1.0])
+        assert model.predict(queries[:1])[0] == 1
+
+
+def test_complement_refuses_negative_counts():
+    with pytest.raises(ValueError, match=r"Negative values in data passed to ComplementNB"):
+        ComplementNB().fit([[1, -1], [0, 2]], [0, 1])
+    with pytest.raises(ValueError, match="NaN"):
+        ComplementNB().fit([[1, np.nan], [0, 2]], [0, 1])
+
+
+def _category_data(seed: int, n: int = 90, k: int = 3):
+    """Codes with 4, 2, 6 and 3 categories, their distribution depending on the class."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    sizes = [4, 2, 6, 3]
+    X = np.column_stack([(rng.integers(0, m, n) + y) % m for m in sizes])
+    X_test = np.column_stack([rng.integers(0, m, 30) for m in sizes])
+    return X, y, X_test
+
+
+def _assert_categorical_same(ours, theirs, X_test):
+    assert ours.n_categories_.dtype == np.int64
+    np.testing.assert_array_equal(ours.n_categories_, theirs.n_categories_)
+    for name in ["class_count_", "class_log_prior_"]:
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), atol=1e-12)
+    for name in ["category_count_", "feature_log_prob_"]:
+        assert isinstance(getattr(ours, name), list)
+        assert len(getattr(ours, name)) == len(getattr(theirs, name)) == ours.n_features_in_
+        for a, b in zip(getattr(ours, name), getattr(theirs, name), strict=True):
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.predict_joint_log_proba(X_test),
+                               theirs.predict_joint_log_proba(X_test), rtol=1e-10)
+    np.testing.assert_allclose(ours.predict_proba(X_test), theirs.predict_proba(X_test),
+                               atol=1e-12)
+    np.testing.assert_array_equal(ours.predict(X_test), theirs.predict(X_test))
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.5, 1.0, 2.5])
+@pytest.mark.parametrize("min_categories", [None, 1, 7, [5, 1, 6, 9], np.array([2, 3, 2, 4])])
+def test_categorical_matches_sklearn(alpha, min_categories):
+    X, y, X_test = _category_data(int(alpha * 100))
+    ours = CategoricalNB(alpha=alpha, min_categories=min_categories).fit(X, y)
+    theirs = sk.CategoricalNB(alpha=alpha, min_categories=min_categories).fit(X, y)
+    _assert_categorical_same(ours, theirs, X_test)
+
+
+@pytest.mark.parametrize("params", [{"fit_prior": False}, {"class_prior": [0.2, 0.3, 0.5]},
+                                    {"alpha": 1e-12, "force_alpha": False}, {}])
+def test_categorical_options_and_weights_match_sklearn(params):
+    X, y, X_test = _category_data(5)
+    w = np.random.default_rng(0).uniform(0, 3, len(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ours = CategoricalNB(**params).fit(X, y, sample_weight=w)
+        theirs = sk.CategoricalNB(**params).fit(X, y, sample_weight=w)
+    _assert_categorical_same(ours, theirs, X_test)
+
+
+def test_categorical_float_codes_are_truncated_as_in_sklearn():
+    X, y, X_test = _category_data(6)
+    X = X + np.random.default_rng(1).uniform(0, 0.99, X.shape)
+    _assert_categorical_same(CategoricalNB().fit(X, y), sk.CategoricalNB().fit(X, y), X_test)
+
+
+@pytest.mark.parametrize("make", [lambda: ComplementNB(alpha=0.3),
+                                  lambda: ComplementNB(alpha=0.7, norm=True),
+                                  lambda: CategoricalNB(alpha=0.4),
+                                  lambda: CategoricalNB(alpha=1.0, min_categories=[5, 1, 7, 1])])
+def test_new_models_partial_fit_over_chunks_equals_fit(make):
+    """Chunks (the first lacking class 2 and the largest codes) add up to one fit."""
+    X, y, X_test = _category_data(7)
+    order = np.argsort(X.sum(axis=1), kind="stable")  # small codes first
+    X, y = X[order], y[order]
+    y[:30] = np.where(y[:30] == 2, 0, y[:30])
+    w = np.random.default_rng(3).uniform(0.5, 2, len(y))
+    full = make().fit(X, y, sample_weight=w)
+    chunked = make()
+    for start in range(0, len(y), 30):
+        rows = slice(start, start + 30)
+        chunked.partial_fit(X[rows], y[rows], classes=[0, 1, 2], sample_weight=w[rows])
+    lists = ["category_count_", "feature_log_prob_"] if isinstance(full, CategoricalNB) else []
+    for name in ["class_count_", "class_log_prior_", "feature_count_", "feature_all_",
+                 "feature_log_prob_", "n_categories_"]:
+        if hasattr(full, name) and name not in lists:
+            np.testing.assert_allclose(getattr(chunked, name), getattr(full, name), atol=1e-12)
+    for name in lists:
+        for a, b in zip(getattr(chunked, name), getattr(full, name), strict=True):
+            np.testing.assert_allclose(a, b, atol=1e-12)
+    np.testing.assert_allclose(chunked.predict_log_proba(X_test), full.predict_log_proba(X_test),
+                               atol=1e-12)
+
+
+def test_categorical_partial_fit_keeps_every_category():
+    """n_categories_ only grows (scikit-learn's follows the last chunk, its counts do not)."""
+    model = CategoricalNB().partial_fit([[0, 3]], [0], classes=[0, 1])
+    model.partial_fit([[1, 0]], [1])
+    np.testing.assert_array_equal(model.n_categories_, [2, 4])
+    assert [c.shape for c in model.category_count_] == [(2, 2), (2, 4)]
+    theirs = sk.CategoricalNB().partial_fit([[0, 3]], [0], classes=[0, 1]).partial_fit([[1, 0]],
+                                                                                         [1])
+    for a, b in zip(model.category_count_, theirs.category_count_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(model.predict_proba([[1, 3]]), theirs.predict_proba([[1, 3]]))
+
+
+def test_categorical_unsmoothed_zero_probabilities():
+    with pytest.warns(RuntimeWarning, match="-inf"):
+        model = CategoricalNB(alpha=0.0).fit([[0, 1], [1, 1]], [0, 1])
+    np.testing.assert_array_equal(model.feature_log_prob_[0], [[0.0, -np.inf], [-np.inf, 0.0]])
+    np.testing.assert_array_equal(model.predict_proba([[0, 1], [1, 1]]), [[1.0, 0.0],
+                                                                          [0.0, 1.0]])
+    # unseen category 0 of feature 1: 0 under both classes, uniform posterior
+    assert np.isneginf(model.predict_joint_log_proba([[0, 0]])).all()
+    np.testing.assert_array_equal(model.predict_proba([[0, 0]]), [[0.5, 0.5]])
+
+
+@pytest.mark.parametrize("X, match", [
+    ([[0, -1], [1, 2]], "Negative values in data passed to CategoricalNB"),
+    ([[0, np.nan], [1, 2]], "NaN"),
+    ([[0, np.inf], [1, 2]], "NaN or infinity"),
+    ([[0, 1e19], [1, 2]], "too large"),
+    ([["a", "b"], ["c", "d"]], "X"),
+])
+def test_categorical_bad_training_input(X, match):
+    with pytest.raises(ValueError, match=match):
+        CategoricalNB().fit(X, [0, 1])
+
+
+def test_categorical_bad_input_after_fit_and_bad_hyperparameters():
+    from scipy import sparse
+
+    X, y, _ = _category_data(8)
+    model = CategoricalNB().fit(X, y)
+    with pytest.raises(IndexError, match=r"category 6 of feature 0 is out of bounds"):
+        model.predict([[6, 0, 0, 0]])
+    with pytest.raises(IndexError):  # so is scikit-learn's
+        sk.CategoricalNB().fit(X, y).predict([[6, 0, 0, 0]])
+    with pytest.raises(ValueError, match="Negative values"):
+        model.predict([[0, -1, 0, 0]])
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :-1])
+    with pytest.raises(TypeError, match="sparse"):
+        CategoricalNB().fit(sparse.csr_matrix(X), y)
+    with pytest.raises(ValueError, match="alpha"):
+        CategoricalNB(alpha=np.ones(4)).fit(X, y)
+    with pytest.raises(ValueError, match="min_categories"):
+        CategoricalNB(min_categories=0).fit(X, y)
+    with pytest.raises(ValueError, match="integral type"):
+        CategoricalNB(min_categories=[1.5, 2, 2, 2]).fit(X, y)
+    with pytest.raises(ValueError, match=r"should have shape \(4,\)"):
+        CategoricalNB(min_categories=[3, 3]).fit(X, y)
+
+
+def test_new_models_sklearn_conventions():
+    assert clone(CategoricalNB(min_categories=[2, 3])).get_params() == {
+        "alpha": 1.0, "force_alpha": True, "fit_prior": True, "class_prior": None,
+        "min_categories": [2, 3]}
+    assert ComplementNB(0.5).get_params() == {"alpha": 0.5, "force_alpha": True,
+                                              "fit_prior": True, "class_prior": None,
+                                              "norm": False}
+    assert CategoricalNB().__sklearn_tags__().input_tags.categorical
+    assert not CategoricalNB().__sklearn_tags__().input_tags.sparse
+    assert deepbelief.CategoricalNB is CategoricalNB and deepbelief.ComplementNB is ComplementNB
+
+
+@pytest.mark.parametrize("make, data", [
+    (lambda: ComplementNB(alpha=0.5), "counts"),
+    (lambda: ComplementNB(alpha=np.linspace(0.1, 1, 12), norm=True), "counts"),
+    (lambda: CategoricalNB(alpha=0.5), "codes"),
+    (lambda: CategoricalNB(min_categories=[6, 3, 6, 5], class_prior=[0.2, 0.3, 0.5]), "codes"),
+])
+def test_new_models_save_load_round_trip(make, data, tmp_path):
+    X, y, X_test = _count_data(9) if data == "counts" else _category_data(9)
+    labels = np.array(["ham", "spam", "eggs"])
+    model = make().partial_fit(X[y != 2], labels[y[y != 2]], classes=labels)
+    model.save(tmp_path / "nb.safetensors")
+    loaded = deepbelief.load(tmp_path / "nb.safetensors")
+    assert type(loaded) is type(model) and loaded.n_features_in_ == model.n_features_in_
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    for method in ("predict", "predict_proba", "predict_joint_log_proba"):
+        np.testing.assert_array_equal(getattr(loaded, method)(X_test),
+                                      getattr(model, method)(X_test))
+    for m in (model, loaded):  # carries on as the model that was not saved
+        m.partial_fit(X[y == 2], labels[y[y == 2]])
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
+    if isinstance(model, CategoricalNB):
+        np.testing.assert_array_equal(loaded.n_categories_, model.n_categories_)
+        for a, b in zip(loaded.category_count_, model.category_count_, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_complement_infinite_weights_round_trip(tmp_path):
+    X = np.array([[1, 0, 0], [0, 1, 1], [1, 1, 0]])
+    with pytest.warns(RuntimeWarning):
+        model = ComplementNB(alpha=0.0).fit(X, [0, 1, 1])
+    model.save(tmp_path / "nb.safetensors")
+    loaded = deepbelief.load(tmp_path / "nb.safetensors")
+    np.testing.assert_array_equal(loaded.feature_log_prob_, model.feature_log_prob_)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def _categorical_file(tmp_path):
+    X, y, _ = _category_data(10)
+    CategoricalNB().fit(X, y).save(tmp_path / "nb.safetensors")
+    return tmp_path / "nb.safetensors"
+
+
+@pytest.mark.parametrize("what", ["missing", "wrong shape", "negative", "nan log",
+                                  "n_categories", "n_categories bool", "no n_categories"])
+def test_categorical_bad_files_are_refused(what, tmp_path):
+    import json
+
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    path = _categorical_file(tmp_path)
+    with safe_open(str(path), framework="pt") as fh:
+        meta = dict(fh.metadata())
+    tensors = load_file(path)
+    extra = json.loads(meta["extra"])
+    if what == "missing":
+        del tensors["category_count.2"]
+    elif what == "wrong shape":
+        tensors["feature_log_prob.1"] = torch.zeros(3, 5, dtype=torch.float64)
+    elif what == "negative":
+        tensors["category_count.0"] = -tensors["category_count.0"] - 1
+    elif what == "nan log":
+        tensors["feature_log_prob.3"] = torch.full_like(tensors["feature_log_prob.3"], np.nan)
+    elif what == "n_categories":
+        extra["n_categories"] = [4, 2, 6, 0]
+    elif what == "n_categories bool":
+        extra["n_categories"] = [4, True, 6, 3]
+    else:
+        del extra["n_categories"]
+    meta["extra"] = json.dumps(extra)
+    save_file(tensors, str(path), metadata=meta)
+    with pytest.raises(ValueError):
+        deepbelief.load(path)

@@ -2,14 +2,12 @@
 
 The installed test modules of scikit-learn are executed afresh with the names
 they import (``BernoulliRBM``, ``GaussianMixture``, ``MultinomialNB``,
-``BernoulliNB``, ``GaussianNB``) bound to ours, so that even their module-level
-parametrisations see our classes; their test functions are then collected from
-the classes below, one per file. Nothing of theirs is copied.
-
-Tests that only exercise scikit-learn's other classes (``CategoricalNB``,
-``ComplementNB``) are not collected. The few tests that use scikit-learn's
-private helpers or its exact seed-dependent numbers are listed in
-:data:`EXCEPTIONS`, with the reason, and marked there.
+``BernoulliNB``, ``ComplementNB``, ``CategoricalNB``, ``GaussianNB``) bound to
+ours, so that even their module-level parametrisations see our classes; their test
+functions are then collected from the classes below, one per file. Nothing of
+theirs is copied, and every test of those files runs against ours. The few tests
+that use scikit-learn's private helpers or its exact seed-dependent numbers are
+listed in :data:`EXCEPTIONS`, with the reason, and marked there.
 """
 
 from __future__ import annotations
@@ -25,7 +23,13 @@ import pytest
 import sklearn
 
 from deepbelief.mixture import GaussianMixture
-from deepbelief.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
+from deepbelief.naive_bayes import (
+    BernoulliNB,
+    CategoricalNB,
+    ComplementNB,
+    GaussianNB,
+    MultinomialNB,
+)
 from deepbelief.rbm import BernoulliRBM
 
 if sklearn.__version__.split(".")[:2] != ["1", "9"]:  # the test files change between releases
@@ -39,7 +43,8 @@ SUITES: dict[str, tuple[str, dict[str, type]]] = {
     "sklearn.mixture.tests.test_gaussian_mixture": (
         "sklearn.mixture", {"GaussianMixture": GaussianMixture}),
     "sklearn.tests.test_naive_bayes": (
-        "sklearn.naive_bayes", {"BernoulliNB": BernoulliNB, "GaussianNB": GaussianNB,
+        "sklearn.naive_bayes", {"BernoulliNB": BernoulliNB, "CategoricalNB": CategoricalNB,
+                                "ComplementNB": ComplementNB, "GaussianNB": GaussianNB,
                                 "MultinomialNB": MultinomialNB}),
 }
 
@@ -81,12 +86,6 @@ EXCEPTIONS: dict[str, tuple[str, str]] = {
                                                     "GaussianNB._update_mean_variance"),
 }
 
-#: Tests of scikit-learn's other classes only (not collected): by name, or a
-#: parameter that is one of those classes.
-_NOT_OURS = ("test_cnb", "test_categoricalnb")
-_NOT_OURS_PARAMS = frozenset({"CategoricalNB", "ComplementNB"})
-
-
 def load_suite(name: str) -> ModuleType:
     """Execute scikit-learn's test module ``name`` afresh with our estimators bound."""
     source, ours = SUITES[name]
@@ -103,8 +102,7 @@ def _suite_class(name: str, cls_name: str) -> type:
     """A test class holding the test functions of scikit-learn's module ``name``."""
     module = load_suite(name)
     tests = {key: staticmethod(fn) for key, fn in vars(module).items()
-             if key.startswith("test") and inspect.isfunction(fn)
-             and not key.startswith(_NOT_OURS)}
+             if key.startswith("test") and inspect.isfunction(fn)}
     return type(cls_name, (), {"__module__": __name__, "__doc__": f"Tests of {name}.",
                                **tests})
 
@@ -117,11 +115,7 @@ TestSklearnNaiveBayes = _suite_class("sklearn.tests.test_naive_bayes",
 
 
 def keep_item(item: pytest.Item) -> bool:
-    """Collection hook (see ``conftest.py``): drop scikit-learn-only cases, mark
-    :data:`EXCEPTIONS`."""
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    if any(getattr(v, "__name__", None) in _NOT_OURS_PARAMS for v in params.values()):
-        return False
+    """Collection hook (see ``conftest.py``): mark :data:`EXCEPTIONS`; keeps every item."""
     exception = EXCEPTIONS.get(item.name) or EXCEPTIONS.get(item.originalname)
     if exception is not None:
         kind, reason = exception

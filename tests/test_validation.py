@@ -109,7 +109,8 @@ def test_values_are_checked_before_the_cast():
 
 
 @pytest.mark.parametrize("estimator", ["BernoulliRBM", "DBNClassifier", "DBN",
-                                       "GaussianMixture", "MultinomialNB", "BernoulliNB"])
+                                       "GaussianMixture", "MultinomialNB", "BernoulliNB",
+                                       "ComplementNB", "CategoricalNB"])
 def test_unfitted_estimators_raise_not_fitted_error(estimator):
     from sklearn.exceptions import NotFittedError
 

@@ -9,6 +9,7 @@ from . import (
     datasets,
     distributed,
     functional,
+    joint,
     model,
     partition,
     plot,
@@ -18,11 +19,12 @@ from . import (
     transforms,
     units,
 )
+from .classrbm import ClassRBM
 from .dbn import DBN, DBNClassifier
 from .gaussian import GaussianBernoulliRBM
 from .io import load
 from .mixture import GaussianMixture
-from .naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
+from .naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
 from .rbm import BernoulliRBM
 
 __version__ = "0.1.0"
@@ -30,6 +32,9 @@ __version__ = "0.1.0"
 __all__ = [
     "BernoulliNB",
     "BernoulliRBM",
+    "CategoricalNB",
+    "ClassRBM",
+    "ComplementNB",
     "DBN",
     "DBNClassifier",
     "GaussianBernoulliRBM",
@@ -40,6 +45,7 @@ __all__ = [
     "datasets",
     "distributed",
     "functional",
+    "joint",
     "load",
     "model",
     "partition",

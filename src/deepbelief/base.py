@@ -255,15 +255,23 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return X
         if passes is None:
             passes = self.n_epochs_for(X) if is_stream(X) else 1
+        return Minibatches(X, check=self._minibatch_check(reset), passes=passes)
+
+    def _minibatch_check(self, reset: bool):
+        """How each minibatch of training data is checked (training data: in range)."""
         # A stream's later minibatches come after _initialize: checked against the model.
         validate = partial(self._validate, keep_sparse=True, check_range=True)
-        return Minibatches(X, check=minibatch_check(validate, fitted=not reset), passes=passes)
+        return minibatch_check(validate, fitted=not reset)
 
     def _epoch_settings(self) -> tuple[float, float]:
         t = self.n_epochs_
-        lr = self.learning_rate / (1.0 + self.learning_rate_decay * t)
+        lr = self.learning_rate / (1.0 + self._learning_rate_decay() * t)
         momentum = self.initial_momentum if t < self.momentum_epochs else self.momentum
         return lr, momentum
+
+    def _learning_rate_decay(self) -> float:
+        """The decay d of the rate learning_rate / (1 + d · epoch)."""
+        return self.learning_rate_decay
 
     def _run_epochs(self, data: Minibatches, n_epochs: int, valid: torch.Tensor | None,
                     first: torch.Tensor, callback=None) -> None:
@@ -430,15 +438,18 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """A fitted model with given parameters W (n_hidden x n_visible), b, c."""
         W = as_tensor2d(W, name="W", dtype=None)
         params.setdefault("n_components", W.shape[0])
-        model = cls(**params)
-        model._check_params()
-        dev, dt = resolve_device(model.device), resolve_dtype(model.dtype) or W.dtype
+        return cls(**params)._with_weights(W, b, c)
+
+    def _with_weights(self, W: torch.Tensor, b, c):
+        """This estimator, its parameters checked, made fitted with W, b, c."""
+        self._check_params()
+        dev, dt = resolve_device(self.device), resolve_dtype(self.dtype) or W.dtype
         b = as_vector(b, "b", W.shape[1], dt, dev)
         c = as_vector(c, "c", W.shape[0], dt, dev)
-        if W.shape[0] != model.n_components:
-            raise ValueError(f"W has {W.shape[0]} rows but n_components={model.n_components}")
-        model._set_parameters(W.to(dev, dt), b, c)
-        return model
+        if W.shape[0] != self.n_components:
+            raise ValueError(f"W has {W.shape[0]} rows but n_components={self.n_components}")
+        self._set_parameters(W.to(dev, dt), b, c)
+        return self
 
     def _set_parameters(self, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> None:
         self.model_ = RBM(W.contiguous(), b.contiguous(), c.contiguous(),

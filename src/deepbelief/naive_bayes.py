@@ -18,17 +18,24 @@ Conventions for the unsmoothed case ``alpha=0`` (the slides' worked example):
   the uniform value (1 / n_features for the multinomial, 1/2 for the Bernoulli model);
 - a sample that every class gives probability 0 (all joint log-probabilities
   ``-inf``) gets the uniform posterior 1 / n_classes, and ``predict`` returns the
-  first class for it.
+  first class for it;
+- :class:`ComplementNB`: a feature never seen outside class c has complement
+  probability 0, so weight ``+inf`` for c; a sample with it gets joint
+  log-likelihood ``+inf`` for c, and its posterior is shared evenly by the classes
+  at ``+inf`` (0 for the others). With ``norm=True`` the weights of such a class
+  take their ``alpha -> 0`` limit: 1/m on its m features of complement count 0, 0 on
+  the others.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -39,6 +46,16 @@ from .io import check_tensor, decode_classes, encode_classes, register, save
 
 _DTYPE = torch.float64
 _ALPHA_MIN = 1e-10
+
+
+def _check_counts(estimator, X, *, reset: bool) -> torch.Tensor:
+    """``X`` as a float64 tensor (sparse stays sparse) of non-negative counts."""
+    Xt = check_X(estimator, X, reset=reset, dtype=_DTYPE, device="cpu", unit_interval=False,
+                 accept_sparse=True)
+    if bool(((Xt.values() if Xt.is_sparse else Xt) < 0).any()):
+        raise ValueError(f"Negative values in data passed to {type(estimator).__name__} "
+                         "(input X): they are not valid counts")
+    return Xt
 
 
 def _sample_weight(sample_weight, n_samples: int) -> torch.Tensor:
@@ -62,17 +79,23 @@ class _Number(Interval):
         return not isinstance(val, bool) and super().is_satisfied_by(val)
 
 
+#: The infinity each kind of file tensor may hold (see :func:`_file_tensor`).
+_FILE_INF = {"log": -math.inf, "weight": math.inf}
+
+
 def _file_tensor(tensors: dict[str, torch.Tensor], name: str, shape: tuple[int, ...],
                  kind: str) -> torch.Tensor:
     """A model file's tensor ``name`` of ``shape``: finite values (``"real"``), finite
-    and non-negative ones (``"count"``), or log-probabilities (``"log"``: ``-inf``, a
-    probability of 0, allowed; NaN and ``+inf`` refused)."""
+    and non-negative ones (``"count"``), log-probabilities (``"log"``: ``-inf``, a
+    probability of 0, allowed; NaN and ``+inf`` refused) or non-negative weights
+    (``"weight"``: ``+inf`` allowed, NaN refused)."""
     t = tensors.get(name)
-    if kind == "log" and t is not None and t.is_floating_point():
-        check_tensor({name: torch.where(torch.isneginf(t), 0.0, t)}, name, shape)
-        return t
-    t = check_tensor(tensors, name, shape)
-    if kind == "count" and bool((t < 0).any()):
+    inf = _FILE_INF.get(kind)
+    if inf is not None and t is not None and t.is_floating_point():
+        check_tensor({name: torch.where(t == inf, 0.0, t)}, name, shape)
+    else:
+        t = check_tensor(tensors, name, shape)
+    if kind in ("count", "weight") and bool((t < 0).any()):
         raise ValueError(f"tensor {name!r} has negative values")
     return t
 
@@ -107,11 +130,17 @@ def _log_ratio(num: torch.Tensor, den: torch.Tensor, uniform: float) -> torch.Te
 
 
 def _normalize(jll: torch.Tensor) -> torch.Tensor:
-    """log P(c | x) = jll_c - logsumexp_c' jll_c'; uniform where every jll is -inf."""
+    """log P(c | x) = jll_c - logsumexp_c' jll_c'; uniform where every jll is -inf, and
+    shared evenly by the classes at +inf where some are (:class:`ComplementNB`)."""
     lse = torch.logsumexp(jll, dim=1, keepdim=True)
     dead = torch.isneginf(lse)
     out = jll - torch.where(dead, 0.0, lse)
-    return torch.where(dead, -math.log(jll.shape[1]), out)
+    out = torch.where(dead, -math.log(jll.shape[1]), out)
+    sure = torch.isposinf(jll)
+    if bool(sure.any()):
+        share = sure.sum(dim=1, keepdim=True)
+        out = torch.where(share > 0, torch.log(sure / share), out)
+    return out
 
 
 class _BaseNB(ClassifierMixin, BaseEstimator):
@@ -120,7 +149,8 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
     A model states ``_validate``, ``_init_counters(classes, X)`` (fresh
     statistics), ``_update(X, labels, sample_weight)`` (add a chunk) and
     ``_joint_log_likelihood(X)``; for its model files, ``_FILE_TENSORS`` and
-    ``_FILE_DTYPES`` (and ``_file_extra``, ``_restore_extra`` for anything else).
+    ``_FILE_DTYPES`` (and ``_file_extra``, ``_restore_extra`` for anything else;
+    ``_restore_tensors`` for tensors of other shapes).
     Hyperparameters are checked by scikit-learn's ``_parameter_constraints`` at
     every ``fit`` and ``partial_fit``.
     """
@@ -309,23 +339,28 @@ class _BaseNB(ClassifierMixin, BaseEstimator):
         params = {k: v for k, v in params.items() if k != "device"}  # computes on the CPU
         model = cls(**params)
         model._validate_params()
-        classes = decode_classes(extra)
-        first = next(iter(cls._FILE_TENSORS))
+        model.classes_ = decode_classes(extra)
+        model._restore_extra(extra)
+        model._restore_tensors(tensors)
+        return model
+
+    def _restore_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Set the ``_FILE_TENSORS`` arrays and ``n_features_in_`` from a file's tensors."""
+        first = next(iter(self._FILE_TENSORS))
         ref = tensors.get(first)
         if ref is None or ref.ndim != 2 or ref.shape[1] == 0:
             raise ValueError(f"model file lacks a 2-D tensor {first!r}")
-        dtype = ref.dtype
-        if dtype not in cls._FILE_DTYPES:
-            raise ValueError(f"tensor {first!r} has dtype {dtype}, expected one of "
-                             f"{', '.join(map(str, cls._FILE_DTYPES))}")
-        dims = {"C": len(classes), "D": ref.shape[1]}
-        for key, (attr, shape, kind) in cls._FILE_TENSORS.items():
+        if ref.dtype not in self._FILE_DTYPES:
+            raise ValueError(f"tensor {first!r} has dtype {ref.dtype}, expected one of "
+                             f"{', '.join(map(str, self._FILE_DTYPES))}")
+        self._set_file_tensors(tensors, {"C": len(self.classes_), "D": ref.shape[1]}, ref.dtype)
+        self.n_features_in_ = ref.shape[1]
+
+    def _set_file_tensors(self, tensors: dict[str, torch.Tensor], dims: dict[str, int],
+                          dtype: torch.dtype) -> None:
+        for key, (attr, shape, kind) in self._FILE_TENSORS.items():
             t = _file_tensor(tensors, key, tuple(dims[d] for d in shape), kind)
-            setattr(model, attr, to_numpy(t.to(dtype)))
-        model.classes_ = classes
-        model.n_features_in_ = dims["D"]
-        model._restore_extra(extra)
-        return model
+            setattr(self, attr, to_numpy(t.to(dtype)))
 
 
 class _BaseDiscreteNB(_BaseNB):
@@ -352,7 +387,7 @@ class _BaseDiscreteNB(_BaseNB):
     def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
         raise NotImplementedError
 
-    def _has_zero_probability(self) -> bool:
+    def _has_zero_probability(self, alpha: float | torch.Tensor) -> bool:
         return bool(np.isneginf(self.feature_log_prob_).any())
 
     def _check_alpha(self) -> float | torch.Tensor:
@@ -397,18 +432,21 @@ class _BaseDiscreteNB(_BaseNB):
         self.class_count_ = np.zeros(len(classes))
         self.feature_count_ = np.zeros((len(classes), n_features))
 
+    def _count(self, X: torch.Tensor, Y: torch.Tensor) -> None:
+        """Add a chunk's feature counts: N_cj += Σ_i Y_ic X_ij (Y: weighted one-hot labels)."""
+        self.feature_count_ = to_numpy(torch.from_numpy(self.feature_count_) + t_mm(Y, X))
+
     def _update(self, X: torch.Tensor, labels: np.ndarray, sample_weight=None):
         alpha = self._check_alpha()
         Y = self._one_hot(labels)
         if sample_weight is not None:
             Y = Y * _sample_weight(sample_weight, len(labels))[:, None]
+        self._count(X, Y)
         class_count = torch.from_numpy(self.class_count_) + Y.sum(dim=0)
-        feature_count = torch.from_numpy(self.feature_count_) + t_mm(Y, X)
         self.class_count_ = to_numpy(class_count)
-        self.feature_count_ = to_numpy(feature_count)
         self.class_log_prior_ = to_numpy(self._class_log_prior(class_count))
         self._update_feature_log_prob(alpha)
-        if self._has_zero_probability():
+        if self._has_zero_probability(alpha):
             warnings.warn(
                 "alpha=0 and some feature never occurs in a class (or always does): its "
                 "log-probability is -inf; use alpha > 0 (Laplace smoothing) to avoid "
@@ -478,12 +516,7 @@ class MultinomialNB(_BaseDiscreteNB):
         self.class_prior = class_prior
 
     def _validate(self, X, *, reset: bool) -> torch.Tensor:
-        Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu", unit_interval=False,
-                     accept_sparse=True)
-        if bool(((Xt.values() if Xt.is_sparse else Xt) < 0).any()):
-            raise ValueError("Negative values in data passed to MultinomialNB (input X): "
-                             "they are not valid counts")
-        return Xt
+        return _check_counts(self, X, reset=reset)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -583,7 +616,7 @@ class BernoulliNB(_BaseDiscreteNB):
         totals = torch.from_numpy(self.class_count_)[:, None] + 2.0 * alpha
         self.feature_log_prob_ = to_numpy(_log_ratio(counts, totals, 0.5))
 
-    def _has_zero_probability(self) -> bool:
+    def _has_zero_probability(self, alpha: float | torch.Tensor) -> bool:
         flp = self.feature_log_prob_
         return bool(np.isneginf(flp).any() or (flp == 0).any())
 
@@ -596,6 +629,335 @@ class BernoulliNB(_BaseDiscreteNB):
             return _log_dot(X, log_p) - X @ log_not_p.T + log_not_p.sum(1) + prior
         X = dense(X)
         return _log_dot(X, log_p) + _log_dot(1.0 - X, log_not_p) + prior
+
+
+def _complement_weights(log_theta: torch.Tensor) -> torch.Tensor:
+    """ComplementNB's normalised weights, log θ̃_cj / Σ_k log θ̃_ck.
+
+    Where some θ̃_cj = 0 (α = 0) the α -> 0 limit: 1/m on the m features at ``-inf``,
+    0 on the others; a row of log θ̃ = 0 (a single feature) gets 1 / n_features.
+    """
+    dead = torch.isneginf(log_theta)
+    total = log_theta.sum(dim=1, keepdim=True)
+    out = torch.where(total == 0, 1.0 / log_theta.shape[1], log_theta / total)
+    limit = dead / dead.sum(dim=1, keepdim=True)
+    return torch.where(dead.any(dim=1, keepdim=True), limit, out)
+
+
+@register
+class ComplementNB(_BaseDiscreteNB):
+    """Complement naive Bayes (Rennie et al., 2003), for counts with unbalanced classes.
+
+    Each class is scored by how badly the counts of the *other* classes explain x.
+    With N_cj the total count of feature j in class c, Ñ_cj = Σ_{c' ≠ c} N_c'j its
+    count outside c (``feature_all_ - feature_count_``) and
+
+        θ̃_cj = (Ñ_cj + α) / Σ_k (Ñ_ck + α),
+
+    the weights are w_cj = -log θ̃_cj, or with ``norm=True`` the normalised
+    w_cj = log θ̃_cj / Σ_k log θ̃_ck, and the score of a count vector x is
+
+        jll_c = Σ_j x_j w_cj   (+ log P(c) when there is a single class),
+
+    as in scikit-learn. The scores are not joint log-probabilities; the posteriors
+    are their softmax. P(c) only matters in the single-class case.
+
+    Parameters
+    ----------
+    alpha : float or array-like of shape (n_features,), default=1.0
+        Additive (Laplace/Lidstone) smoothing of the complement counts, α >= 0.
+    force_alpha : bool, default=True
+        Use α as given, even 0; with False, α below 1e-10 becomes 1e-10.
+    fit_prior : bool, default=True
+        Learn P(c) from the class frequencies; with False, P(c) is uniform.
+    class_prior : array-like of shape (n_classes,), optional
+        P(c) given in advance (overrides ``fit_prior``).
+    norm : bool, default=False
+        Normalise each class's weights to sum to 1 (Rennie et al.'s second
+        normalisation; the default, as Mahout and Weka, does not).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    class_count_ : ndarray of shape (n_classes,)
+        Number of training samples of each class.
+    feature_count_ : ndarray of shape (n_classes, n_features)
+        N_cj, the summed counts of each feature in each class.
+    feature_all_ : ndarray of shape (n_features,)
+        Σ_c N_cj, the summed counts of each feature.
+    class_log_prior_ : ndarray of shape (n_classes,)
+        log P(c).
+    feature_log_prob_ : ndarray of shape (n_classes, n_features)
+        w_cj, the complement weights.
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepbelief.naive_bayes import ComplementNB
+    >>> X = np.array([[2, 0, 1], [3, 1, 0], [0, 2, 2]])
+    >>> ComplementNB().fit(X, [0, 0, 1]).predict([[1, 0, 0]])
+    array([0])
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseDiscreteNB._parameter_constraints,
+        "norm": ["boolean"],
+    }
+
+    _FILE_TENSORS = {**_BaseDiscreteNB._FILE_TENSORS,
+                     "feature_log_prob": ("feature_log_prob_", "CD", "weight"),
+                     "feature_all": ("feature_all_", "D", "count")}
+
+    def __init__(self, alpha=1.0, *, force_alpha: bool = True, fit_prior: bool = True,
+                 class_prior=None, norm: bool = False):
+        self.alpha = alpha
+        self.force_alpha = force_alpha
+        self.fit_prior = fit_prior
+        self.class_prior = class_prior
+        self.norm = norm
+
+    def _validate(self, X, *, reset: bool) -> torch.Tensor:
+        return _check_counts(self, X, reset=reset)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        return tags
+
+    def _count(self, X: torch.Tensor, Y: torch.Tensor) -> None:
+        super()._count(X, Y)
+        self.feature_all_ = to_numpy(torch.from_numpy(self.feature_count_).sum(dim=0))
+
+    def _complement_count(self, alpha: float | torch.Tensor) -> torch.Tensor:
+        """Ñ_cj + α."""
+        return (torch.from_numpy(self.feature_all_) + alpha) - torch.from_numpy(self.feature_count_)
+
+    def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
+        comp = self._complement_count(alpha)
+        log_theta = _log_ratio(comp, comp.sum(dim=1, keepdim=True), 1.0 / self.n_features_in_)
+        weights = _complement_weights(log_theta) if self.norm else -log_theta
+        self.feature_log_prob_ = to_numpy(weights)
+
+    def _has_zero_probability(self, alpha: float | torch.Tensor) -> bool:
+        return bool((self._complement_count(alpha) == 0).any())
+
+    def _joint_log_likelihood(self, X: torch.Tensor) -> torch.Tensor:
+        # Σ_j x_j w_cj with 0 · inf = 0: the weights are -log θ̃ (or finite)
+        jll = -_log_dot(X, -torch.from_numpy(self.feature_log_prob_))
+        if len(self.classes_) == 1:
+            jll = jll + torch.from_numpy(self.class_log_prior_)
+        return jll
+
+
+#: Category codes must be below this to be held as int64.
+_MAX_CODE = 2.0**63
+
+
+def _one_hot_codes(X: torch.Tensor, n_categories: torch.Tensor) -> torch.Tensor:
+    """The sparse (n_samples, Σ_j K_j) indicator of x_ij = k, at column Σ_{j' < j} K_j' + k.
+
+    Every code must be below its feature's K_j (so the indices come out sorted and
+    distinct: a coalesced tensor).
+    """
+    n_samples, n_features = X.shape
+    offsets = torch.cumsum(n_categories, dim=0) - n_categories
+    rows = torch.arange(n_samples).repeat_interleave(n_features)
+    index = torch.stack([rows, (X + offsets).reshape(-1)])
+    return torch.sparse_coo_tensor(index, torch.ones(index.shape[1], dtype=_DTYPE),
+                                   (n_samples, int(n_categories.sum())), is_coalesced=True,
+                                   check_invariants=False)
+
+
+@register
+class CategoricalNB(_BaseDiscreteNB):
+    """Categorical naive Bayes, for features that each take one of a few values.
+
+    Feature j takes the categories 0, 1, …, K_j - 1 (integer codes, e.g. from
+    ``OrdinalEncoder``). With N_c the number of training samples of class c and
+    N_cjk how many of them have x_j = k,
+
+        P(x_j = k | c) = θ_cjk = (N_cjk + α) / (N_c + α · K_j),
+
+    and the joint log-likelihood of a sample x is
+
+        log P(x, c) = log P(c) + Σ_j log θ_cj,x_j.
+
+    K_j (``n_categories_``) is the largest code of feature j seen in training plus
+    one, or ``min_categories`` if that is larger; ``partial_fit`` widens it as larger
+    codes arrive (scikit-learn's ``n_categories_`` follows the latest chunk alone,
+    although its counts keep every category). A code of K_j or more at prediction
+    time is an ``IndexError``, as in scikit-learn. Codes are cast to integers as
+    scikit-learn casts them (toward zero, so 1.7 is category 1); negative codes,
+    NaN and infinity are a ``ValueError``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Additive (Laplace/Lidstone) smoothing, α >= 0; ``alpha=0`` is the unsmoothed
+        estimate.
+    force_alpha : bool, default=True
+        Use α as given, even 0; with False, α below 1e-10 becomes 1e-10.
+    fit_prior : bool, default=True
+        Learn P(c) from the class frequencies; with False, P(c) is uniform.
+    class_prior : array-like of shape (n_classes,), optional
+        P(c) given in advance (overrides ``fit_prior``).
+    min_categories : int or array-like of shape (n_features,), optional
+        Least K_j, for every feature (an int) or for each; None: the codes seen.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    class_count_ : ndarray of shape (n_classes,)
+        N_c, the number of training samples of each class.
+    category_count_ : list of n_features ndarrays of shape (n_classes, n_categories_[j])
+        N_cjk, how many samples of each class have each category of feature j.
+    class_log_prior_ : ndarray of shape (n_classes,)
+        log P(c).
+    feature_log_prob_ : list of n_features ndarrays of shape (n_classes, n_categories_[j])
+        log θ_cjk.
+    n_categories_ : ndarray of shape (n_features,), dtype int64
+        K_j, the number of categories of each feature.
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepbelief.naive_bayes import CategoricalNB
+    >>> X = np.array([[0, 2], [0, 1], [1, 0], [2, 0]])
+    >>> CategoricalNB().fit(X, [0, 0, 1, 1]).predict([[0, 2]])
+    array([0])
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseDiscreteNB._parameter_constraints,
+        "alpha": [_Number(Real, 0, None, closed="left")],
+        "min_categories": [None, "array-like", _Number(Integral, 1, None, closed="left")],
+    }
+
+    _FILE_TENSORS = {"class_count": ("class_count_", "C", "count"),
+                     "class_log_prior": ("class_log_prior_", "C", "log")}
+    #: The per-feature arrays a model file holds, as tensors ``<name>.<j>``.
+    _FILE_LISTS = {"category_count": ("category_count_", "count"),
+                   "feature_log_prob": ("feature_log_prob_", "log")}
+
+    def __init__(self, alpha=1.0, *, force_alpha: bool = True, fit_prior: bool = True,
+                 class_prior=None, min_categories=None):
+        self.alpha = alpha
+        self.force_alpha = force_alpha
+        self.fit_prior = fit_prior
+        self.class_prior = class_prior
+        self.min_categories = min_categories
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        tags.input_tags.sparse = False
+        tags.input_tags.positive_only = True
+        return tags
+
+    def _validate(self, X, *, reset: bool) -> torch.Tensor:
+        """``X`` as int64 category codes (dense)."""
+        Xt = check_X(self, X, reset=reset, dtype=_DTYPE, device="cpu", unit_interval=False)
+        if bool((Xt >= _MAX_CODE).any()):
+            raise ValueError("Values in data passed to CategoricalNB (input X) are too large "
+                             "for category codes (int64)")
+        codes = Xt.to(torch.int64)  # toward zero, as scikit-learn's cast to int
+        if bool((codes < 0).any()):
+            raise ValueError("Negative values in data passed to CategoricalNB (input X): "
+                             "category codes are 0, 1, 2, ...")
+        return codes
+
+    def _init_counters(self, classes: np.ndarray, X: torch.Tensor) -> None:
+        self.classes_ = classes
+        n_features = X.shape[1]
+        self.class_count_ = np.zeros(len(classes))
+        self.category_count_ = [np.zeros((len(classes), 0)) for _ in range(n_features)]
+        self.n_categories_ = np.zeros(n_features, dtype=np.int64)
+
+    def _check_min_categories(self) -> np.ndarray:
+        """``min_categories`` as int64, one number or one per feature."""
+        least = np.asarray(self.min_categories)
+        if not np.issubdtype(least.dtype, np.signedinteger):
+            raise ValueError(f"'min_categories' should have integral type. Got {least.dtype} "
+                             f"instead.")
+        if least.shape not in ((), (1,), (self.n_features_in_,)):  # what broadcasts, as theirs
+            raise ValueError(f"'min_categories' should have shape ({self.n_features_in_},) "
+                             f"when an array-like is provided. Got {least.shape} instead.")
+        return least.astype(np.int64)
+
+    def _count(self, X: torch.Tensor, Y: torch.Tensor) -> None:
+        """Add the chunk's N_cjk, after widening each feature's counts to its new K_j."""
+        n_categories = torch.maximum(X.amax(dim=0) + 1, torch.from_numpy(self.n_categories_))
+        if self.min_categories is not None:
+            n_categories = torch.maximum(n_categories,
+                                         torch.from_numpy(self._check_min_categories()))
+        sizes = n_categories.tolist()
+        counts = torch.cat([F.pad(torch.from_numpy(count), (0, k - count.shape[1]))
+                            for count, k in zip(self.category_count_, sizes, strict=True)],
+                           dim=1)
+        counts = counts + t_mm(Y, _one_hot_codes(X, n_categories))
+        self.n_categories_ = to_numpy(n_categories)
+        self.category_count_ = [to_numpy(c.contiguous()) for c in counts.split(sizes, dim=1)]
+
+    def _update_feature_log_prob(self, alpha: float | torch.Tensor) -> None:
+        self.feature_log_prob_ = [_categorical_log_prob(count, alpha)
+                                  for count in self.category_count_]
+
+    def _has_zero_probability(self, alpha: float | torch.Tensor) -> bool:
+        return any(bool(np.isneginf(log_p).any()) for log_p in self.feature_log_prob_)
+
+    def _joint_log_likelihood(self, X: torch.Tensor) -> torch.Tensor:
+        n_categories = torch.from_numpy(self.n_categories_)
+        beyond = X >= n_categories
+        if bool(beyond.any()):
+            i, j = beyond.nonzero()[0].tolist()
+            raise IndexError(f"category {int(X[i, j])} of feature {j} is out of bounds: "
+                             f"CategoricalNB was fitted with n_categories_[{j}] = "
+                             f"{int(n_categories[j])} (min_categories can reserve more)")
+        log_theta = torch.cat([torch.from_numpy(p) for p in self.feature_log_prob_], dim=1)
+        prior = torch.from_numpy(self.class_log_prior_)
+        return _log_dot(_one_hot_codes(X, n_categories), log_theta) + prior
+
+    # ------------------------------------------------------------ model files
+
+    def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        tensors, extra = super()._save_state()
+        for name, (attr, _) in self._FILE_LISTS.items():
+            for j, array in enumerate(getattr(self, attr)):
+                tensors[f"{name}.{j}"] = torch.from_numpy(np.ascontiguousarray(array))
+        return tensors, extra
+
+    def _file_extra(self) -> dict:
+        return {"n_categories": self.n_categories_.tolist()}
+
+    def _restore_extra(self, extra: dict) -> None:
+        sizes = extra.get("n_categories")
+        if not isinstance(sizes, list) or not sizes or not all(
+                isinstance(k, int) and not isinstance(k, bool) and 1 <= k < _MAX_CODE
+                for k in sizes):
+            raise ValueError(f"model file has an invalid n_categories {sizes!r}")
+        self.n_categories_ = np.asarray(sizes, dtype=np.int64)
+        self.n_features_in_ = len(sizes)
+
+    def _restore_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        n_classes = len(self.classes_)
+        self._set_file_tensors(tensors, {"C": n_classes}, _DTYPE)
+        for name, (attr, kind) in self._FILE_LISTS.items():
+            setattr(self, attr, [
+                to_numpy(_file_tensor(tensors, f"{name}.{j}", (n_classes, k), kind).to(_DTYPE))
+                for j, k in enumerate(self.n_categories_.tolist())])
+
+
+def _categorical_log_prob(count: np.ndarray, alpha: float) -> np.ndarray:
+    """log θ_cjk = log(N_cjk + α) - log Σ_k (N_cjk + α) for one feature's counts."""
+    smoothed = torch.from_numpy(count) + alpha
+    uniform = 1.0 / count.shape[1]
+    return to_numpy(_log_ratio(smoothed, smoothed.sum(dim=1, keepdim=True), uniform))
 
 
 @register

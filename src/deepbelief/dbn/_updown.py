@@ -25,7 +25,7 @@ from .. import functional as fn
 from ..model import RBM, copy_state
 from ..samplers import CD
 from ..training import CDTrainer
-from ..units import BINARY, Bernoulli, Layout, Softmax, Units, bernoulli
+from ..units import BINARY, Units, bernoulli
 
 
 @dataclass
@@ -55,22 +55,6 @@ class Directed:
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         copy_state(self.state_dict(), state)
-
-
-def label_joint_units(n_pen: int, n_classes: int) -> Layout:
-    """The top RBM's visible layer: ``n_pen`` binary units, then one softmax label group."""
-    return Layout(Bernoulli(n_pen), Softmax(n_classes))
-
-
-def free_energies(top: RBM, pen: torch.Tensor) -> torch.Tensor:
-    """F(p, y = k) for every row and every label k, shape (n, n_classes).
-
-    The hidden input c + W_p p is shared by the labels; label k adds W_y's column k.
-    """
-    n = pen.shape[1]
-    base = fn.hidden_input(pen, top.W[:, :n], top.c)
-    act = base.unsqueeze(1) + top.W[:, n:].T.unsqueeze(0)
-    return -(pen @ top.b[:n]).unsqueeze(1) - top.b[n:] - top.hidden.log_partition(act)
 
 
 def top_trainer(top: RBM, k: int) -> CDTrainer:

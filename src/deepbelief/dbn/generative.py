@@ -34,19 +34,14 @@ from .._validation import (
 from ..checkpoint import Checkpointer
 from ..data import Minibatches, is_stream
 from ..io import check_tensor, register
+from ..joint import free_energies, label_joint_units, label_vectors
 from ..model import RBM
 from ..rbm import BernoulliRBM
 from ..sampling import GibbsSampler, bernoulli
 from ..units import BINARY, Gaussian, Units
 from ._base import BaseDBN, Plan
 from ._stack import layer_params, pretrain_stack, progress
-from ._updown import (
-    Directed,
-    free_energies,
-    label_joint_units,
-    top_trainer,
-    up_down_step,
-)
+from ._updown import Directed, top_trainer, up_down_step
 
 #: "auto" pre-trains every layer for the updates of the paper's 30 epochs of MNIST
 #: (fewer for less data, :func:`~deepbelief._validation.auto_updates`), and at
@@ -521,21 +516,7 @@ class DBN(BaseDBN):
         return h
 
     def _label_vectors(self, label, n: int, gen: torch.Generator) -> torch.Tensor:
-        dev, dt = self.top_.W.device, self.top_.W.dtype
-        n_cls = len(self.classes_)
-        if label is None:
-            uniform = torch.full((n, n_cls), 1.0 / n_cls, device=dev, dtype=dt)
-            return self.top_.visible.groups[-1].sample(uniform, gen)
-        labels = np.asarray(label)
-        labels = np.full(n, labels) if labels.ndim == 0 else labels
-        if labels.shape != (n,):
-            raise ValueError(f"label must be one label or {n} labels, got shape {labels.shape}")
-        index = np.searchsorted(self.classes_, labels)
-        index = np.minimum(index, n_cls - 1)
-        if not np.all(self.classes_[index] == labels):
-            raise ValueError(f"unknown label(s) {set(labels.tolist()) - set(self.classes_)}; "
-                             f"classes are {self.classes_.tolist()}")
-        return one_hot(torch.as_tensor(index, device=dev), n_cls).to(dt)
+        return label_vectors(label, n, self.classes_, self.top_.W, gen)
 
     # -------------------------------------------------------------------- files
     def _net_tensors(self) -> dict[str, torch.Tensor]:

@@ -1,0 +1,190 @@
+"""The classification RBM: exact p(y|x), its gradient, the three objectives, files."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from conftest import squashed
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.utils.estimator_checks import check_estimator
+
+import deepbelief
+from deepbelief import ClassRBM
+from deepbelief.classrbm import discriminative_gradient
+from deepbelief.datasets import load_digits
+from deepbelief.joint import free_energies, label_joint_units
+from deepbelief.model import RBM
+
+SquashedClassRBM = squashed(ClassRBM, __name__)
+
+
+def _tiny(d=5, K=3, H=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    W = torch.randn(H, d + K, generator=g, dtype=torch.float64)
+    b = torch.randn(d + K, generator=g, dtype=torch.float64)
+    c = torch.randn(H, generator=g, dtype=torch.float64)
+    return W, b, c
+
+
+@pytest.fixture(scope="module")
+def binary_digits():
+    """The digits binarised at 0.5, the stratified 2/3 - 1/3 split (random_state=0)."""
+    X, y = load_digits()
+    X = (X > 0.5).astype(np.float32)
+    return train_test_split(X, y, test_size=1 / 3, stratify=y, random_state=0)
+
+
+def test_predict_proba_is_the_enumerated_posterior():
+    """p(y | x) by summing exp(-E(x, y, h)) over every h equals softmax(-F(x, ·))."""
+    W, b, c = _tiny()
+    d, K, H = 5, 3, 4
+    model = ClassRBM.from_weights(W, b, c, classes=np.array([2, 5, 7]))
+    x = torch.tensor(list(itertools.product([0.0, 1.0], repeat=d)), dtype=torch.float64)
+    hs = torch.tensor(list(itertools.product([0.0, 1.0], repeat=H)), dtype=torch.float64)
+    joint = torch.empty(len(x), K, dtype=torch.float64)
+    for k in range(K):
+        v = torch.cat([x, torch.nn.functional.one_hot(torch.full((len(x),), k), K)
+                       .double()], 1)
+        energy = -(v @ b)[:, None] - (hs @ c)[None] - (v @ W.T) @ hs.T
+        joint[:, k] = torch.logsumexp(-energy, 1)
+    expected = torch.softmax(joint, 1).numpy()
+    np.testing.assert_allclose(model.predict_proba(x.numpy()), expected, rtol=1e-10)
+    np.testing.assert_array_equal(model.predict(x.numpy()),
+                                  np.array([2, 5, 7])[expected.argmax(1)])
+
+
+def test_discriminative_gradient_equals_autograd():
+    W, b, c = _tiny(d=7, K=4, H=6, seed=1)
+    g = torch.Generator().manual_seed(2)
+    x = torch.rand(13, 7, generator=g, dtype=torch.float64).round()
+    y = torch.randint(4, (13,), generator=g)
+    t = torch.nn.functional.one_hot(y, 4).double()
+    dW, db, dc = discriminative_gradient(RBM(W, b, c, label_joint_units(7, 4)), x, t)
+    params = [p.clone().requires_grad_() for p in (W, b, c)]
+    core = RBM(*params, label_joint_units(7, 4))
+    torch.log_softmax(-free_energies(core, x), 1)[torch.arange(13), y].mean().backward()
+    for closed, auto in zip((dW, db, dc), params, strict=True):
+        torch.testing.assert_close(closed, auto.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_transform_sums_the_label_out():
+    """p(h | x) = Σ_k p(k | x) p(h | x, k), p(h | x, k) from the joint core's conditional."""
+    W, b, c = _tiny()
+    model = ClassRBM.from_weights(W, b, c, classes=[0, 1, 2])
+    x = np.random.default_rng(0).integers(0, 2, (9, 5)).astype(float)
+    p = model.predict_proba(x)
+    expected = sum(p[:, [k]] * model.p_h_given_v(np.hstack([x, np.eye(3)[[k] * 9]]))
+                   for k in range(3))
+    np.testing.assert_allclose(model.transform(x), expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("objective", ["discriminative", "hybrid", "generative"])
+def test_each_objective_learns_the_digits(binary_digits, objective):
+    X, X_test, y, y_test = binary_digits
+    model = ClassRBM(100, objective=objective, n_iter=20, random_state=0).fit(X, y)
+    assert model.score(X_test, y_test) > 0.85
+    assert model.history_["log_loss"][-1] < model.history_["log_loss"][0]
+
+
+@pytest.mark.slow
+def test_default_beats_logistic_regression(binary_digits, capsys):
+    X, X_test, y, y_test = binary_digits
+    ours = ClassRBM(random_state=0).fit(X, y).score(X_test, y_test)
+    pixels = LogisticRegression(max_iter=5000).fit(X, y).score(X_test, y_test)
+    with capsys.disabled():
+        print(f"\ndefault ClassRBM {ours:.3f}, logistic regression {pixels:.3f}")
+    assert ours >= pixels
+
+
+@pytest.mark.slow
+def test_unlabeled_rows_help_with_few_labels(binary_digits, capsys):
+    """20% of the training labels: the other rows unlabelled do not hurt (they help)."""
+    X, X_test, y, y_test = binary_digits
+    L, U, y_l, _ = train_test_split(X, y, train_size=0.2, stratify=y, random_state=0)
+    alone = ClassRBM(random_state=0).fit(L, y_l).score(X_test, y_test)
+    semi = ClassRBM(random_state=0).fit(L, y_l, X_unlabeled=U).score(X_test, y_test)
+    with capsys.disabled():
+        print(f"\nClassRBM on 20% of the labels: {alone:.3f}, with the rest unlabelled {semi:.3f}")
+    assert semi >= alone
+
+
+def test_unlabeled_rows_need_the_generative_term(binary_digits):
+    """Unlabelled rows move the model (by their generative term) and are checked."""
+    X, _, y, _ = binary_digits
+    kw = dict(n_components=32, objective="discriminative", n_iter=3, random_state=0)
+    plain = ClassRBM(alpha=0.5, **kw).fit(X[:200], y[:200])
+    used = ClassRBM(alpha=0.5, **kw).fit(X[:200], y[:200], X_unlabeled=X[200:])
+    assert not np.allclose(used.W_.numpy(), plain.W_.numpy())
+    assert used.score(X[:200], y[:200]) > 0.3  # chance: 0.1
+    with pytest.raises(ValueError, match="X_unlabeled"):
+        ClassRBM(**kw).fit(X[:200], y[:200], X_unlabeled=X[200:, :10])
+
+
+def test_sample_clamps_the_label(binary_digits):
+    X, _, y, _ = binary_digits
+    model = ClassRBM(64, n_iter=10, random_state=0).fit(X, y)
+    x, labels = model.sample(12, steps=20, label=3, random_state=0, return_labels=True)
+    assert x.shape == (12, 64) and set(np.unique(x)) <= {0.0, 1.0}
+    assert (labels == 3).all()
+    _, free = model.sample(40, steps=20, random_state=1, return_labels=True)
+    assert set(free) <= set(model.classes_) and len(set(free)) > 1
+    with pytest.raises(ValueError, match="unknown label"):
+        model.sample(2, label=11)
+
+
+def test_save_load_and_resume(binary_digits, tmp_path):
+    X, X_test, y, _ = binary_digits
+    labels = np.array(["abcdefghij"[i] for i in y])
+    whole = ClassRBM(32, n_iter=4, random_state=0).fit(X, labels)
+    path = tmp_path / "m.safetensors"
+    whole.save(path)
+    loaded = deepbelief.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), whole.predict_proba(X_test))
+    assert list(loaded.classes_) == list(whole.classes_)
+    ClassRBM(32, n_iter=2, random_state=0, checkpoint_dir=tmp_path / "ck").fit(X, labels)
+    resumed = ClassRBM(32, n_iter=4, random_state=0, checkpoint_dir=tmp_path / "ck")
+    resumed.fit(X, labels, resume=True)
+    torch.testing.assert_close(resumed.W_, whole.W_, rtol=0, atol=0)
+
+
+def test_inputs_outside_the_unit_interval(binary_digits):
+    X, X_test, y, _ = binary_digits
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        ClassRBM(8, n_iter=1).fit(X * 2, y)
+    model = ClassRBM(8, n_iter=1, random_state=0).fit(X, y)
+    assert model.predict(X_test * 1.5 - 0.1).shape == (len(X_test),)
+    with pytest.raises(ValueError, match="y"):
+        ClassRBM(8, n_iter=1).fit(X)
+
+
+def test_partial_fit_needs_classes_first(binary_digits):
+    X, _, y, _ = binary_digits
+    model = ClassRBM(16, random_state=0)
+    with pytest.raises(ValueError, match="classes"):
+        model.partial_fit(X[:50], y[:50])
+    model.partial_fit(X[:50], y[:50], classes=np.arange(10))
+    model.partial_fit(X[50:100], y[50:100])
+    assert model.n_epochs_ == 2 and list(model.classes_) == list(range(10))
+
+
+@pytest.mark.slow
+def test_check_estimator():
+    """Every check passes on data in [0, 1]; on other data only the refusal fails."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for cls in (ClassRBM, SquashedClassRBM):
+            model = cls(32, objective="discriminative", n_iter=50, batch_size=10,
+                        learning_rate=1.0, random_state=0)
+            results = check_estimator(model, on_fail=None)
+            failed = [(r["check_name"], str(r["exception"])) for r in results
+                      if r["status"] == "failed"]
+            if cls is SquashedClassRBM:
+                assert failed == []
+            else:
+                assert all("Bernoulli units need values in [0, 1]" in f[1] for f in failed), failed
+            assert sum(r["status"] == "passed" for r in results) >= 30

@@ -86,7 +86,7 @@ def test_transform_sums_the_label_out():
 @pytest.mark.parametrize("objective", ["discriminative", "hybrid", "generative"])
 def test_each_objective_learns_the_digits(binary_digits, objective):
     X, X_test, y, y_test = binary_digits
-    model = ClassRBM(100, objective=objective, n_iter=20, random_state=0).fit(X, y)
+    model = ClassRBM(100, objective=objective, n_iter=40, random_state=0).fit(X, y)
     assert model.score(X_test, y_test) > 0.85
     assert model.history_["log_loss"][-1] < model.history_["log_loss"][0]
 
@@ -146,7 +146,13 @@ def test_save_load_and_resume(binary_digits, tmp_path):
     loaded = deepbelief.load(path)
     np.testing.assert_array_equal(loaded.predict_proba(X_test), whole.predict_proba(X_test))
     assert list(loaded.classes_) == list(whole.classes_)
-    ClassRBM(32, n_iter=2, random_state=0, checkpoint_dir=tmp_path / "ck").fit(X, labels)
+    def stop(model):
+        if model.n_epochs_ == 2:
+            raise KeyboardInterrupt
+
+    interrupted = ClassRBM(32, n_iter=4, random_state=0, checkpoint_dir=tmp_path / "ck")
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(X, labels, callback=stop)
     resumed = ClassRBM(32, n_iter=4, random_state=0, checkpoint_dir=tmp_path / "ck")
     resumed.fit(X, labels, resume=True)
     torch.testing.assert_close(resumed.W_, whole.W_, rtol=0, atol=0)

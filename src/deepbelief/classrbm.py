@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch.nn.functional import one_hot
 
+from . import distributed
 from ._sparse import chunks, dense
 from ._validation import (
     AUTO_ROWS,
@@ -124,7 +125,8 @@ class ClassRBM(ClassifierMixin, BaseRBM):
     a fitted model takes any finite values, as :class:`~deepbelief.BernoulliRBM`
     does. The slides' formulas inherited from the RBM (``energy``, ``free_energy``,
     ``p_h_given_v``, ``gibbs``, ...) take joint rows [x, one-hot y] of
-    ``n_features_in_ + n_classes`` columns.
+    ``n_features_in_ + n_classes`` columns. Training in a ``torchrun`` process
+    group is refused for now (the discriminative step is not summed over ranks).
 
     References
     ----------
@@ -179,6 +181,11 @@ class ClassRBM(ClassifierMixin, BaseRBM):
 
     def _sampler_spec(self):
         return self.sampler
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if distributed.is_distributed():  # the discriminative step is not reduced over ranks
+            raise NotImplementedError("ClassRBM does not train in a process group yet")
 
     def _monitors(self):
         return {"log_loss": self._log_loss}

@@ -40,7 +40,7 @@ from .model import RBM
 from .sampling import GibbsSampler
 from .units import Softmax, Units
 
-#: The weight of the generative gradient for each objective (``alpha`` for "hybrid").
+#: What ``objective`` may name.
 _OBJECTIVES = ("generative", "discriminative", "hybrid")
 
 
@@ -385,9 +385,9 @@ class ClassRBM(ClassifierMixin, BaseRBM):
         """p(h = 1 | x) with y summed out: Σ_k p(k | x) σ(c + W_x x + U_k)."""
         out = []
         for x in chunks(self._input(X), CHUNK // 4):
-            p = torch.softmax(-free_energies(self.model_, x), 1)
-            out.append(torch.einsum("nk,nkh->nh", p,
-                                    self.model_.hidden.mean(label_inputs(self.model_, x))))
+            act = label_inputs(self.model_, x)
+            p = torch.softmax(-free_energies(self.model_, x, act), 1)
+            out.append(torch.einsum("nk,nkh->nh", p, self.model_.hidden.mean_(act)))
         return to_numpy(torch.cat(out))
 
     def sample(self, n_samples: int = 1, steps: int = 1000, *, label=None,

@@ -20,6 +20,7 @@ from . import (
     units,
 )
 from .classrbm import ClassRBM
+from .dbm import DBM
 from .dbn import DBN, DBNClassifier
 from .gaussian import GaussianBernoulliRBM
 from .io import load
@@ -35,6 +36,7 @@ __all__ = [
     "CategoricalNB",
     "ClassRBM",
     "ComplementNB",
+    "DBM",
     "DBN",
     "DBNClassifier",
     "GaussianBernoulliRBM",

@@ -114,7 +114,7 @@ def exact_log_partition(rbm, *, layer: str | None = None) -> float:
     (2^20 hidden states of a 784-20 RBM: peaks of 5.9-6.9 GB in eight runs of
     twelve; 2^25 states exhausted 24 GB). Now 0.65 GB for 2^20 and for 2^25 states.
     """
-    check_is_fitted(rbm, "W_")
+    check_is_fitted(rbm, "model_")
     return exact_log_z(rbm.model_, layer=layer)
 
 
@@ -179,7 +179,7 @@ def base_rate_bias(rbm, data=None) -> torch.Tensor:
     (in the model's standardised coordinates). Without data b_A = 0 (the uniform
     distribution, or N(0, σ²)).
     """
-    check_is_fitted(rbm, "W_")
+    check_is_fitted(rbm, "model_")
     return _base_bias(rbm.model_, None if data is None else rbm._input(data, "data"))
 
 
@@ -221,12 +221,12 @@ def ais_log_partition(rbm, n_runs: int = 100, betas=None, base: str = "data", da
     seed : int, numpy or torch generator, or None
         Seeds every draw; the same seed gives the same estimate.
     """
-    check_is_fitted(rbm, "W_")
+    check_is_fitted(rbm, "model_")
     check_positive(n_runs, "n_runs", integer=True)
     betas = _check_betas(betas)
     X = _base_data(base, data)
     b_base = _base_bias(rbm.model_, None if X is None else rbm._input(X, "data"))
-    return ais_log_z(rbm.model_, b_base, n_runs, betas, make_generator(seed, rbm.W_.device))
+    return ais_log_z(rbm.model_, b_base, n_runs, betas, make_generator(seed, rbm.model_.W.device))
 
 
 def ais_log_z(model: RBM, b_base: torch.Tensor, n_runs: int, betas: list[float],
@@ -269,14 +269,14 @@ def reverse_ais_log_partition(rbm, data, n_runs: int = 100, betas=None, base: st
     burn_in : int, default=1000
         Gibbs steps of the RBM before annealing.
     """
-    check_is_fitted(rbm, "W_")
+    check_is_fitted(rbm, "model_")
     check_positive(n_runs, "n_runs", integer=True)
     check_positive(burn_in, "burn_in", integer=True, allow_zero=True)
     betas = _check_betas(betas)
     X = rbm._input(data, "data")
     b_base = _base_bias(rbm.model_, _base_data(base, X))
     return reverse_ais_log_z(rbm.model_, X, b_base, n_runs, betas, burn_in,
-                             make_generator(seed, rbm.W_.device))
+                             make_generator(seed, rbm.model_.W.device))
 
 
 def reverse_ais_log_z(model: RBM, X: torch.Tensor, b_base: torch.Tensor, n_runs: int,
@@ -316,12 +316,15 @@ def log_likelihood(rbm, X, log_z=None, **ais_params) -> float:
         ``data``, ``seed``). The base rates come from ``data``, by default ``X``;
         pass the training data as ``data=`` for the customary base rates.
     """
-    check_is_fitted(rbm, "W_")
+    check_is_fitted(rbm, "model_")
     if log_z is None:
         ais_params.setdefault("data", X)
         log_z = ais_log_partition(rbm, **ais_params)
     if isinstance(log_z, LogZEstimate):
         log_z = log_z.log_z
+    bounded = getattr(rbm, "_mean_log_p_star", None)
+    if bounded is not None:  # a DBM: p*(v) is bounded below by mean-field, not exact
+        return bounded(X) - float(log_z)
     # a probability of binary data: values outside [0, 1] are refused
     return mean_log_likelihood(rbm.model_, rbm._input(X, "X", check_range=True), float(log_z),
                                rbm.input_transform_.log_abs_det_jacobian())

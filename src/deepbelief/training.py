@@ -183,6 +183,9 @@ class CDTrainer:
         Follow the centred gradient (:class:`Centering`) at this offset rate; 0 disables it.
     reducer : optional in-place sum over processes of ``[dW, db, dc, n, ...]``
         (data-parallel training); the update then uses the global statistics.
+    weight_mask : tensor like W, optional
+        0 where W joins no two units (a deep Boltzmann machine's core, whose
+        non-adjacent layers share a block of W): those entries never move.
 
     The keywords ``k``, ``persistent``, ``sample_visible``, ``mean_field``,
     ``tempering`` and ``fast_learning_rate`` of earlier releases still build the
@@ -190,7 +193,8 @@ class CDTrainer:
     """
 
     def __init__(self, model: RBM, sampler: Sampler | None = None, *, centering: float = 0.0,
-                 reducer: Reducer | None = None, **old) -> None:
+                 reducer: Reducer | None = None, weight_mask: torch.Tensor | None = None,
+                 **old) -> None:
         if "centring" in old:
             warnings.warn("CDTrainer(centring=...) is deprecated: pass centering=",
                           DeprecationWarning, stacklevel=2)
@@ -201,6 +205,7 @@ class CDTrainer:
         self.sampler = CD() if sampler is None else sampler
         self.centering = Centering(centering) if centering else None
         self.reducer = reducer
+        self.weight_mask = weight_mask
         self.increments = {name: torch.zeros_like(t) for name, t in model.state_dict().items()}
 
     @torch.no_grad()
@@ -248,6 +253,8 @@ class CDTrainer:
                                   stats.rate)
         if weight_decay:
             inc["W"].add_(self.model.W, alpha=-learning_rate * weight_decay)
+        if self.weight_mask is not None:
+            inc["W"].mul_(self.weight_mask)
         inc["b"].mul_(momentum).add_(stats.db, alpha=stats.w_rate)
         inc["c"].mul_(momentum).add_(stats.dc, alpha=stats.rate)
         for name, stat in stats.own.items():

@@ -104,12 +104,14 @@ def pretrain_stack(data, sizes: Sequence[int], params: Sequence[dict],
                    device: Any = "cpu", dtype: str | None = None, bar: tqdm | None = None,
                    checkpoint_dir: str | Path | None = None, checkpoint_every: int = 1,
                    resume: bool = False, visible_units: str = "bernoulli",
+                   layer_class: type[BernoulliRBM] = BernoulliRBM,
                    ) -> tuple[list[BernoulliRBM], Any]:
     """Train one RBM per entry of ``sizes``, each on the hidden activities of the last.
 
     ``visible_units="gaussian"`` makes the first RBM a
     :class:`~deepbelief.GaussianBernoulliRBM` on the data as given (already
-    standardised by the caller); the layers above are binary.
+    standardised by the caller); the layers above are binary, of ``layer_class``
+    (a :class:`~deepbelief.BernoulliRBM` or a child of it).
 
     ``data`` is an array, a stream of minibatches or a
     :class:`~deepbelief.data.Minibatches` source; with binary first-layer units
@@ -142,7 +144,7 @@ def pretrain_stack(data, sizes: Sequence[int], params: Sequence[dict],
         ckpt = None
         if checkpoint_dir is not None:
             ckpt = str(Path(checkpoint_dir, f"layer-{len(rbms) + 1}"))
-        cls, extra = BernoulliRBM, {}
+        cls, extra = layer_class, {}
         if visible_units == "gaussian" and not rbms:
             cls, extra = GaussianBernoulliRBM, {"standardize": False}
         rbm = cls(size, device=device, dtype=dtype, random_state=generator,

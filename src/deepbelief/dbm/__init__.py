@@ -1,0 +1,5 @@
+"""Deep Boltzmann machines (Salakhutdinov & Hinton 2009) on the library's RBM core."""
+
+from .estimator import DBM
+
+__all__ = ["DBM"]

@@ -263,16 +263,16 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self._start_joint()
         else:
             X = self._validate(X, check_range=True)
-        self._joint_epochs(X, 1, None, planned=max(self.n_epochs_ + 1, 1))
+        self._joint_epochs(X, 1, None)
         return self
 
     def _pretrain(self, X: torch.Tensor, sizes: tuple[int, ...], resume: bool) -> RBM:
         """The core composed from greedily trained RBMs (or a random one, no pre-training)."""
-        n_layers = len(sizes)
-        params = layer_params(self.rbm_params, n_layers, self.pretrain_epochs, X.shape[0])
-        if all(p["n_iter"] == 0 for p in params) or self.pretrain_epochs == 0:
+        if self.pretrain_epochs == 0:
             self.rbms_ = []
             return self._random_core(X)
+        n_layers = len(sizes)
+        params = layer_params(self.rbm_params, n_layers, self.pretrain_epochs, X.shape[0])
         for layer, p in enumerate(params, start=1):
             p["up"], p["down"] = doubling(layer, n_layers)
         ckpt = None if self.checkpoint_dir is None else Path(self.checkpoint_dir, "pretrain")
@@ -318,6 +318,7 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                                   reducer=reducer, weight_mask=self.layout_.mask(self.model_.W))
         self.n_epochs_ = 0
         self.history_ = {"reconstruction_error": [], "mean_field_rounds": [], "seconds": []}
+        self._log_z = None
 
     def _epoch_settings(self, planned: int) -> tuple[float, float]:
         decay = self.learning_rate_decay
@@ -442,7 +443,8 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def lower_bound(self, X) -> np.ndarray:
         """The variational lower bound on log p*(v) = log p(v) + log Z per row (no log Z)."""
-        return to_numpy(self._lower_bound(self._validate(X, check_range=True)))
+        bound = self._lower_bound(self._validate(X, check_range=True))
+        return to_numpy(bound.to(self.model_.W.dtype))
 
     def _lower_bound(self, v: torch.Tensor) -> torch.Tensor:
         model = self.model_.to(torch.float64)
@@ -467,6 +469,7 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if min(self.layout_.n_even, self.layout_.n_odd) <= EXACT_LOG_Z_UNITS:
             value = partition.exact_log_partition(self)
         else:
+            ais_params.setdefault("seed", 0)
             value = partition.ais_log_partition(self, data=X, **ais_params).log_z
         self._log_z = (self.n_epochs_, value)
         return value
@@ -474,7 +477,7 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def score_samples(self, X) -> np.ndarray:
         """The lower bound on log p(v) in nats per row: the mean-field bound less log Z."""
         bound = self._lower_bound(self._validate(X, check_range=True))
-        return to_numpy(bound - self.log_partition(X))
+        return to_numpy((bound - self.log_partition(X)).to(self.model_.W.dtype))
 
     def score(self, X, y=None) -> float:
         """Mean of :meth:`score_samples`."""
@@ -500,14 +503,16 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"a DBM needs L >= 1 weight matrices and L + 1 bias vectors, "
                              f"got {len(weights)} and {len(biases)}")
         dtype = resolve_dtype(params.get("dtype"))
-        Ws = [as_tensor2d(W, name=f"weights[{i}]", dtype=dtype) for i, W in enumerate(weights)]
+        Ws = [as_tensor2d(W, name=f"weights[{i}]", dtype=dtype, owner=cls.__name__)
+              for i, W in enumerate(weights)]
         sizes = [Ws[0].shape[1]] + [W.shape[0] for W in Ws]
         for i, W in enumerate(Ws):
             if W.shape[1] != sizes[i]:
                 raise ValueError(f"weights[{i}] has shape {tuple(W.shape)}; layer {i} has "
                                  f"{sizes[i]} units")
         bs = [as_tensor2d(np.reshape(np.asarray(b, dtype=np.float64), (1, -1)),
-                          name=f"biases[{i}]", dtype=Ws[0].dtype, n_features=n)[0]
+                          name=f"biases[{i}]", dtype=Ws[0].dtype, n_features=n,
+                          owner=cls.__name__)[0]
               for i, (b, n) in enumerate(zip(biases, sizes))]
         params.setdefault("hidden_layer_sizes", tuple(sizes[1:]))
         dbm = cls(**params)

@@ -75,9 +75,9 @@ def betas(n: int) -> np.ndarray:
 
 
 def make_dbm(args: argparse.Namespace) -> DBM:
+    layers = zip(args.pretrain_epochs, args.pretrain_lr, strict=True)
     rbm_params = [{"n_iter": n, "learning_rate": lr, "weight_decay": 1e-3 if i == 0 else 2e-4,
-                   "batch_size": 100}
-                  for i, (n, lr) in enumerate(zip(args.pretrain_epochs, args.pretrain_lr))]
+                   "batch_size": 100} for i, (n, lr) in enumerate(layers)]
     return DBM(tuple(args.hidden), rbm_params=rbm_params, n_iter=args.epochs,
                learning_rate=args.learning_rate, weight_decay=args.weight_decay,
                mean_field_iter=args.mean_field_iter, k=args.k, batch_size=100,

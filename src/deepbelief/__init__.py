@@ -20,7 +20,7 @@ from . import (
     units,
 )
 from .classrbm import ClassRBM
-from .dbm import DBM
+from .dbm import DBM, DBMClassifier
 from .dbn import DBN, DBNClassifier
 from .gaussian import GaussianBernoulliRBM
 from .io import load
@@ -37,6 +37,7 @@ __all__ = [
     "ClassRBM",
     "ComplementNB",
     "DBM",
+    "DBMClassifier",
     "DBN",
     "DBNClassifier",
     "GaussianBernoulliRBM",

@@ -135,9 +135,8 @@ def mean_field(model: RBM, layout: Layout, v: torch.Tensor, max_iter: int = 50,
         mu = _even_hidden(layout, bottom_up(model, layout, v)) if W_eh.shape[1] else \
             v.new_zeros(v.shape[0], 0)
     rounds = 0
-    for rounds in range(1, max_iter + 1):
-        if not W_eh.shape[1]:  # one hidden layer: p(h | v) is exact
-            break
+    while W_eh.shape[1] and rounds < max_iter:  # one hidden layer: p(h | v) is exact
+        rounds += 1
         odd = torch.sigmoid_(torch.addmm(from_v, mu, W_eh.T))
         new = torch.sigmoid_(torch.addmm(b_eh, odd, W_eh))
         moved = float((new - mu).abs().max()) if new.numel() else 0.0

@@ -287,7 +287,7 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         the mean of the hidden bias below and the visible bias above."""
         weights = [rbm.W_ for rbm in rbms]
         biases = [rbms[0].b_]
-        biases += [(low.c_ + high.b_) / 2 for low, high in zip(rbms, rbms[1:])]
+        biases += [(low.c_ + high.b_) / 2 for low, high in zip(rbms, rbms[1:], strict=False)]
         biases.append(rbms[-1].c_)
         return self.layout_.compose(weights, biases)
 
@@ -295,7 +295,7 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """W_l ~ N(0, 0.01²), b_0 from the data's means, the other biases 0."""
         sizes = self.layout_.sizes
         weights = [0.01 * torch.randn(n, m, generator=self._rng, device=X.device, dtype=X.dtype)
-                   for m, n in zip(sizes, sizes[1:])]
+                   for m, n in zip(sizes, sizes[1:], strict=False)]
         p = X.mean(0).clamp(1e-3, 1 - 1e-3)
         biases = [torch.log(p / (1 - p))] + [X.new_zeros(n) for n in sizes[1:]]
         return self.layout_.compose(weights, biases)
@@ -513,7 +513,7 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         bs = [as_tensor2d(np.reshape(np.asarray(b, dtype=np.float64), (1, -1)),
                           name=f"biases[{i}]", dtype=Ws[0].dtype, n_features=n,
                           owner=cls.__name__)[0]
-              for i, (b, n) in enumerate(zip(biases, sizes))]
+              for i, (b, n) in enumerate(zip(biases, sizes, strict=True))]
         params.setdefault("hidden_layer_sizes", tuple(sizes[1:]))
         dbm = cls(**params)
         device = resolve_device(dbm.device)

@@ -21,10 +21,10 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from .._validation import CHUNK, dtype_name, is_sparse, resolve_device, resolve_epochs
+from .._validation import CHUNK, dtype_name, is_sparse, resolve_device
 from ..data import Minibatches, is_stream
+from ..dbn._backprop import BackpropClassifier
 from ..dbn._base import Plan
-from ..dbn.classifier import DBNClassifier
 from ..io import register
 from ..model import RBM
 from ._core import Layout, mean_field
@@ -66,7 +66,7 @@ class MeanFieldInput(nn.Module):
 
 
 @register
-class DBMClassifier(DBNClassifier):
+class DBMClassifier(BackpropClassifier):
     """Deep Boltzmann machine classifier: generative DBM training, then backprop fine-tuning.
 
     The DBM (:class:`~deepbelief.DBM`: greedy pre-training of RBMs with doubled
@@ -180,21 +180,15 @@ class DBMClassifier(DBNClassifier):
     finite inputs. A model file holds the fine-tuned net, the DBM's parameters
     (for q²) and the classes.
 
-    The fine-tuning is inherited from :class:`~deepbelief.DBNClassifier`, so an
-    instance is also one of that class.
+    The fine-tuning is :class:`~deepbelief.DBNClassifier`'s (both are
+    :class:`~deepbelief.dbn._backprop.BackpropClassifier`).
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        **{name: rule for name, rule in DBNClassifier._parameter_constraints.items()
-           if name not in ("rbm_params", "sample_hidden", "visible_units")},
+        **BackpropClassifier._parameter_constraints,
         "dbm_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "dbm_params": [Mapping, None],
     }
-    #: A DBM's layers are binary: the input checks inherited from the DBN read this.
-    visible_units: ClassVar[str] = "bernoulli"
-    #: Not an RBM stack: the inherited ``_unroll`` (which reads this) draws a random
-    #: net, whose hidden layers :meth:`_init_from_dbm` then sets from the DBM.
-    rbms_: ClassVar[tuple] = ()
 
     def __init__(self, hidden_layer_sizes=(500, 1000), *, pretrain_epochs: int | str = "auto",
                  dbm_epochs: int | str = "auto", dbm_params: dict | None = None,
@@ -278,29 +272,25 @@ class DBMClassifier(DBNClassifier):
         return super().fit(X, y, callback=callback, resume=resume)
 
     def _plan_epochs(self, sizes: tuple[int, ...], n_samples: int | None) -> Plan:
-        """Fine-tuning's epochs ("auto" as in DBNClassifier); the DBM plans its own."""
-        n_train = None if n_samples is None else n_samples - self._n_valid(n_samples)
-        return Plan([], resolve_epochs(self.finetune_epochs, "finetune_epochs", n_train,
-                                       self._batch(n_train), minimum=50, allow_zero=True))
+        """Fine-tuning's epochs; the DBM plans its own."""
+        return Plan([], self._finetune_epochs(n_samples))
 
     def _pretrain(self, data: Minibatches, sizes: tuple[int, ...], bar, resume: bool) -> None:
         self.dbm_ = self._dbm(sizes, self._dtype, self._rng).fit(data.X, resume=resume)
         self.pretrain_history_ = [rbm.history_ for rbm in self.dbm_.rbms_]
         n_in = self._n_net_inputs(self.n_features_in_, sizes)
         self.net_ = self._unroll(n_in, sizes, len(self.classes_), self._device(), self._dtype)
-        self._init_from_dbm()
 
-    @torch.no_grad()
-    def _init_from_dbm(self) -> None:
-        """The hidden layers' weights and biases from the DBM: [W₁, W₂ᵀ] and b₁, then W_l, b_l."""
+    def _init_hidden(self, layer: int, linear: nn.Linear) -> bool:
+        """The DBM's layer: [W₁, W₂ᵀ] and b₁ for the first (two or more hidden layers),
+        then W_l and b_l."""
         layout, core = self.dbm_.layout_, self.dbm_.model_
-        linears = [m for m in self.net_ if isinstance(m, nn.Linear)][:-1]
-        for layer, linear in enumerate(linears, start=1):
-            weight = layout.weight(core.W, layer)
-            if layer == 1 and layout.n_layers >= 2:
-                weight = torch.cat([weight, layout.weight(core.W, 2).T], dim=1)
-            linear.weight.copy_(weight)
-            linear.bias.copy_(layout.bias(core, layer))
+        weight = layout.weight(core.W, layer + 1)
+        if layer == 0 and layout.n_layers >= 2:
+            weight = torch.cat([weight, layout.weight(core.W, 2).T], dim=1)
+        linear.weight.copy_(weight)
+        linear.bias.copy_(layout.bias(core, layer + 1))
+        return True
 
     @staticmethod
     def _n_net_inputs(n_in: int, sizes: tuple[int, ...]) -> int:

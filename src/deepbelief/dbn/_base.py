@@ -1,12 +1,14 @@
-"""What both deep belief nets share: hyperparameters, inputs, the fit skeleton, files.
+"""What the deep nets share: hyperparameters, inputs, the fit skeleton, files.
 
-:class:`BaseDBN` owns the hyperparameters common to :class:`~deepbelief.DBN`
-and :class:`~deepbelief.DBNClassifier`, the input check and input transform,
+:class:`BaseDeepNet` owns what every net trained in two stages (generative
+pre-training, then fine-tuning) shares: the input check and input transform,
 the opening of ``fit`` (source of minibatches, classes, floating-point type,
-the epochs planned), the greedy pre-training's progress bar and timing,
-persistence and tags. A child supplies its plan of epochs (``_plan_epochs``),
-pre-training and fine-tuning (``_pretrain``, ``_finetune``), its outputs and
-the tensors of its net in a model file (``_net_tensors``, ``_load_net``).
+the epochs planned), the progress bar and timing, persistence and tags. A child
+supplies its plan of epochs (``_plan_epochs``), pre-training and fine-tuning
+(``_pretrain``, ``_finetune``), its outputs and the tensors of its net in a model
+file (``_net_tensors``, ``_load_net``). :class:`BaseDBN` adds what the deep
+belief nets (:class:`~deepbelief.DBN`, :class:`~deepbelief.DBNClassifier`) share:
+the RBM stack's settings and a choice of visible units.
 """
 
 from __future__ import annotations
@@ -52,15 +54,12 @@ class Plan(NamedTuple):
         return sum(p["n_iter"] for p in self.layers) + self.finetune_epochs
 
 
-class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
-    """What every deep belief net shares (see the module docstring); not for direct use."""
+class BaseDeepNet(ClassifierMixin, TransformerMixin, BaseEstimator):
+    """What every two-stage deep net shares (see the module docstring); not for direct use."""
 
     _parameter_constraints: ClassVar[dict] = {
         "hidden_layer_sizes": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
-        "rbm_params": [Mapping, Sequence, None],
-        "sample_hidden": ["boolean"],
-        "visible_units": [StrOptions({"bernoulli", "gaussian"})],
         "finetune_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -75,6 +74,10 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
     _TUPLE_PARAMS: ClassVar[tuple[str, ...]] = ("hidden_layer_sizes",)
 
     # ------------------------------------------------------------ what a child adds
+    def _gaussian_input(self) -> bool:
+        """Whether the visible units are Gaussian (any real inputs, standardised)."""
+        return False
+
     def _plan_epochs(self, sizes: tuple[int, ...], n_samples: int | None) -> Plan:
         raise NotImplementedError
 
@@ -116,7 +119,7 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
         same formulas). Gaussian ones take any finite values and refuse sparse
         input (standardising fills in every zero).
         """
-        gaussian = self.visible_units == "gaussian"
+        gaussian = self._gaussian_input()
         if gaussian and (is_sparse(X) or hasattr(X, "toarray")):
             raise TypeError("X: sparse input is not supported with visible_units='gaussian' "
                             "(the inputs are standardised, which fills in every zero); pass a "
@@ -128,7 +131,7 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _input_transform(self):
         """Gaussian image units model standardised inputs; binary ones the inputs themselves."""
-        return Standardize() if self.visible_units == "gaussian" else Identity()
+        return Standardize() if self._gaussian_input() else Identity()
 
     def _input(self, X) -> torch.Tensor:
         """Inputs of a fitted net, checked and mapped by its input transform."""
@@ -262,12 +265,26 @@ class BaseDBN(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = self.visible_units != "gaussian"
-        tags.input_tags.sparse = self.visible_units != "gaussian"
+        tags.input_tags.positive_only = not self._gaussian_input()
+        tags.input_tags.sparse = not self._gaussian_input()
         tags.transformer_tags.preserves_dtype = (
             ["float64", "float32"] if self.dtype is None else [self.dtype])
         return tags
 
 
 
-__all__ = ["BaseDBN", "Plan"]
+class BaseDBN(BaseDeepNet):
+    """What the deep belief nets share: the RBM stack's settings (see the module docstring)."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseDeepNet._parameter_constraints,
+        "rbm_params": [Mapping, Sequence, None],
+        "sample_hidden": ["boolean"],
+        "visible_units": [StrOptions({"bernoulli", "gaussian"})],
+    }
+
+    def _gaussian_input(self) -> bool:
+        return self.visible_units == "gaussian"
+
+
+__all__ = ["BaseDBN", "BaseDeepNet", "Plan"]

@@ -220,3 +220,24 @@ def test_check_estimator(cls):
     else:
         assert all("Bernoulli units need values in [0, 1]" in f[1] for f in failed), failed
     assert sum(r["status"] == "passed" for r in results) >= 30
+
+
+def test_a_frozen_fitted_dbm_is_fine_tuned_as_it_is(split, tmp_path):
+    from sklearn.frozen import FrozenEstimator
+
+    X, X_test, y, _ = split
+    dbm = DBM((16, 8), pretrain_epochs=1, n_iter=1, batch_size=50, random_state=0).fit(X)
+    weights = [w.copy() for w in dbm.weights_]
+    clf = DBMClassifier((16, 8), dbm=FrozenEstimator(dbm), finetune_epochs=0,
+                        random_state=0).fit(X, y)
+    for before, after in zip(weights, dbm.weights_, strict=True):  # not trained again
+        np.testing.assert_array_equal(before, after)
+    first = _linears(clf.net_)[0].weight.detach().numpy()
+    np.testing.assert_array_equal(first, np.hstack([weights[0], weights[1].T]))
+    path = tmp_path / "clf.safetensors"
+    clf.save(path)
+    back = deepbelief.load(path)
+    assert back.dbm is None
+    np.testing.assert_array_equal(back.predict_proba(X_test), clf.predict_proba(X_test))
+    with pytest.raises(ValueError, match="dbm has layers"):
+        DBMClassifier((16, 9), dbm=FrozenEstimator(dbm), finetune_epochs=0).fit(X, y)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from torch import nn
 
 from .._validation import CHUNK, dtype_name, is_sparse, resolve_device
@@ -105,6 +105,11 @@ class DBMClassifier(BackpropClassifier):
         not those set above or by the classifier (``hidden_layer_sizes``,
         ``pretrain_epochs``, ``n_iter``, ``device``, ``dtype``, ``random_state``,
         ``verbose``, ``checkpoint_dir``, ``checkpoint_every``).
+    dbm : DBM, optional
+        The DBM to start from, fitted on X by :meth:`fit` in place of one built
+        from the settings above (which it then ignores); pass
+        ``sklearn.frozen.FrozenEstimator(fitted_dbm)`` to reuse a fitted DBM as it
+        is. Its hidden layers must be ``hidden_layer_sizes``.
     finetune_epochs : int or "auto", default="auto"
         Maximum epochs of backprop fine-tuning (0: the net as initialised from the
         DBM, with its untrained output layer). ``"auto"`` as in
@@ -188,10 +193,12 @@ class DBMClassifier(BackpropClassifier):
         **BackpropClassifier._parameter_constraints,
         "dbm_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "dbm_params": [Mapping, None],
+        "dbm": [HasMethods(["fit"]), None],
     }
 
     def __init__(self, hidden_layer_sizes=(500, 1000), *, pretrain_epochs: int | str = "auto",
                  dbm_epochs: int | str = "auto", dbm_params: dict | None = None,
+                 dbm: Any = None,
                  finetune_epochs: int | str = "auto", optimizer: str = "adam",
                  learning_rate: float | str = "auto", learning_rate_schedule: str = "auto",
                  momentum: float = 0.9, weight_decay: float = 0.0, dropout: float = 0.3,
@@ -204,6 +211,7 @@ class DBMClassifier(BackpropClassifier):
         self.pretrain_epochs = pretrain_epochs
         self.dbm_epochs = dbm_epochs
         self.dbm_params = dbm_params
+        self.dbm = dbm
         self.finetune_epochs = finetune_epochs
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -276,8 +284,15 @@ class DBMClassifier(BackpropClassifier):
         return Plan([], self._finetune_epochs(n_samples))
 
     def _pretrain(self, data: Minibatches, sizes: tuple[int, ...], bar, resume: bool) -> None:
-        self.dbm_ = self._dbm(sizes, self._dtype, self._rng).fit(data.X, resume=resume)
-        self.pretrain_history_ = [rbm.history_ for rbm in self.dbm_.rbms_]
+        if self.dbm is None:
+            self.dbm_ = self._dbm(sizes, self._dtype, self._rng).fit(data.X, resume=resume)
+        else:
+            self.dbm_ = self.dbm.fit(data.X, None)
+            got = tuple(self.dbm_.layout_.sizes)
+            if got != (self.n_features_in_, *sizes):
+                raise ValueError(f"dbm has layers {got}; the data and hidden_layer_sizes "
+                                 f"need {(self.n_features_in_, *sizes)}")
+        self.pretrain_history_ = [rbm.history_ for rbm in getattr(self.dbm_, "rbms_", [])]
         n_in = self._n_net_inputs(self.n_features_in_, sizes)
         self.net_ = self._unroll(n_in, sizes, len(self.classes_), self._device(), self._dtype)
 
@@ -352,6 +367,7 @@ class DBMClassifier(BackpropClassifier):
 
     @classmethod
     def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor], extra: dict):
+        params["dbm"] = None  # the file holds the DBM's parameters themselves
         model = super()._from_state(params, tensors, extra)
         saved = extra.get("dbm") or {}
         model.dbm_.n_epochs_ = int(saved.get("n_epochs", 0))

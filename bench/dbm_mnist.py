@@ -141,6 +141,8 @@ def classify(args: argparse.Namespace) -> None:
     dbm = deepbelief.load(args.classify, device=args.device)
     X, y = load_mnist("train", data_dir=args.data_dir)
     X_test, y_test = load_mnist("test", data_dir=args.data_dir)
+    if args.n_train:
+        X, y = X[:args.n_train], y[:args.n_train]
     clf = DBMClassifier(tuple(dbm.layout_.sizes[1:]), dbm=FrozenEstimator(dbm),
                         finetune_epochs=args.finetune_epochs, dropout=args.dropout,
                         device=args.device, random_state=0, verbose=True)

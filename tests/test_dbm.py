@@ -3,7 +3,11 @@ likelihood bounds, files, checkpoints, bad input and scikit-learn's checks."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -540,3 +544,22 @@ def test_check_estimator_passes_on_unit_interval_data():
            if r["status"] == "failed"]
     assert bad == []
     assert sum(r["status"] == "passed" for r in results) > 40
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
+def test_two_processes_train_as_one(tmp_path):
+    """Under torchrun the statistics are summed over the ranks (each its own chains): the
+    pre-trained stack is the one process's, and joint training lands as near."""
+    worker = Path(__file__).with_name("dbm_worker.py")
+    single, double = tmp_path / "one.safetensors", tmp_path / "two.safetensors"
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK")}
+    subprocess.run([sys.executable, str(worker), str(single)], check=True, env=env)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                    "--nproc_per_node", "2", str(worker), str(double)],
+                   check=True, env=dict(env, OMP_NUM_THREADS="1"), timeout=300)
+    a, b = deepbelief.load(single), deepbelief.load(double)
+    ra, rb = (m.history_["reconstruction_error"][-1] for m in (a, b))
+    assert abs(ra - rb) / ra < 0.05, (ra, rb)
+    X = load_digits()[0][1200:]
+    assert abs(a.score(X) - b.score(X)) < 1.0

@@ -12,6 +12,15 @@ import torch
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """torch on one thread for a module of small models (``pytestmark = usefixtures``)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def all_states(n: int) -> torch.Tensor:
     """All 2^n binary vectors as rows, float64."""
     return torch.tensor(list(itertools.product([0.0, 1.0], repeat=n)), dtype=torch.float64)

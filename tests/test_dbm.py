@@ -28,13 +28,8 @@ from deepbelief.samplers import FPCD, PCD, PT
 FAST = dict(pretrain_epochs=2, n_iter=3, batch_size=50, random_state=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is fastest, and immune to a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+#: Small models: one thread is fastest, and immune to a busy machine.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

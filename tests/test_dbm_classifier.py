@@ -21,13 +21,8 @@ SMALL = dict(pretrain_epochs=1, dbm_epochs=1, dbm_params={"batch_size": 50},
              random_state=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These nets are small: one thread is fastest, and immune to a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+#: Small models: one thread is fastest, and immune to a busy machine.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

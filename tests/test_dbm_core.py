@@ -25,14 +25,8 @@ from deepbelief.model import RBM
 from deepbelief.partition import ais_log_z, exact_log_z
 from deepbelief.sampling import GibbsSampler
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is fastest, and immune to a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+#: Small models: one thread is fastest, and immune to a busy machine.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ------------------------------------------------------------------- helpers

@@ -25,13 +25,8 @@ from deepbelief.partition import (
 SHORT = np.linspace(0.0, 1.0, 3001)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is fastest, and immune to a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+#: Small models: one thread is fastest, and immune to a busy machine.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def random_rbm(n_visible: int, n_hidden: int, scale: float, seed: int = 0,

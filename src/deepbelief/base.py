@@ -42,7 +42,7 @@ from ._validation import (
     resolve_epochs,
     to_numpy,
 )
-from .checkpoint import Checkpointer
+from .checkpoint import Checkpointer, restore_training, training_state
 from .data import Minibatches, is_stream
 from .io import check_tensor, save
 from .model import RBM
@@ -331,23 +331,15 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------- checkpoints
     def _state(self) -> dict:
         """Everything a resumed run needs (see :mod:`deepbelief.checkpoint`)."""
-        return {"model": self.model_.state_dict(), "trainer": self._get_trainer().state_dict(),
-                "rng": self._rng.get_state(), "n_epochs": self.n_epochs_,
-                "history": self.history_}
+        return training_state(self.model_, self._get_trainer(), self._rng, self.n_epochs_,
+                              self.history_)
 
     def _restore_checkpoint(self) -> None:
         state = Checkpointer(self.checkpoint_dir).load()
-        if state is None:
-            return
-        try:
-            self.model_.load_state_dict(state["model"])
-        except ValueError as exc:
-            raise ValueError(f"checkpoint in {self.checkpoint_dir} does not fit an RBM of "
-                             f"shape {list(self.W_.shape)}: {exc}") from None
-        self._rng.set_state(state["rng"])
-        self._get_trainer().load_state_dict(state["trainer"])
-        self.n_epochs_ = int(state["n_epochs"])
-        self.history_ = state["history"]
+        if state is not None:
+            self.n_epochs_, self.history_ = restore_training(
+                state, self.model_, self._get_trainer(), self._rng,
+                f"an RBM of shape {list(self.W_.shape)} (in {self.checkpoint_dir})")
 
     @torch.no_grad()
     def _record(self, monitor: torch.Tensor, valid: torch.Tensor | None, seconds: float) -> None:

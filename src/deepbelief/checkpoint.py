@@ -68,6 +68,28 @@ class Checkpointer:
                             self.every)
 
 
+def training_state(model, trainer, rng: torch.Generator, n_epochs: int, history: dict,
+                   ) -> dict[str, Any]:
+    """What a run of CD-style epochs resumes from: the core's and the trainer's
+    ``state_dict``, the generator's state, the epochs done and the history."""
+    return {"model": model.state_dict(), "trainer": trainer.state_dict(),
+            "rng": rng.get_state(), "n_epochs": n_epochs, "history": history}
+
+
+def restore_training(state: dict[str, Any], model, trainer, rng: torch.Generator,
+                     what: str) -> tuple[int, dict]:
+    """Load :func:`training_state`'s ``state`` into the core, trainer and generator in
+    place; returns (epochs done, history). A core of another shape is a ``ValueError``
+    naming ``what`` (e.g. "a DBM of layer sizes [64, 16, 8]")."""
+    try:
+        model.load_state_dict(state["model"])
+    except ValueError as exc:
+        raise ValueError(f"the checkpoint does not fit {what}: {exc}") from None
+    rng.set_state(state["rng"])
+    trainer.load_state_dict(state["trainer"])
+    return int(state["n_epochs"]), state["history"]
+
+
 def save_checkpoint(directory: str | Path, epoch: int, state: dict[str, Any]) -> Path:
     """Write ``state`` for ``epoch`` atomically and prune all but the newest ``KEEP``."""
     directory = Path(directory)

@@ -29,7 +29,7 @@ from .._validation import (
     resolve_epochs,
     to_numpy,
 )
-from ..checkpoint import Checkpointer
+from ..checkpoint import Checkpointer, restore_training, training_state
 from ..data import Minibatches
 from ..dbn._stack import check_sizes, layer_params, pretrain_stack
 from ..io import check_tensor, register, save
@@ -375,24 +375,16 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.history_["seconds"].append(seconds)
 
     def _state(self) -> dict:
-        return {"model": self.model_.state_dict(), "trainer": self._trainer.state_dict(),
-                "rng": self._rng.get_state(), "n_epochs": self.n_epochs_,
-                "history": self.history_}
+        return training_state(self.model_, self._trainer, self._rng, self.n_epochs_,
+                              self.history_)
 
     def _restore_checkpoint(self) -> None:
         directory = Path(self.checkpoint_dir, "joint")
         state = Checkpointer(directory).load()
-        if state is None:
-            return
-        try:
-            self.model_.load_state_dict(state["model"])
-        except ValueError as exc:
-            raise ValueError(f"checkpoint in {directory} does not fit a DBM of layer sizes "
-                             f"{list(self.layout_.sizes)}: {exc}") from None
-        self._rng.set_state(state["rng"])
-        self._trainer.load_state_dict(state["trainer"])
-        self.n_epochs_ = int(state["n_epochs"])
-        self.history_ = state["history"]
+        if state is not None:
+            self.n_epochs_, self.history_ = restore_training(
+                state, self.model_, self._trainer, self._rng,
+                f"a DBM of layer sizes {list(self.layout_.sizes)} (in {directory})")
 
     # ------------------------------------------------------------------ outputs
     def transform(self, X) -> np.ndarray:

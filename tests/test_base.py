@@ -168,3 +168,83 @@ class warnings_as_errors:
 
     def __exit__(self, *exc):
         self._catch.__exit__(*exc)
+
+
+# ------------------------------------------------------------------ imputation
+def _exact_conditional(rbm: BernoulliRBM, row: np.ndarray) -> dict[tuple, float]:
+    """p(v_missing | v_observed) of a small binary RBM by enumerating the missing units."""
+    from conftest import all_states
+
+    missing = np.flatnonzero(np.isnan(row))
+    fill = all_states(len(missing)).numpy()
+    v = np.tile(np.nan_to_num(row), (len(fill), 1))
+    v[:, missing] = fill
+    log_p = -rbm.free_energy(v)
+    p = np.exp(log_p - log_p.max())
+    return {tuple(f): q for f, q in zip(fill, p / p.sum(), strict=True)}
+
+
+def test_sampled_imputations_follow_the_exact_conditional():
+    from conftest import random_params
+
+    rbm = BernoulliRBM.from_weights(*random_params(6, 4, scale=1.0), random_state=0)
+    row = np.array([1.0, np.nan, 0.0, np.nan, np.nan, 1.0])
+    exact = _exact_conditional(rbm, row)
+    draws = rbm.impute(row[None], method="sample", n_imputations=20000, steps=30)
+    assert draws.shape == (20000, 1, 6)
+    np.testing.assert_array_equal(draws[:, 0, [0, 2, 5]], np.tile([1.0, 0.0, 1.0], (20000, 1)))
+    filled = [tuple(d) for d in draws[:, 0, [1, 3, 4]]]
+    tv = 0.5 * sum(abs(filled.count(k) / len(filled) - p) for k, p in exact.items())
+    assert tv < 0.03, tv
+    # the same draws from the same seed
+    again = rbm.impute(row[None], method="sample", n_imputations=50, steps=5, random_state=1)
+    np.testing.assert_array_equal(again, rbm.impute(row[None], method="sample",
+                                                    n_imputations=50, steps=5, random_state=1))
+
+
+def test_mean_field_imputation_is_a_fixed_point_and_exact_without_weights():
+    from conftest import random_params
+
+    W, b, c = random_params(6, 4, scale=1.0)
+    X = np.array([[1.0, np.nan, 0.0, np.nan, 1.0, 0.0], [0.2, 0.4, 0.6, 0.8, 1.0, 0.0]])
+    rbm = BernoulliRBM.from_weights(W, b, c)
+    filled = rbm.impute(X, steps=200)
+    np.testing.assert_array_equal(filled[1], X[1])  # a row without NaN is left as it is
+    assert np.all((filled[0, [1, 3]] > 0) & (filled[0, [1, 3]] < 1))
+    h = rbm.p_h_given_v(filled[:1])
+    np.testing.assert_allclose(rbm.p_v_given_h(h)[0, [1, 3]], filled[0, [1, 3]], atol=1e-6)
+    # no weights: the missing units are independent of the rest, p = σ(b)
+    free = BernoulliRBM.from_weights(0 * W, b, c)
+    np.testing.assert_allclose(free.impute(X, steps=3)[0, [1, 3]],
+                               1 / (1 + np.exp(-b[[1, 3]].numpy())), atol=1e-12)
+
+
+def test_gaussian_imputation_is_in_the_inputs_units(digits):
+    X = digits[0][:400] * 16 + 3.0  # raw, shifted: standardised inside the model
+    rbm = GaussianBernoulliRBM(8, n_iter=3, random_state=0).fit(X)
+    holes = X[:20].copy()
+    holes[:, 10] = np.nan
+    filled = rbm.impute(holes)
+    assert np.all(np.isfinite(filled))
+    np.testing.assert_array_equal(np.delete(filled, 10, axis=1), np.delete(X[:20], 10, axis=1))
+    assert abs(filled[:, 10].mean() - X[:, 10].mean()) < 3 * X[:, 10].std()
+
+
+def test_imputation_keeps_a_data_frame_and_transform_names_impute():
+    pd = pytest.importorskip("pandas")
+    from conftest import random_params
+
+    rbm = BernoulliRBM.from_weights(*random_params(3, 2))
+    frame = pd.DataFrame({"a": [1.0, np.nan], "b": [0.0, 1.0], "c": [np.nan, 0.5]},
+                         index=["x", "y"])
+    out = rbm.impute(frame)
+    assert list(out.columns) == ["a", "b", "c"] and list(out.index) == ["x", "y"]
+    assert not out.isna().any().any() and out.loc["x", "a"] == 1.0
+    several = rbm.impute(frame, method="sample", n_imputations=3)
+    assert len(several) == 3 and all(list(f.index) == ["x", "y"] for f in several)
+    with pytest.raises(ValueError, match="impute"):
+        rbm.transform(frame)
+    with pytest.raises(ValueError, match="NaN"):
+        BernoulliRBM(2, n_iter=1).fit(frame)
+    with pytest.raises(ValueError, match="method"):
+        rbm.impute(frame, method="median")

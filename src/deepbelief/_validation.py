@@ -112,6 +112,7 @@ def as_tensor2d(
     min_samples: int = 1,
     owner: str = "the_model",
     accept_sparse: bool = False,
+    allow_nan: bool = False,
 ) -> torch.Tensor:
     """Validate ``X`` and return it as a 2-D tensor of ``dtype`` on ``device``.
 
@@ -123,7 +124,8 @@ def as_tensor2d(
     ``ValueError``/``TypeError`` naming ``name``): other sparse input,
     strings/objects, complex numbers, 1-D or >2-D input, fewer than
     ``min_samples`` rows or no columns, NaN/inf, a wrong number of features, and
-    values outside [0, 1] when ``unit_interval`` (Bernoulli units).
+    values outside [0, 1] when ``unit_interval`` (Bernoulli units). ``allow_nan``
+    lets NaN through (missing entries; the other values are checked as always).
     """
     t = _to_tensor2d(X, name, min_samples, accept_sparse)
     if n_features is not None and t.shape[1] != n_features:
@@ -131,7 +133,7 @@ def as_tensor2d(
             f"{name} has {t.shape[1]} features, but {owner} is expecting {n_features} "
             "features as input"
         )
-    return _cast_checking_values(t, name, dtype, device, unit_interval)
+    return _cast_checking_values(t, name, dtype, device, unit_interval, allow_nan)
 
 
 def _to_tensor2d(X, name: str, min_samples: int, accept_sparse: bool) -> torch.Tensor:
@@ -161,7 +163,7 @@ def _dense_tensor(X, name: str, min_samples: int) -> torch.Tensor:
 
 
 def _cast_checking_values(t: torch.Tensor, name: str, dtype: torch.dtype | None, device,
-                          unit_interval: bool) -> torch.Tensor:
+                          unit_interval: bool, allow_nan: bool = False) -> torch.Tensor:
     """``t`` on ``device`` as ``dtype`` (None: :func:`data_dtype`), its values checked.
 
     One pass: NaN reaches both extremes, ±inf one of them. [0, 1] is checked before
@@ -169,10 +171,10 @@ def _cast_checking_values(t: torch.Tensor, name: str, dtype: torch.dtype | None,
     (which can overflow a large value to inf).
     """
     dtype = data_dtype(t.dtype) if dtype is None else dtype
-    lo, hi = _value_range(_stored_values(t))
+    lo, hi = _value_range(_stored_values(t), allow_nan)
     t = t.to(device=device, dtype=dtype)
     if not unit_interval:
-        lo, hi = _value_range(_stored_values(t))
+        lo, hi = _value_range(_stored_values(t), allow_nan)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"{name}: input contains NaN or infinity")
     if unit_interval and (lo < 0.0 or hi > 1.0):
@@ -189,8 +191,11 @@ def _stored_values(t: torch.Tensor) -> torch.Tensor:
     return t.values() if t.is_sparse else t
 
 
-def _value_range(values: torch.Tensor) -> tuple[float, float]:
-    """Smallest and largest value (0 for an empty sparse matrix's implicit zeros)."""
+def _value_range(values: torch.Tensor, skip_nan: bool = False) -> tuple[float, float]:
+    """Smallest and largest value (0 for an empty sparse matrix's implicit zeros), of the
+    values that are not NaN with ``skip_nan``."""
+    if skip_nan and values.is_floating_point():
+        values = values[~torch.isnan(values)]
     if values.numel() == 0:
         return 0.0, 0.0
     return tuple(float(x) for x in torch.aminmax(values))
@@ -239,7 +244,8 @@ def _tensor2d(t: torch.Tensor, name: str, min_samples: int) -> torch.Tensor:
 
 def check_X(estimator, X, *, reset: bool, dtype: torch.dtype | None, device,
             name: str = "X", unit_interval: bool = True, min_samples: int = 1,
-            n_features: int | None = None, accept_sparse: bool = False) -> torch.Tensor:
+            n_features: int | None = None, accept_sparse: bool = False,
+            allow_nan: bool = False) -> torch.Tensor:
     """Every estimator's input check: ``X`` as a 2-D tensor of ``dtype`` on ``device``.
 
     ``reset`` (in ``fit``) records ``n_features_in_``; otherwise the estimator must
@@ -253,7 +259,8 @@ def check_X(estimator, X, *, reset: bool, dtype: torch.dtype | None, device,
         n_features = n_features or estimator.n_features_in_
     t = as_tensor2d(X, name=name, dtype=dtype, device=device, unit_interval=unit_interval,
                     n_features=n_features, min_samples=min_samples,
-                    owner=type(estimator).__name__, accept_sparse=accept_sparse)
+                    owner=type(estimator).__name__, accept_sparse=accept_sparse,
+                    allow_nan=allow_nan)
     if reset:
         estimator.n_features_in_ = t.shape[1]
     return t

@@ -129,7 +129,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return sampler
 
     def _validate(self, X, name: str = "X", *, reset: bool = False, hidden: bool = False,
-                  keep_sparse: bool = False, check_range: bool = False) -> torch.Tensor:
+                  keep_sparse: bool = False, check_range: bool = False,
+                  allow_nan: bool = False) -> torch.Tensor:
         """``X`` (or hidden states) checked against the fitted model; see :func:`check_X`.
 
         A pure check: nothing is fitted or transformed. A sparse matrix (values
@@ -140,15 +141,22 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         :class:`~deepbelief.BernoulliRBM`'s Notes).
         """
         domain = self._input_domain
-        if reset:
-            t = check_X(self, X, reset=True, dtype=resolve_dtype(self.dtype),
-                        device=resolve_device(self.device), name=name, **domain)
-        else:
-            check_is_fitted(self, "model_")
-            t = check_X(self, X, reset=False, dtype=self.W_.dtype, device=self.W_.device,
-                        name=name, n_features=self.n_components_ if hidden else None,
-                        unit_interval=hidden or (check_range and domain["unit_interval"]),
-                        accept_sparse=not hidden and domain["accept_sparse"])
+        try:
+            if reset:
+                t = check_X(self, X, reset=True, dtype=resolve_dtype(self.dtype),
+                            device=resolve_device(self.device), name=name, **domain)
+            else:
+                check_is_fitted(self, "model_")
+                t = check_X(self, X, reset=False, dtype=self.W_.dtype, device=self.W_.device,
+                            name=name, n_features=self.n_components_ if hidden else None,
+                            unit_interval=hidden or (check_range and domain["unit_interval"]),
+                            accept_sparse=not hidden and domain["accept_sparse"],
+                            allow_nan=allow_nan)
+        except ValueError as exc:
+            if "NaN" not in str(exc) or hidden or reset:
+                raise
+            raise ValueError(f"{exc}; a fitted model fills in missing (NaN) entries with "
+                             "impute(X)") from None
         return t if keep_sparse else dense(t)
 
     def _input(self, X, name: str = "X", *, keep_sparse: bool = False,
@@ -390,6 +398,52 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             v = self._make_sampler().generate(self.model_, v, steps, gen)
         return to_numpy(self._to_input(v))
 
+    @torch.no_grad()
+    def impute(self, X, *, method: str = "mean-field", n_imputations: int = 1,
+               steps: int = 100, random_state=None):
+        """The rows of ``X`` with their NaN entries filled in from p(v_missing | v_observed).
+
+        Block Gibbs sampling with the observed units clamped: h from p(h | v), then
+        the missing units from p(v_j | h), ``steps`` sweeps from the units' means given
+        h = 0. ``method="mean-field"`` takes means throughout (h = p(h | v), v_j =
+        E[v_j | h]): a deterministic completion by the expected values at its fixed
+        point. ``method="sample"`` draws states and returns the last sweep's: with
+        ``n_imputations`` > 1, that many independent completions (multiple
+        imputation), an array of shape (n_imputations, n_samples, n_features).
+
+        Observed entries come back unchanged. A pandas DataFrame in gives a DataFrame
+        out (a list of them for several imputations), with the same columns and index.
+        """
+        if method not in ("mean-field", "sample"):
+            raise ValueError(f"method must be 'mean-field' or 'sample', got {method!r}")
+        check_positive(n_imputations, "n_imputations", integer=True)
+        check_positive(steps, "steps", integer=True)
+        x = self._validate(X, allow_nan=True)
+        gen = self._rng if random_state is None else make_generator(random_state, x.device)
+        x = x.repeat(n_imputations, 1)
+        done = torch.cat([self._complete(part, method == "mean-field", steps, gen)
+                          for part in x.split(CHUNK)])
+        out = to_numpy(done).reshape(n_imputations, -1, x.shape[1])
+        if hasattr(X, "columns") and hasattr(X, "index"):  # a DataFrame
+            out = _frames(out, X)
+        return out if n_imputations > 1 else out[0]
+
+    def _complete(self, x: torch.Tensor, mean_field: bool, steps: int,
+                  gen: torch.Generator) -> torch.Tensor:
+        """One chunk of :meth:`impute`: the Gibbs sweeps on the units' values."""
+        model, missing = self.model_, torch.isnan(x)
+        v = self.input_transform_.forward(x)
+        v = torch.where(missing, model.visible.mean(model.b).expand_as(v), v)
+        for _ in range(steps):
+            h = model.p_h_given_v(v)
+            if not mean_field:
+                h = model.hidden.sample(h, gen)
+            fill = model.p_v_given_h(h)
+            if not mean_field:
+                fill = model.visible.sample(fill, gen)
+            v = torch.where(missing, fill, v)
+        return torch.where(missing, self._to_input(v), x)
+
     # -------------------------------------------- the slides' formulas, exposed
     def energy(self, v, h):
         """E(v, h) per row (NumPy in, NumPy out; tensor in, tensor out)."""
@@ -544,6 +598,13 @@ def as_vector(x, name: str, n: int, dtype: torch.dtype, device) -> torch.Tensor:
     row = np.reshape(x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else
                      np.asarray(x), (1, -1))
     return as_tensor2d(row, name=name, dtype=dtype, device=device, n_features=n)[0]
+
+
+def _frames(out: np.ndarray, reference) -> list:
+    """Each of ``out``'s arrays as a DataFrame with ``reference``'s columns and index."""
+    import pandas as pd
+
+    return [pd.DataFrame(a, columns=reference.columns, index=reference.index) for a in out]
 
 
 def _like(result: torch.Tensor, reference):

@@ -13,7 +13,7 @@ import torch
 from ._sparse import dense
 from .functional import energy, hidden_input, p_h_given_v, p_v_given_h, visible_input
 from .model import RBM
-from .units import BINARY, Bernoulli, Units, bernoulli
+from .units import BINARY, Bernoulli, Units, bernoulli, sigmoid_
 
 __all__ = ["GibbsSampler", "ParallelTempering", "PersistentChains", "bernoulli", "gibbs",
            "sample_h_given_v", "sample_v_given_h"]
@@ -178,9 +178,9 @@ class ParallelTempering:
         M, n, d = states.shape
         beta = self.betas.view(M, 1, 1)
         a = hidden_input(states.reshape(M * n, d), model.W, model.c).view(M, n, -1)
-        h = bernoulli(torch.sigmoid(a * beta), generator)
+        h = bernoulli(sigmoid_(a * beta), generator)
         b = visible_input(h.reshape(M * n, -1), model.W, model.b).view(M, n, d)
-        v = bernoulli(torch.sigmoid(b * beta), generator)
+        v = bernoulli(sigmoid_(b * beta), generator)
         if M > 1:
             e = energy(v.reshape(M * n, d), h.reshape(M * n, -1), model.W, model.b,
                        model.c).view(M, n)

@@ -210,13 +210,16 @@ class CDTrainer:
 
     @torch.no_grad()
     def step(self, v0: torch.Tensor, learning_rate: float, momentum: float,
-             weight_decay: float, generator: torch.Generator | None) -> torch.Tensor:
+             weight_decay: float, generator: torch.Generator | None,
+             ph0: torch.Tensor | None = None) -> torch.Tensor:
         """One update: θ_inc ← momentum·θ_inc + lr·(statistics/n - weight_decay·θ); θ += θ_inc.
 
+        ``ph0`` is p(h|v0) where the caller has it already (computed here otherwise).
         Returns the negative chain's visible states v_k.
         """
         model = self.model
-        ph0 = model.p_h_given_v(v0)
+        if ph0 is None:
+            ph0 = model.p_h_given_v(v0)
         v_k, ph_k = self.sampler.negative(model, v0, ph0, generator)
         stats = self._statistics(v0, ph0, v_k, ph_k, learning_rate, momentum)
         self._increments(stats, learning_rate, momentum, weight_decay)

@@ -28,6 +28,7 @@ import torch
 from torch.special import entr
 
 from ..model import RBM
+from ..units import sigmoid_
 
 
 class Layout:
@@ -102,7 +103,7 @@ def bottom_up(model: RBM, layout: Layout, v: torch.Tensor) -> list[torch.Tensor]
         scale = 1.0 if layer == layout.n_layers else 2.0
         a = torch.addmm(layout.bias(model, layer), below, layout.weight(model.W, layer).T,
                         alpha=scale)
-        below = torch.sigmoid_(a)
+        below = sigmoid_(a)
         mu.append(below)
     return mu
 
@@ -137,13 +138,13 @@ def mean_field(model: RBM, layout: Layout, v: torch.Tensor, max_iter: int = 50,
     rounds = 0
     while W_eh.shape[1] and rounds < max_iter:  # one hidden layer: p(h | v) is exact
         rounds += 1
-        odd = torch.sigmoid_(torch.addmm(from_v, mu, W_eh.T))
-        new = torch.sigmoid_(torch.addmm(b_eh, odd, W_eh))
+        odd = sigmoid_(torch.addmm(from_v, mu, W_eh.T))
+        new = sigmoid_(torch.addmm(b_eh, odd, W_eh))
         moved = float((new - mu).abs().max()) if new.numel() else 0.0
         mu = new
         if moved < tol:
             break
-    return mu, torch.sigmoid_(torch.addmm(from_v, mu, W_eh.T)), rounds
+    return mu, sigmoid_(torch.addmm(from_v, mu, W_eh.T)), rounds
 
 
 def lower_bound(model: RBM, layout: Layout, v: torch.Tensor, mu_even: torch.Tensor,

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from deepbelief import BernoulliRBM
-from deepbelief._validation import as_labels, as_tensor2d, check_positive
+from deepbelief._validation import UNIT_TOLERANCE, as_labels, as_tensor2d, check_positive
 
 FLOAT_DTYPES = st.sampled_from([np.float16, np.float32, np.float64])
 
@@ -18,10 +18,11 @@ FLOAT_DTYPES = st.sampled_from([np.float16, np.float32, np.float64])
                   shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5),
                   elements={"allow_nan": True, "allow_infinity": True}))
 def test_any_array_is_accepted_exactly_when_valid(arr):
-    """A validated tensor is 2-D, non-empty, finite and in [0, 1]; anything else raises."""
+    """A validated tensor is 2-D, non-empty, finite and in [0, 1] (to within a scaler's
+    rounding); anything else raises."""
     valid = (arr.ndim == 2 and arr.shape[0] >= 1 and arr.shape[1] >= 1
              and np.isfinite(arr.astype(np.float64)).all()
-             and arr.min() >= 0 and arr.max() <= 1)
+             and arr.min() >= -UNIT_TOLERANCE and arr.max() <= 1 + UNIT_TOLERANCE)
     try:
         t = as_tensor2d(arr, name="X", unit_interval=True)
     except (ValueError, TypeError) as exc:
@@ -101,11 +102,21 @@ def test_dtype_none_follows_the_data_and_features_are_checked_first():
 
 
 def test_values_are_checked_before_the_cast():
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):  # would round to -0.0 in float32
-        as_tensor2d(np.array([[-1e-98, 0.5]]), name="X", unit_interval=True)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        as_tensor2d(np.array([[-1e-5, 0.5]]), name="X", unit_interval=True)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):  # would round to 1 in float32
+        as_tensor2d(np.array([[1 + 2e-6, 0.5]]), name="X", dtype=torch.float32,
+                    unit_interval=True)
     with pytest.raises(ValueError, match="NaN or infinity"):  # would overflow to inf
         as_tensor2d(np.array([[1e300]]), name="X")
     assert as_tensor2d(np.array([[1e30]]), name="X").item() == pytest.approx(1e30)
+
+
+def test_a_scalers_rounding_is_inside_the_unit_interval():
+    """MinMaxScaler maps some maxima to 1 + 2.2e-16: within UNIT_TOLERANCE, accepted as is."""
+    X = np.array([[1 + 2.2e-16, -1e-98, 1 + UNIT_TOLERANCE]])
+    t = as_tensor2d(X, name="X", dtype=torch.float64, unit_interval=True)
+    np.testing.assert_array_equal(t.numpy(), X)
 
 
 @pytest.mark.parametrize("estimator", ["BernoulliRBM", "DBNClassifier", "DBN",

@@ -21,12 +21,13 @@ from . import (
 )
 from .classrbm import ClassRBM
 from .dbm import DBM, DBMClassifier
-from .dbn import DBN, DBNClassifier
+from .dbn import DBN, DBNClassifier, DBNRegressor
 from .gaussian import GaussianBernoulliRBM
 from .io import load
 from .mixture import GaussianMixture
 from .naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
 from .rbm import BernoulliRBM
+from .tabular import TabularRBM
 
 __version__ = "0.1.0"
 
@@ -40,10 +41,12 @@ __all__ = [
     "DBMClassifier",
     "DBN",
     "DBNClassifier",
+    "DBNRegressor",
     "GaussianBernoulliRBM",
     "GaussianMixture",
     "GaussianNB",
     "MultinomialNB",
+    "TabularRBM",
     "data",
     "datasets",
     "distributed",

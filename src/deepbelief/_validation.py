@@ -162,11 +162,17 @@ def _dense_tensor(X, name: str, min_samples: int) -> torch.Tensor:
     return torch.from_numpy(arr if arr.flags.writeable else arr.copy())
 
 
+#: How far outside [0, 1] the values of binary units may lie: the rounding of a scaler
+#: (``MinMaxScaler`` maps a training column's maximum to 1 + 2.2e-16 at times).
+UNIT_TOLERANCE = 1e-6
+
+
 def _cast_checking_values(t: torch.Tensor, name: str, dtype: torch.dtype | None, device,
                           unit_interval: bool, allow_nan: bool = False) -> torch.Tensor:
     """``t`` on ``device`` as ``dtype`` (None: :func:`data_dtype`), its values checked.
 
-    One pass: NaN reaches both extremes, ±inf one of them. [0, 1] is checked before
+    One pass: NaN reaches both extremes, ±inf one of them. [0, 1] (to within
+    ``UNIT_TOLERANCE``) is checked before
     the cast (which can round a tiny negative value to -0.0), finiteness after it
     (which can overflow a large value to inf).
     """
@@ -177,8 +183,8 @@ def _cast_checking_values(t: torch.Tensor, name: str, dtype: torch.dtype | None,
         lo, hi = _value_range(_stored_values(t), allow_nan)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"{name}: input contains NaN or infinity")
-    if unit_interval and (lo < 0.0 or hi > 1.0):
-        neg = "Negative values in data passed to " + name + ". " if lo < 0.0 else ""
+    if unit_interval and (lo < -UNIT_TOLERANCE or hi > 1.0 + UNIT_TOLERANCE):
+        neg = "Negative values in data passed to " + name + ". " if lo < -UNIT_TOLERANCE else ""
         raise ValueError(neg +
             f"{name}: Bernoulli units need values in [0, 1]; found values in "
             f"[{lo:g}, {hi:g}] (scale the data, e.g. MinMaxScaler, first)"
@@ -313,6 +319,27 @@ def as_labels(y, n_samples: int, *, name: str = "y") -> np.ndarray:
         raise ValueError(f"{name}: labels contain NaN or infinity")
     check_classification_targets(arr)
     return arr
+
+
+def as_targets(y, like: torch.Tensor, *, name: str = "y") -> torch.Tensor:
+    """Validate real-valued targets for the rows of ``like``, returned as a tensor.
+
+    ``y`` of shape (n,) or (n, n_outputs), numeric and finite, becomes a tensor of
+    the same shape in ``like``'s dtype and on its device.
+    """
+    if y is None:
+        raise ValueError(f"this estimator requires {name} to be passed, but the target {name} "
+                         "is None")
+    if hasattr(y, "toarray"):
+        raise TypeError(f"{name}: sparse targets are not supported")
+    if isinstance(y, torch.Tensor):
+        y = y.detach().cpu().numpy()
+    arr = check_array(y, ensure_2d=False, dtype="numeric", input_name=name)  # ndim <= 2
+    if arr.shape[0] != like.shape[0]:
+        raise ValueError(f"{name} has {arr.shape[0]} targets but X has {like.shape[0]} samples; "
+                         "they must match")
+    arr = arr.astype(np.float64, copy=False)
+    return torch.as_tensor(arr, device=like.device).to(like.dtype)
 
 
 def check_positive(value, name: str, *, integer: bool = False, allow_zero: bool = False):

@@ -144,7 +144,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         try:
             if reset:
                 t = check_X(self, X, reset=True, dtype=resolve_dtype(self.dtype),
-                            device=resolve_device(self.device), name=name, **domain)
+                            device=resolve_device(self.device), name=name,
+                            allow_nan=allow_nan, **domain)
             else:
                 check_is_fitted(self, "model_")
                 t = check_X(self, X, reset=False, dtype=self.W_.dtype, device=self.W_.device,
@@ -333,8 +334,14 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         trainer = trainer or self._get_trainer()
         lr, momentum = self._epoch_settings()
         for batch in data.epoch(self._rng, self.batch_size):
-            trainer.step(batch.x, lr, momentum, self.weight_decay, self._rng)
+            trainer.step(self._positive_data(batch.x), lr, momentum, self.weight_decay,
+                         self._rng)
         self.n_epochs_ += 1
+
+    def _positive_data(self, v: torch.Tensor) -> torch.Tensor:
+        """The units' values the positive phase sees for the minibatch ``v``: ``v`` itself
+        (an estimator that trains on rows with missing entries fills them in here)."""
+        return v
 
     # ------------------------------------------------------------- checkpoints
     def _state(self) -> dict:
@@ -360,9 +367,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.history_["seconds"].append(seconds)
 
     def _reconstruction_error(self, v: torch.Tensor) -> float:
-        """Mean squared distance of ``v`` from its mean-field reconstruction p(v | p(h|v))."""
-        recon = self.model_.p_v_given_h(self.model_.p_h_given_v(v))
-        return float(((v - recon) ** 2).sum(1).mean())
+        """Mean squared distance of ``v`` from its mean-field reconstruction p(v | p(h|v)),
+        over the observed (not NaN) units of each row."""
+        recon = self.model_.p_v_given_h(self.model_.p_h_given_v(self._positive_data(v)))
+        return float(((v - recon) ** 2).nansum(1).mean())
 
     # ------------------------------------------------------- estimator outputs
     def transform(self, X) -> np.ndarray:
@@ -423,16 +431,26 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         x = x.repeat(n_imputations, 1)
         done = torch.cat([self._complete(part, method == "mean-field", steps, gen)
                           for part in x.split(CHUNK)])
-        out = to_numpy(done).reshape(n_imputations, -1, x.shape[1])
-        if hasattr(X, "columns") and hasattr(X, "index"):  # a DataFrame
-            out = _frames(out, X)
-        return out if n_imputations > 1 else out[0]
+        out = [self._output(a, X) for a in to_numpy(done).reshape(n_imputations, -1, x.shape[1])]
+        if n_imputations == 1:
+            return out[0]
+        return out if _is_frame(X) else np.stack(out)
 
     def _complete(self, x: torch.Tensor, mean_field: bool, steps: int,
                   gen: torch.Generator) -> torch.Tensor:
         """One chunk of :meth:`impute`: the Gibbs sweeps on the units' values."""
-        model, missing = self.model_, torch.isnan(x)
-        v = self.input_transform_.forward(x)
+        v = self._fill_in(self.input_transform_.forward(x), mean_field, steps, gen)
+        return torch.where(torch.isnan(x), self._to_input(v), x)
+
+    def _fill_in(self, v: torch.Tensor, mean_field: bool, steps: int,
+                 gen: torch.Generator | None) -> torch.Tensor:
+        """The units' values ``v`` with their NaN units drawn from p(v_missing | v_observed).
+
+        ``steps`` sweeps h from p(h | v), then the missing units from p(v_j | h), the
+        observed ones clamped, from the units' means given h = 0 (means throughout
+        with ``mean_field``; see :meth:`impute`).
+        """
+        model, missing = self.model_, torch.isnan(v)
         v = torch.where(missing, model.visible.mean(model.b).expand_as(v), v)
         for _ in range(steps):
             h = model.p_h_given_v(v)
@@ -442,7 +460,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if not mean_field:
                 fill = model.visible.sample(fill, gen)
             v = torch.where(missing, fill, v)
-        return torch.where(missing, self._to_input(v), x)
+        return v
+
+    def _output(self, x: np.ndarray, reference):
+        """Values in the inputs' coordinates as the user passed ``reference``: a DataFrame
+        with its columns and index when it is one, the array ``x`` otherwise."""
+        return _frames([x], reference)[0] if _is_frame(reference) else x
 
     # -------------------------------------------- the slides' formulas, exposed
     def energy(self, v, h):
@@ -600,7 +623,12 @@ def as_vector(x, name: str, n: int, dtype: torch.dtype, device) -> torch.Tensor:
     return as_tensor2d(row, name=name, dtype=dtype, device=device, n_features=n)[0]
 
 
-def _frames(out: np.ndarray, reference) -> list:
+def _is_frame(X) -> bool:
+    """A pandas DataFrame (told by its columns and index: pandas need not be imported)."""
+    return hasattr(X, "columns") and hasattr(X, "index")
+
+
+def _frames(out, reference) -> list:
     """Each of ``out``'s arrays as a DataFrame with ``reference``'s columns and index."""
     import pandas as pd
 

@@ -13,7 +13,8 @@ Every estimator that trains on minibatches reads its data through
   iterable), each validated as it arrives and used in its own order (each rank
   reading its own stream).
 
-Labels, when the estimator needs them, become indices into ``classes``. A source
+Labels, when the estimator needs them, become indices into ``classes``, or for a
+regressor stay real-valued targets (``target_check``). A source
 maps through the layers of a stack with :meth:`Minibatches.map`, its labels kept.
 """
 
@@ -34,7 +35,9 @@ from ._validation import CHUNK, as_labels
 
 #: ``check(x, n_features)`` validates one array or minibatch and returns a tensor.
 Check = Callable[[Any, "int | None"], torch.Tensor]
-#: ``fn(x, y)`` maps a minibatch's inputs (``y``: label indices or None).
+#: ``target_check(y, x)`` validates a regressor's targets for the rows of ``x`` (a tensor).
+TargetCheck = Callable[[Any, torch.Tensor], torch.Tensor]
+#: ``fn(x, y)`` maps a minibatch's inputs (``y``: label indices, targets or None).
 Map = Callable[[torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
 
@@ -82,6 +85,10 @@ class Minibatches:
     classes : array-like, optional
         The possible labels: by default an array's distinct labels, and for a
         stream one extra pass collects them.
+    target_check : callable, optional
+        ``target_check(y, x)`` validates real-valued targets for the rows of ``x``
+        (a regressor's, with ``labelled``): they are kept as the tensor it returns,
+        not made into classes.
     passes : int, default=1
         Times training reads the data: a one-shot iterator is refused when it
         would have to be read more than once.
@@ -94,17 +101,21 @@ class Minibatches:
     first : tensor, an array's rows or a stream's first minibatch (validated).
     n_samples : int or None (a stream).
     n_features : int
-    classes : ndarray of the sorted distinct labels, or None when unlabelled.
+    classes : ndarray of the sorted distinct labels, or None (unlabelled, or targets).
     """
 
     def __init__(self, X, y=None, *, check: Check, labelled: bool = False, classes=None,
-                 passes: int = 1, shard_streams: bool = False) -> None:
+                 passes: int = 1, shard_streams: bool = False,
+                 target_check: TargetCheck | None = None) -> None:
         self._check = check
         self._maps: list[Map] = []
         self._shard_streams = shard_streams
+        self._labelled = labelled
+        self._target_check = target_check
         self.classes = None
+        by_class = labelled and target_check is None
         if not is_stream(X):
-            if labelled and y is not None:  # scikit-learn's "Unknown label type" before X's errors
+            if by_class and y is not None:  # scikit-learn's "Unknown label type" before X's errors
                 check_classification_targets(np.asarray(y))
             self.X = check(X, None)
             self.n_samples, self.first = self.X.shape[0], self.X
@@ -113,7 +124,7 @@ class Minibatches:
             return
         if y is not None:
             raise ValueError("y must be None when X is an iterable of (X_batch, y_batch)")
-        passes += labelled and classes is None
+        passes += by_class and classes is None
         if iter(X) is X:
             if passes > 1:
                 raise ValueError(f"X is a one-shot iterator, but training reads the data "
@@ -128,10 +139,12 @@ class Minibatches:
         self.first = check(batch_parts(head)[0], None)
         self.n_features = self._stream_features = self.first.shape[1]
         self._head_y = batch_parts(head)[1]
-        if labelled:
+        if by_class:
             self.classes = _stream_classes(X, classes)
 
     def _encode(self, y, classes) -> torch.Tensor:
+        if self._target_check is not None:
+            return self._target_check(y, self.X)
         y = as_labels(y, self.n_samples)
         if classes is not None:  # labels of a model that knows its classes
             self.classes = np.asarray(classes)
@@ -140,6 +153,13 @@ class Minibatches:
         if len(self.classes) < 2:
             raise ValueError(f"y needs at least 2 classes, got {len(self.classes)} class")
         return torch.as_tensor(index, dtype=torch.int64, device=self.X.device)
+
+    @property
+    def first_y(self) -> torch.Tensor | None:
+        """The labels of :attr:`first`: an array's, or a stream's first minibatch's."""
+        if self.n_samples is not None:
+            return self.y
+        return self._stream_y(self._head_y, self.first)
 
     def take(self, rows: torch.Tensor) -> Minibatches:
         """An array source's ``rows`` (e.g. a training / validation split)."""
@@ -169,8 +189,7 @@ class Minibatches:
             out.X = out.first = torch.cat(parts)
         else:
             out._maps = [*self._maps, fn]
-            y = None if self.classes is None else self.label_index(self._head_y)
-            out.first = fn(self.first, y)
+            out.first = fn(self.first, self._stream_y(self._head_y, self.first))
         out.n_features = out.first.shape[1]
         return out
 
@@ -200,12 +219,20 @@ class Minibatches:
         for raw in self._stream:
             x, y = batch_parts(raw)
             x = self._check(x, self._stream_features)
-            y = None if self.classes is None else self.label_index(y)
+            y = self._stream_y(y, x)
             for fn in self._maps:
                 x = fn(x, y)
             if self._shard_streams and shard:
                 x, y = distributed.shard(x), None if y is None else distributed.shard(y)
             yield Batch(x, y, x.shape[0] * world)
+
+    def _stream_y(self, y, x: torch.Tensor) -> torch.Tensor | None:
+        """A stream's minibatch labels: indices into :attr:`classes`, targets, or None."""
+        if not self._labelled:
+            return None
+        if self._target_check is not None:
+            return self._target_check(_present(y), x)
+        return self.label_index(y)
 
 
 def label_index(y, classes: np.ndarray, device) -> torch.Tensor:
@@ -218,10 +245,14 @@ def label_index(y, classes: np.ndarray, device) -> torch.Tensor:
     return torch.as_tensor(index, dtype=torch.int64, device=device)
 
 
-def _labels(y) -> np.ndarray:
+def _present(y):
     if y is None:
         raise ValueError("each minibatch must be an (X_batch, y_batch) pair")
-    return as_labels(y, len(y))
+    return y
+
+
+def _labels(y) -> np.ndarray:
+    return as_labels(_present(y), len(y))
 
 
 def _stream_classes(X: Iterable, classes=None) -> np.ndarray:

@@ -33,12 +33,80 @@ from .transforms import Identity, Standardize
 from .units import Gaussian, Units
 
 #: Exact log Z (2^n_components hidden states) up to this many hidden units in
-#: :meth:`GaussianBernoulliRBM.score_samples`; AIS above.
+#: :meth:`GaussianVisibleMixin.score_samples`; AIS above.
 EXACT_SCORE_UNITS = 20
 
 
+#: The hyperparameters of Gaussian visible units, as every estimator with them declares them.
+GAUSSIAN_CONSTRAINTS: dict[str, list] = {
+    "sampler": [StrOptions({"cd", "pcd"}), Sampler],
+    "learn_variance": ["boolean"],
+    "min_variance": [Interval(Real, 0, None, closed="neither")],
+}
+
+
+class GaussianVisibleMixin:
+    """What an RBM estimator with Gaussian visible units adds to :class:`BaseRBM`.
+
+    Real-valued inputs (no [0, 1] range, no sparse input); chains that sample their
+    visible states (the variances' statistic needs their spread); and
+    :meth:`score_samples` as the density of the inputs,
+    log p(x) = -F(v) - log Z + log |det ∂v/∂x| for v the units' values of x, log Z
+    exact up to ``EXACT_SCORE_UNITS`` hidden units and estimated by AIS above.
+    The estimator has ``learn_variance`` and ``min_variance``.
+    """
+
+    _input_domain: ClassVar[dict[str, bool]] = {"unit_interval": False,
+                                                "accept_sparse": False}
+
+    def _sampler_options(self) -> dict[str, Any]:
+        """The chain samples its visible states: the variance's statistic needs their spread."""
+        return {"sample_visible": True}
+
+    def _make_sampler(self) -> Sampler:
+        """The base's sampler, which must sample the visible states to learn the variances."""
+        sampler = super()._make_sampler()
+        if self.learn_variance and sampler.sample_visible is not True:
+            raise ValueError("learning the variances needs sampled visible states: pass a "
+                             "sampler with sample_visible=True (e.g. CD(k, sample_visible=True))")
+        return sampler
+
+    def score_samples(self, X) -> np.ndarray:
+        """log p(x) of each row in nats (the density of the inputs as given).
+
+        log p(x) = -F(v) - log Z + log |det ∂v/∂x| for v the units' values of the row
+        (the standardised row); log Z is exact (a sum over the 2^n hidden states) up
+        to 20 hidden units, else estimated by AIS (100 runs, base means from ``X``)
+        and kept until the parameters change.
+        """
+        z = self._input(X)
+        with torch.no_grad():
+            model = self.model_.to(torch.float64)
+            neg_f = torch.cat([-model.free_energy(c.double()) for c in z.split(CHUNK)])
+        log_det = self.input_transform_.log_abs_det_jacobian()
+        return to_numpy(neg_f - self.log_partition(X) + log_det)
+
+    def log_partition(self, data=None) -> float:
+        """log Z of the model over the units' values: exact up to 20 hidden units, else AIS.
+
+        ``data`` (inputs) gives AIS its base means; the value is cached until
+        the next training epoch.
+        """
+        check_is_fitted(self, "model_")
+        key = (self.n_epochs_, self.W_.data_ptr(), float(self.W_.sum()))
+        cached = getattr(self, "_log_z", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if self.n_components_ <= EXACT_SCORE_UNITS:
+            log_z = exact_log_partition(self)
+        else:
+            log_z = ais_log_partition(self, data=data, seed=0).log_z
+        self._log_z = (key, log_z)
+        return log_z
+
+
 @register
-class GaussianBernoulliRBM(BaseRBM):
+class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
     """Restricted Boltzmann machine with Gaussian visible and binary hidden units.
 
     E(v, h) = Σ_j (v_j - b_j)² / 2σ_j² - cᵀh - Σ_ij h_i W_ij v_j / σ_j², trained
@@ -106,13 +174,9 @@ class GaussianBernoulliRBM(BaseRBM):
 
     _parameter_constraints: ClassVar[dict] = {
         **BaseRBM._parameter_constraints,
-        "sampler": [StrOptions({"cd", "pcd"}), Sampler],
-        "learn_variance": ["boolean"],
-        "min_variance": [Interval(Real, 0, None, closed="neither")],
+        **GAUSSIAN_CONSTRAINTS,
         "standardize": ["boolean"],
     }
-
-    _input_domain = {"unit_interval": False, "accept_sparse": False}
 
     def __init__(self, n_components: int = 256, *, k: int = 1, sampler: Any = "cd",
                  learning_rate: float = 0.1, momentum: float = 0.9,
@@ -155,25 +219,10 @@ class GaussianBernoulliRBM(BaseRBM):
     def _input_transform(self):
         return Standardize() if self.standardize else Identity()
 
-    def _sampler_options(self) -> dict[str, Any]:
-        """The chain samples its visible states: the variance's statistic needs their spread."""
-        return {"sample_visible": True}
-
-    def _make_sampler(self) -> Sampler:
-        """The base's sampler, which must sample the visible states to learn the variances."""
-        sampler = super()._make_sampler()
-        if self.learn_variance and sampler.sample_visible is not True:
-            raise ValueError("learning the variances needs sampled visible states: pass a "
-                             "sampler with sample_visible=True (e.g. CD(k, sample_visible=True))")
-        return sampler
-
     def _initialize(self, X: torch.Tensor) -> None:
         """The base's initialisation, σ = 1, and the variances' ceiling: the data's."""
         super()._initialize(X)
-        units = self.model_.visible
-        units.max_log_var = torch.log(X.var(0, correction=0)).clamp(min=units.min_log_var)
-        if self.learn_variance:
-            units.constrain()
+        self.model_.visible.limit_to(X.var(0, correction=0))
 
     @property
     def mean_(self) -> np.ndarray:
@@ -192,40 +241,6 @@ class GaussianBernoulliRBM(BaseRBM):
     @property
     def variance_(self) -> np.ndarray:
         return to_numpy(self.model_.visible.variance)
-
-    # ---------------------------------------------------------------- scores
-    def score_samples(self, X) -> np.ndarray:
-        """log p(x) of each row in nats (the density of the inputs as given).
-
-        log p(x) = -F(z) - log Z + log |det ∂z/∂x| for z the standardised row; log Z
-        is exact (a sum over the 2^n hidden states) up to 20 hidden units, else
-        estimated by AIS (100 runs, base means from ``X``) and kept until the
-        parameters change.
-        """
-        z = self._input(X)
-        with torch.no_grad():
-            model = self.model_.to(torch.float64)
-            neg_f = torch.cat([-model.free_energy(c.double()) for c in z.split(CHUNK)])
-        log_det = self.input_transform_.log_abs_det_jacobian()
-        return to_numpy(neg_f - self.log_partition(X) + log_det)
-
-    def log_partition(self, data=None) -> float:
-        """log Z of the model over standardised inputs: exact up to 20 hidden units, else AIS.
-
-        ``data`` (inputs) gives AIS its base means; the value is cached until
-        the next training epoch.
-        """
-        check_is_fitted(self, "model_")
-        key = (self.n_epochs_, self.W_.data_ptr(), float(self.W_.sum()))
-        cached = getattr(self, "_log_z", None)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        if self.n_components_ <= EXACT_SCORE_UNITS:
-            log_z = exact_log_partition(self)
-        else:
-            log_z = ais_log_partition(self, data=data, seed=0).log_z
-        self._log_z = (key, log_z)
-        return log_z
 
     # ----------------------------------------------------------------- files
     @classmethod

@@ -36,7 +36,9 @@ kept, as always, in the plain (W, b, c).
 The negative phase (CD-k, persistent CD, fast-weights PCD, parallel tempering)
 is a sampler object of :mod:`deepbelief.samplers`; centering is a gradient
 transform (:class:`Centering`); the Gaussian step scaling is the visible unit
-type's (``step_rate``). The trainer holds one of each and knows none of them.
+type's (``step_rate``; a :class:`~deepbelief.units.Layout` with a Gaussian group, as
+:class:`~deepbelief.TabularRBM`'s, steps W and b by the smallest of its groups'
+rates). The trainer holds one of each and knows none of them.
 
 Everything here works on the RBM core (:class:`~deepbelief.model.RBM`) whatever
 its unit types: the DBN's top RBM, with its softmax label group, trains by the

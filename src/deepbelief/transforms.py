@@ -5,11 +5,20 @@ One object with one job, as in ``torch.distributions``: it is fitted explicitly
 the absolute determinant of its Jacobian (so that a density of the transformed
 values is a density of the inputs) and has a ``state_dict``, saved with the
 model under one naming (``shift``, ``scale``).
+
+:class:`ColumnEncoder` maps a table of mixed columns (binary, categorical, real)
+to the units of a :class:`~deepbelief.units.Layout`: it reads the table at the
+estimator's edge (NumPy) and maps in torch like the others.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+
+import numpy as np
 import torch
+from torch.nn.functional import one_hot
 
 
 class Identity:
@@ -58,10 +67,13 @@ class Standardize:
         return cls(torch.zeros_like(row), torch.ones_like(row))
 
     def fit(self, X: torch.Tensor) -> Standardize:
-        """Each column's mean and standard deviation; constant columns get scale 1."""
-        std = X.std(0, correction=0)
-        constant = std <= 1e-8 * X.abs().amax(0).clamp(min=1)
-        self.shift, self.scale = X.mean(0), torch.where(constant, torch.ones_like(std), std)
+        """Each column's mean and standard deviation; constant columns get scale 1.
+
+        NaN entries (missing values) are left out of their column's figures.
+        """
+        mean, std = observed_moments(X)
+        constant = std <= 1e-8 * X.abs().nan_to_num(0.0).amax(0).clamp(min=1)
+        self.shift, self.scale = mean, torch.where(constant, torch.ones_like(std), std)
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -84,6 +96,14 @@ class Standardize:
         weight.div_(self.scale)
         bias.sub_(weight @ self.shift)
 
+    def fold_inverse(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """A linear map giving z made one giving x = z · scale + shift, in place.
+
+        (W h + c) · scale + shift = (scale ⊙ W) h + (scale ⊙ c + shift).
+        """
+        weight.mul_(self.scale[:, None])
+        bias.mul_(self.scale).add_(self.shift)
+
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {"shift": self.shift, "scale": self.scale}
 
@@ -93,3 +113,219 @@ class Standardize:
         if not bool((scale > 0).all()):
             raise ValueError("scale must be positive")
         self.shift, self.scale = shift, scale
+
+
+def observed_moments(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each column's mean and standard deviation (correction 0) over its non-NaN entries."""
+    if not bool(torch.isnan(X).any()):  # torch's own reductions, bit for bit as ever
+        return X.mean(0), X.std(0, correction=0)
+    mean = X.nanmean(0)
+    return mean, (X - mean).square().nanmean(0).sqrt()
+
+
+#: The kinds of column :class:`ColumnEncoder` knows.
+COLUMN_KINDS = ("binary", "categorical", "real")
+
+
+class ColumnEncoder:
+    """A table's columns as units' values: binary 0/1, categorical one-hot, real standardised.
+
+    The units come grouped by kind: one unit per binary column, then per categorical
+    column one group of as many units as it has categories (1 at the category's
+    position, 0 elsewhere), then the real columns standardised,
+    z = (x - shift) / scale (:class:`Standardize`). A missing entry (NaN) makes
+    every unit of its column NaN.
+
+    It works at two levels. At the table's edge (NumPy), :meth:`fit_table` learns
+    each categorical column's categories (its distinct values, sorted) and
+    :meth:`codes` writes each entry as one number (the binary value, the category's
+    index, the real value; NaN where missing); :meth:`values` reads codes back.
+    Between codes and units (torch), :meth:`fit` learns the standardisation from the
+    observed entries and :meth:`forward` / :meth:`inverse` map; the inverse gives
+    each categorical column the category of its largest unit, each binary column 1
+    where its unit is at least 1/2 (0 elsewhere) and the real columns de-standardised.
+
+    Parameters
+    ----------
+    kinds : sequence of {"binary", "categorical", "real"}
+        Each column's kind, in the table's order.
+    categories : sequence of arrays, optional
+        The categories of each categorical column, in order (as :meth:`fit_table`
+        learns them).
+    names : sequence, optional
+        The columns' names, for messages (by default their positions).
+    """
+
+    def __init__(self, kinds: Sequence[str], categories: Sequence[np.ndarray] = (),
+                 names: Sequence | None = None) -> None:
+        unknown = sorted(set(kinds) - set(COLUMN_KINDS))
+        if unknown:
+            raise ValueError(f"column kinds must be among {COLUMN_KINDS}, got {unknown}")
+        self.kinds = list(kinds)
+        self.categories = [np.asarray(c) for c in categories]
+        self.names = list(range(len(self.kinds)) if names is None else names)
+        self.columns = {kind: [j for j, k in enumerate(self.kinds) if k == kind]
+                        for kind in COLUMN_KINDS}
+        self.standardize = Standardize()
+
+    @property
+    def group_sizes(self) -> tuple[int, list[int], int]:
+        """The units' groups: binary units, the size of each softmax group, real units."""
+        return (len(self.columns["binary"]), [len(c) for c in self.categories],
+                len(self.columns["real"]))
+
+    # ------------------------------------------------------- the table's edge
+    def fit_table(self, table: np.ndarray) -> ColumnEncoder:
+        """Each categorical column's sorted distinct values; every column must have one."""
+        for j, name in enumerate(self.names):
+            if _missing(table[:, j]).all():
+                raise ValueError(f"column {name!r} has no observed values")
+        self.categories = [_categories(table[:, j], self.names[j])
+                           for j in self.columns["categorical"]]
+        return self
+
+    def codes(self, table: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+        """Each entry as a number of ``dtype``: 0/1, the category's index or the real value.
+
+        Missing entries (NaN, None) are NaN. Binary values outside [0, 1] and
+        categories not seen by :meth:`fit_table` are a ``ValueError`` naming the column.
+        """
+        out = np.empty(table.shape, dtype=dtype)
+        for j in self.columns["binary"] + self.columns["real"]:
+            out[:, j] = _numbers(table[:, j], self.names[j])
+        binary = out[:, self.columns["binary"]]
+        outside = ((binary < 0) | (binary > 1)).any(0)  # NaN compares False
+        if outside.any():
+            j = self.columns["binary"][int(np.argmax(outside))]
+            raise ValueError(f"binary column {self.names[j]!r} has values outside [0, 1]; "
+                             "binary columns take 0/1 (declare it 'real' or 'categorical')")
+        for j, cats in zip(self.columns["categorical"], self.categories, strict=True):
+            out[:, j] = _category_index(table[:, j], cats, self.names[j])
+        return out
+
+    def values(self, codes: np.ndarray) -> list[np.ndarray]:
+        """The columns that ``codes`` write: numbers, and each categorical column's categories."""
+        out = [codes[:, j] for j in range(codes.shape[1])]
+        for j, cats in zip(self.columns["categorical"], self.categories, strict=True):
+            missing = np.isnan(codes[:, j])
+            column = cats[np.where(missing, 0, codes[:, j]).astype(np.intp)].astype(object)
+            column[missing] = np.nan
+            out[j] = column
+        return out
+
+    # --------------------------------------------------- codes and units (torch)
+    def fit(self, codes: torch.Tensor) -> ColumnEncoder:
+        """The real columns' standardisation, from their observed entries."""
+        real = codes[:, self.columns["real"]]
+        self.standardize = Standardize().fit(real) if real.shape[1] else Standardize.identity(real)
+        return self
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        """Binary codes as they are, categorical ones one-hot, real ones standardised."""
+        parts = [codes[:, self.columns["binary"]]]
+        parts += [_one_hot(codes[:, j], len(cats))
+                  for j, cats in zip(self.columns["categorical"], self.categories, strict=True)]
+        parts.append(self.standardize.forward(codes[:, self.columns["real"]]))
+        return torch.cat(parts, 1)
+
+    def inverse(self, z: torch.Tensor) -> torch.Tensor:
+        """Codes of the units' values ``z``: rounded binary units, the index of each
+        softmax group's largest unit, de-standardised real units (NaN stays NaN)."""
+        n_binary, sizes, _ = self.group_sizes
+        out = z.new_empty(z.shape[0], len(self.kinds))
+        binary = z[:, :n_binary]
+        out[:, self.columns["binary"]] = torch.where(binary.isnan(), binary,
+                                                     (binary >= 0.5).to(z.dtype))
+        bounds = np.cumsum([n_binary, *sizes]).tolist()
+        for j, lo, hi in zip(self.columns["categorical"], bounds[:-1], bounds[1:], strict=True):
+            group = z[:, lo:hi]
+            out[:, j] = torch.where(group.isnan().any(1), torch.nan,
+                                    group.argmax(1).to(z.dtype))
+        out[:, self.columns["real"]] = self.standardize.inverse(z[:, bounds[-1]:])
+        return out
+
+    def log_abs_det_jacobian(self) -> float:
+        """log |det ∂z/∂x| of the real columns, -Σ_j log scale_j (the others are counts)."""
+        return self.standardize.log_abs_det_jacobian()
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The real columns' ``shift`` and ``scale`` (the categories are metadata)."""
+        return self.standardize.state_dict()
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self.standardize.load_state_dict(state)
+
+
+def infer_kind(column: np.ndarray, dtype=None, name=0) -> str:
+    """A column's kind read from its pandas ``dtype`` (None for a NumPy column) and values.
+
+    A boolean dtype is binary; a category, object or string dtype categorical; numbers
+    whose observed values are exactly {0, 1} binary, other numbers real. A NumPy column
+    is never read as categorical (its kind must be declared).
+    """
+    if dtype is not None:
+        from pandas.api import types
+
+        if types.is_bool_dtype(dtype):
+            return "binary"
+        if not types.is_numeric_dtype(dtype):
+            return "categorical"
+    values = np.unique(_numbers(column, name))
+    return "binary" if np.array_equal(values[~np.isnan(values)], [0.0, 1.0]) else "real"
+
+
+def _missing(column: np.ndarray) -> np.ndarray:
+    """Where a column of a table is missing: NaN, or None / pandas' NA in an object column."""
+    if column.dtype.kind == "f":
+        return np.isnan(column)
+    if column.dtype.kind != "O":
+        return np.zeros(column.shape, dtype=bool)
+    pandas = sys.modules.get("pandas")  # pandas' NA can only come from pandas, if loaded
+    if pandas is not None:
+        return np.asarray(pandas.isna(column), dtype=bool)
+    return np.equal(column, None) | (column != column)
+
+
+def _numbers(column: np.ndarray, name) -> np.ndarray:
+    """A binary or real column as float64, NaN where missing."""
+    missing = _missing(column)
+    try:
+        return np.where(missing, np.nan, column).astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"column {name!r}: {exc}; declare a column of categories "
+                        "'categorical'") from None
+
+
+def _categories(column: np.ndarray, name) -> np.ndarray:
+    """The sorted distinct observed values of a categorical column."""
+    try:
+        return np.unique(column[~_missing(column)])
+    except TypeError as exc:
+        raise TypeError(f"column {name!r}: its categories must be of one type that "
+                        f"sorts ({exc})") from None
+
+
+def _category_index(column: np.ndarray, categories: np.ndarray, name) -> np.ndarray:
+    """Each entry's position in ``categories``, NaN where missing; unseen ones refused."""
+    missing = _missing(column)
+    observed = column[~missing]
+    try:
+        index = np.minimum(np.searchsorted(categories, observed), len(categories) - 1)
+        found = categories[index] == observed
+    except TypeError:  # values that do not compare with the categories
+        index, found = np.zeros(observed.shape, dtype=np.intp), np.zeros(observed.shape, bool)
+    if not np.all(found):
+        unseen = list(dict.fromkeys(observed[~found].tolist()))
+        raise ValueError(f"Found unknown categories {unseen[:10]} in column {name!r} during "
+                         f"transform; the categories seen in training are "
+                         f"{categories.tolist()}")
+    out = np.full(column.shape, np.nan)
+    out[~missing] = index
+    return out
+
+
+def _one_hot(code: torch.Tensor, k: int) -> torch.Tensor:
+    """(n, k) one-hot rows of category indices; NaN rows where the index is NaN."""
+    missing = code.isnan()
+    rows = one_hot(code.nan_to_num(0.0).long(), k).to(code.dtype)
+    return rows.masked_fill_(missing[:, None], torch.nan)

@@ -28,7 +28,8 @@ that the following, each stated once here:
 
 A :class:`Layout` places unit types side by side over a layer's columns, e.g. the
 visible layer of the DBN's top RBM: 500 Bernoulli units beside one softmax group of
-10 labels.
+10 labels, or a table's columns: binary units, one softmax group per categorical
+column and one Gaussian group of the real-valued columns (:class:`~deepbelief.TabularRBM`).
 """
 
 from __future__ import annotations
@@ -189,6 +190,10 @@ class Layout:
     """Unit types side by side over a layer's columns, in order."""
 
     def __init__(self, *groups: Units) -> None:
+        names = [name for g in groups for name in g.parameters()]
+        if len(set(names)) < len(names):
+            raise ValueError(f"the groups' own parameters {names} must have distinct names: "
+                             "put real-valued units in one Gaussian group")
         self.groups = groups
         self.size = sum(g.size for g in groups)
         bounds = [0]
@@ -240,11 +245,19 @@ class Layout:
             g.constrain()
 
     def step_sums(self, ph0: torch.Tensor) -> list[torch.Tensor]:
-        """A layout's groups (binary and softmax) take the plain step: no sums."""
-        return []
+        """Each group's sums packed in one tensor (empty for a group that needs none)."""
+        return [torch.stack(sums) if sums else ph0.new_zeros(0)
+                for sums in (g.step_sums(ph0) for g in self.groups)]
 
     def step_rate(self, rate: float, sums: list[torch.Tensor], n: float) -> float:
-        return rate
+        """One step for W and b of the whole layer: the smallest of the groups' rates.
+
+        The plain ``rate`` for binary and softmax groups alone; beside a Gaussian group,
+        its normalised step (see :mod:`deepbelief.training`), which keeps that group's
+        linear means stable.
+        """
+        return min((g.step_rate(rate, list(s), n)
+                    for g, s in zip(self.groups, sums, strict=True)), default=rate)
 
     def initial_bias(self, data_mean: torch.Tensor) -> torch.Tensor:
         return torch.cat([g.initial_bias(part) for g, part in self._each(data_mean)], -1)
@@ -358,6 +371,15 @@ class Gaussian:
         return Gaussian(self.log_var.to(dtype), learn_variance=self.learn_variance,
                         min_log_var=self.min_log_var,
                         max_log_var=ceiling.to(dtype) if torch.is_tensor(ceiling) else ceiling)
+
+    def limit_to(self, variance: torch.Tensor) -> None:
+        """Take log ``variance`` (the data's, per unit) as the ceiling, at least the floor.
+
+        The variances are then kept within the bounds when they are learned.
+        """
+        self.max_log_var = torch.log(variance).clamp(min=self.min_log_var)
+        if self.learn_variance:
+            self.constrain()
 
     def constrain(self) -> None:
         """Keep log σ² between its floor and its ceiling (in place)."""

@@ -294,7 +294,7 @@ class DBMClassifier(BackpropClassifier):
                                  f"need {(self.n_features_in_, *sizes)}")
         self.pretrain_history_ = [rbm.history_ for rbm in getattr(self.dbm_, "rbms_", [])]
         n_in = self._n_net_inputs(self.n_features_in_, sizes)
-        self.net_ = self._unroll(n_in, sizes, len(self.classes_), self._device(), self._dtype)
+        self.net_ = self._unroll(n_in, sizes, self._n_outputs(), self._device(), self._dtype)
 
     def _init_hidden(self, layer: int, linear: nn.Linear) -> bool:
         """The DBM's layer: [W₁, W₂ᵀ] and b₁ for the first (two or more hidden layers),

@@ -1,12 +1,14 @@
-"""Fine-tuning by backpropagation: a generatively pre-trained net as a classifier.
+"""Fine-tuning by backpropagation: a generatively pre-trained net as a classifier or regressor.
 
 Hinton & Salakhutdinov (2006): the pre-trained model is unrolled into a
-feed-forward net of sigmoid layers h_l = σ(W_l h_{l-1} + c_l), a softmax output
-layer is added and the whole net minimises the cross-entropy -Σ log p(y|x),
-optionally with dropout (Srivastava et al. 2014). :class:`BackpropClassifier`
-holds that fine-tuning (optimiser, schedule, early stopping, checkpoints,
-outputs, files) for every such classifier; a child adds its pre-training and
-how its hidden layers start (``_init_hidden``).
+feed-forward net of sigmoid layers h_l = σ(W_l h_{l-1} + c_l), a linear output
+layer is added and the whole net minimises a loss of its outputs, optionally
+with dropout (Srivastava et al. 2014). :class:`BackpropNet` holds that
+fine-tuning (optimiser, schedule, early stopping, checkpoints, files) for every
+such net; :class:`BackpropClassifier` adds the softmax outputs and the
+cross-entropy -Σ log p(y|x), :class:`BackpropRegressor` real outputs and the
+squared error Σ ‖f(x) - z(y)‖² on standardised targets z(y). A child of either
+adds its pre-training and how its hidden layers start (``_init_hidden``).
 """
 
 from __future__ import annotations
@@ -20,16 +22,26 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from .. import distributed
 from .._sparse import chunks, dense
-from .._validation import AUTO_ROWS, CHUNK, resolve_device, resolve_epochs, to_numpy
+from .._validation import (
+    AUTO_ROWS,
+    AUTO_UPDATES,
+    CHUNK,
+    as_targets,
+    resolve_device,
+    resolve_epochs,
+    to_numpy,
+)
 from ..checkpoint import Checkpointer
 from ..data import Minibatches
 from ..io import check_tensor
-from ._base import BaseDeepNet
+from ..transforms import Standardize
+from ._base import BaseDeepNet, ClassLabels
 
 #: Fine-tuning this long or longer anneals its rate ("auto").
 _LONG_FINETUNE = 50
@@ -47,9 +59,9 @@ def warm_cosine(t: int, epochs: int) -> float:
     return min(1.0, (t + 1) / warmup) * (1.0 + math.cos(math.pi * t / epochs)) / 2.0
 
 
-class BackpropClassifier(BaseDeepNet):
-    """What every classifier fine-tuned by backprop shares (module docstring); not for
-    direct use. The hyperparameters are documented by each child."""
+class BackpropNet(BaseDeepNet):
+    """What every net fine-tuned by backprop shares (module docstring); not for direct
+    use. The hyperparameters are documented by each child."""
 
     _parameter_constraints: ClassVar[dict] = {
         **BaseDeepNet._parameter_constraints,
@@ -66,6 +78,10 @@ class BackpropClassifier(BaseDeepNet):
     _fitted_attribute = "net_"
     _DTYPE_TENSOR = "weight_0"
     _EPOCH_HISTORY = "train_loss"
+    #: The validation score early stopping keeps the best of (higher is better).
+    _SCORE: ClassVar[str]
+    #: Updates that ``finetune_epochs="auto"`` gives 60k rows (fewer rows: fewer).
+    _FINETUNE_UPDATES: ClassVar[int] = AUTO_UPDATES
 
     # ------------------------------------------------------------ what a child adds
     def _init_hidden(self, layer: int, linear: nn.Linear) -> bool:
@@ -73,12 +89,25 @@ class BackpropClassifier(BaseDeepNet):
         model, in place; False leaves it to a Glorot-uniform draw (no pre-training)."""
         return False
 
+    def _n_outputs(self) -> int:
+        """Units of the output layer."""
+        raise NotImplementedError
+
+    def _loss_sum(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The loss summed over the rows of a minibatch (``y`` as the data source holds it)."""
+        raise NotImplementedError
+
+    def _evaluate(self, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+        """The mean loss and the score (``_SCORE``) of held-out rows."""
+        raise NotImplementedError
+
     # ---------------------------------------------------------------- training
     def _finetune_epochs(self, n_samples: int | None) -> int:
         """``finetune_epochs``, "auto" resolved for the rows left after the split."""
         n_train = None if n_samples is None else n_samples - self._n_valid(n_samples)
         return resolve_epochs(self.finetune_epochs, "finetune_epochs", n_train,
-                              self._batch(n_train), minimum=50, allow_zero=True)
+                              self._batch(n_train), updates=self._FINETUNE_UPDATES,
+                              minimum=50, allow_zero=True)
 
     def _device(self) -> torch.device:
         return resolve_device(self.device)
@@ -164,9 +193,9 @@ class BackpropClassifier(BaseDeepNet):
         train, valid = self._split(data)
         self.history_ = {"train_loss": [], "seconds": []}
         if valid is not None:
-            self.history_.update(validation_loss=[], validation_accuracy=[])
+            self.history_.update({"validation_loss": [], f"validation_{self._SCORE}": []})
         inf = float("inf")
-        self._early = {"accuracy": -1.0, "kept_loss": inf, "loss": inf, "waited": 0,
+        self._early = {"score": -inf, "kept_loss": inf, "loss": inf, "waited": 0,
                        "stopped": False}
         self._best_state = None
         opt = self._make_optimizer(data.n_samples)
@@ -208,16 +237,17 @@ class BackpropClassifier(BaseDeepNet):
             bar.set_postfix(loss=f"{loss:.4g}")
             self._early["stopped"] = stop
             return
-        v_loss, v_acc = self._evaluate(valid.X, valid.y)
+        v_loss, v_score = self._evaluate(valid.X, valid.y)
         self.history_["validation_loss"].append(v_loss)
-        self.history_["validation_accuracy"].append(v_acc)
-        bar.set_postfix(loss=f"{loss:.4g}", val_loss=f"{v_loss:.4g}", val_acc=f"{v_acc:.4f}")
+        self.history_[f"validation_{self._SCORE}"].append(v_score)
+        bar.set_postfix({"loss": f"{loss:.4g}", "val_loss": f"{v_loss:.4g}",
+                         f"val_{self._SCORE}": f"{v_score:.4f}"})
         early = self._early
-        improved = v_acc > early["accuracy"] or v_loss < early["loss"]
+        improved = v_score > early["score"] or v_loss < early["loss"]
         early["waited"] = 0 if improved else early["waited"] + 1
         early["loss"] = min(early["loss"], v_loss)
-        if (v_acc, -v_loss) > (early["accuracy"], -early["kept_loss"]):
-            early["accuracy"], early["kept_loss"] = v_acc, v_loss
+        if (v_score, -v_loss) > (early["score"], -early["kept_loss"]):
+            early["score"], early["kept_loss"] = v_score, v_loss
             self._best_state = copy.deepcopy(self.net_.state_dict())
         early["stopped"] = stop or early["waited"] >= self.n_iter_no_change
 
@@ -251,7 +281,7 @@ class BackpropClassifier(BaseDeepNet):
                                                 device=self._rng.device)))
             for x, target, rows in batches:
                 x = dense(x)  # a sparse matrix's rows, dense one minibatch at a time
-                loss = nn.functional.cross_entropy(model(x), target, reduction="sum")
+                loss = self._loss_sum(model(x), target)
                 opt.zero_grad(set_to_none=True)
                 (loss * (world / rows)).backward()
                 opt.step()
@@ -282,30 +312,17 @@ class BackpropClassifier(BaseDeepNet):
         self._rng.set_state(state["rng"])
         self._best_state = state["best"]
         self.history_, self._early = state["history"], state["early"]
+        if "accuracy" in self._early:  # written by earlier releases
+            self._early["score"] = self._early.pop("accuracy")
         bar.update(self._epochs_done())
 
     @torch.no_grad()
-    def _evaluate(self, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-        logits = self._logits(X)
-        loss = nn.functional.cross_entropy(logits, y)
-        return float(loss), float((logits.argmax(1) == y).float().mean())
-
-    @torch.no_grad()
-    def _logits(self, X: torch.Tensor) -> torch.Tensor:
+    def _outputs(self, X: torch.Tensor) -> torch.Tensor:
         """The net's outputs, ``CHUNK`` rows at a time (a sparse chunk made dense)."""
         self.net_.eval()
         return torch.cat([self.net_(dense(chunk)) for chunk in chunks(X, CHUNK)])
 
     # ------------------------------------------------------------------ outputs
-    def predict_proba(self, X) -> np.ndarray:
-        """p(y = k | x) = softmax(logits)_k, columns in the order of ``classes_``."""
-        return to_numpy(torch.softmax(self._logits(self._input(X)), dim=1))
-
-    def predict(self, X) -> np.ndarray:
-        """The most probable class of each row."""
-        index = to_numpy(self._logits(self._input(X)).argmax(1))
-        return self.classes_[index]
-
     def transform(self, X) -> np.ndarray:
         """Activities of the top hidden layer, σ(W_L h_{L-1} + c_L), fine-tuned net."""
         X = self._input(X)
@@ -317,10 +334,11 @@ class BackpropClassifier(BaseDeepNet):
     def to_torch(self, device: Any = "cpu") -> nn.Sequential:
         """A copy of the fine-tuned net as a plain ``nn.Sequential`` (in eval mode).
 
-        It maps inputs (as given to :meth:`predict`) to logits;
-        ``torch.softmax(net(x), 1)`` gives the class probabilities, in the order of
-        ``classes_``. ``device=None`` keeps the model's device. With Gaussian visible
-        units the standardisation is folded into the first linear layer.
+        It maps inputs (as given to :meth:`predict`) to the outputs: a classifier's
+        logits (``torch.softmax(net(x), 1)`` gives the class probabilities, in the
+        order of ``classes_``), a regressor's targets as :meth:`predict` gives them.
+        ``device=None`` keeps the model's device. With Gaussian visible units the
+        standardisation is folded into the first linear layer.
         """
         net = copy.deepcopy(self.net_).eval()
         first = next(m for m in net if isinstance(m, nn.Linear))
@@ -343,8 +361,8 @@ class BackpropClassifier(BaseDeepNet):
 
     def _load_net(self, tensors: dict[str, torch.Tensor], sizes: tuple[int, ...], n_in: int,
                   device: torch.device, dtype: torch.dtype) -> None:
-        shapes = list(zip((*sizes, len(self.classes_)), (n_in, *sizes), strict=True))
-        self.net_ = self._unroll(n_in, sizes, len(self.classes_), device, dtype,
+        shapes = list(zip((*sizes, self._n_outputs()), (n_in, *sizes), strict=True))
+        self.net_ = self._unroll(n_in, sizes, self._n_outputs(), device, dtype,
                                  pretrained=False)
         linears = [m for m in self.net_ if isinstance(m, nn.Linear)]
         with torch.no_grad():
@@ -352,6 +370,116 @@ class BackpropClassifier(BaseDeepNet):
                 m.weight.copy_(check_tensor(tensors, f"weight_{i}", shape))
                 m.bias.copy_(check_tensor(tensors, f"bias_{i}", shape[:1]))
         self.net_.eval()
+
+
+class BackpropClassifier(ClassLabels, BackpropNet):
+    """A net fine-tuned by backprop as a classifier: softmax outputs, cross-entropy loss."""
+
+    _SCORE = "accuracy"
+
+    def _n_outputs(self) -> int:
+        return len(self.classes_)
+
+    def _loss_sum(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """-Σ_rows log softmax(outputs)_y (``y`` the class indices)."""
+        return nn.functional.cross_entropy(outputs, y, reduction="sum")
+
+    def _evaluate(self, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+        """The mean cross-entropy and the accuracy."""
+        logits = self._outputs(X)
+        loss = nn.functional.cross_entropy(logits, y)
+        return float(loss), float((logits.argmax(1) == y).float().mean())
+
+    def predict_proba(self, X) -> np.ndarray:
+        """p(y = k | x) = softmax(logits)_k, columns in the order of ``classes_``."""
+        return to_numpy(torch.softmax(self._outputs(self._input(X)), dim=1))
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each row."""
+        index = to_numpy(self._outputs(self._input(X)).argmax(1))
+        return self.classes_[index]
+
+
+class BackpropRegressor(RegressorMixin, BackpropNet):
+    """A net fine-tuned by backprop as a regressor: linear outputs, squared error.
+
+    The net's outputs model the standardised targets z = (y - shift) / scale
+    (``target_transform_``, fitted on the training targets), so that one learning
+    rate suits targets of any scale; :meth:`predict` maps them back.
+    """
+
+    _SCORE = "r2"
+    _FINETUNE_UPDATES = 10 * AUTO_UPDATES
+
+    def _target_check(self):
+        return as_targets
+
+    def _fit_labels(self, data: Minibatches) -> None:
+        """The targets' standardisation, fitted on an array's targets (a stream's first batch)."""
+        y = data.first_y
+        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        self._target_1d = y.ndim == 1
+        self.target_transform_ = Standardize().fit(y.reshape(y.shape[0], -1))
+
+    def _n_outputs(self) -> int:
+        return self.n_outputs_
+
+    def _standardised(self, y: torch.Tensor) -> torch.Tensor:
+        return self.target_transform_.forward(y.reshape(y.shape[0], -1))
+
+    def _loss_sum(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Σ_rows ‖f(x) - z(y)‖²."""
+        return nn.functional.mse_loss(outputs, self._standardised(y), reduction="sum")
+
+    def _evaluate(self, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+        """The mean squared error per output and R² = 1 - SSE / SST, averaged over the
+        outputs (both in standardised units; R² is the same in the targets')."""
+        z = self._standardised(y)
+        sse = (self._outputs(X) - z).square().sum(0)
+        sst = (z - z.mean(0)).square().sum(0)
+        r2 = torch.where(sst > 0, 1 - sse / sst.clamp(min=torch.finfo(z.dtype).tiny),
+                         torch.zeros_like(sse))
+        return float(sse.sum() / z.numel()), float(r2.mean())
+
+    def predict(self, X) -> np.ndarray:
+        """f(x) in the targets' units: shape (n_samples,) for a 1-D training ``y``,
+        else (n_samples, n_outputs)."""
+        z = self._outputs(self._input(X))
+        out = to_numpy(self.target_transform_.inverse(z))
+        return out.ravel() if self._target_1d else out
+
+    def to_torch(self, device: Any = "cpu") -> nn.Sequential:
+        """As :meth:`BackpropNet.to_torch`, with the targets' standardisation undone in
+        the output layer: the net gives :meth:`predict`'s values (one column for a 1-D
+        ``y``)."""
+        net = super().to_torch(device=None)
+        last = [m for m in net if isinstance(m, nn.Linear)][-1]
+        with torch.no_grad():
+            self.target_transform_.fold_inverse(last.weight, last.bias)
+        return net if device is None else net.to(resolve_device(device))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _labels_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        tensors = {f"target_{k}": v for k, v in self.target_transform_.state_dict().items()}
+        return tensors, {"n_outputs": self.n_outputs_, "target_1d": self._target_1d}
+
+    def _load_labels(self, tensors: dict[str, torch.Tensor], extra: dict,
+                     device: torch.device, dtype: torch.dtype) -> None:
+        n_out = int(extra.get("n_outputs", 0))
+        if n_out < 1:
+            raise ValueError("model file has an invalid 'n_outputs'")
+        state = {k: check_tensor(tensors, f"target_{k}", (n_out,)).to(device, dtype)
+                 for k in ("shift", "scale")}
+        self.target_transform_ = Standardize()
+        try:
+            self.target_transform_.load_state_dict(state)
+        except ValueError:
+            raise ValueError("model file has a non-positive 'target_scale'") from None
+        self.n_outputs_, self._target_1d = n_out, bool(extra.get("target_1d", n_out == 1))
 
 
 def _linear(n_in: int, n_out: int) -> nn.Linear:

@@ -6,9 +6,11 @@ the opening of ``fit`` (source of minibatches, classes, floating-point type,
 the epochs planned), the progress bar and timing, persistence and tags. A child
 supplies its plan of epochs (``_plan_epochs``), pre-training and fine-tuning
 (``_pretrain``, ``_finetune``), its outputs and the tensors of its net in a model
-file (``_net_tensors``, ``_load_net``). :class:`BaseDBN` adds what the deep
-belief nets (:class:`~deepbelief.DBN`, :class:`~deepbelief.DBNClassifier`) share:
-the RBM stack's settings and a choice of visible units.
+file (``_net_tensors``, ``_load_net``), and what its labels are: classes
+(:class:`ClassLabels`) or real-valued targets (a regressor's). :class:`BaseDBN`
+adds what the deep belief nets (:class:`~deepbelief.DBN`,
+:class:`~deepbelief.DBNClassifier`, :class:`~deepbelief.DBNRegressor`) share: the
+RBM stack's settings and a choice of visible units.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from .._validation import (
     resolve_device,
     resolve_dtype,
 )
-from ..data import Minibatches, is_stream
+from ..data import Minibatches, TargetCheck, is_stream
 from ..io import check_tensor, decode_classes, encode_classes, save
 from ..transforms import Identity, Standardize
 from ._stack import check_sizes, progress, saved_dtype
@@ -54,7 +56,7 @@ class Plan(NamedTuple):
         return sum(p["n_iter"] for p in self.layers) + self.finetune_epochs
 
 
-class BaseDeepNet(ClassifierMixin, TransformerMixin, BaseEstimator):
+class BaseDeepNet(TransformerMixin, BaseEstimator):
     """What every two-stage deep net shares (see the module docstring); not for direct use."""
 
     _parameter_constraints: ClassVar[dict] = {
@@ -88,6 +90,23 @@ class BaseDeepNet(ClassifierMixin, TransformerMixin, BaseEstimator):
         raise NotImplementedError
 
     def _net_tensors(self) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def _target_check(self) -> TargetCheck | None:
+        """How the labels of ``fit`` are checked: None for classes, else a target check."""
+        raise NotImplementedError
+
+    def _fit_labels(self, data: Minibatches) -> None:
+        """Record what the training data's labels are (``classes_``, or the targets' shape)."""
+        raise NotImplementedError
+
+    def _labels_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        """The labels' tensors and metadata for a model file."""
+        raise NotImplementedError
+
+    def _load_labels(self, tensors: dict[str, torch.Tensor], extra: dict,
+                     device: torch.device, dtype: torch.dtype) -> None:
+        """Restore what :meth:`_labels_state` wrote, checked."""
         raise NotImplementedError
 
     def _load_net(self, tensors: dict[str, torch.Tensor], sizes: tuple[int, ...], n_in: int,
@@ -150,7 +169,8 @@ class BaseDeepNet(ClassifierMixin, TransformerMixin, BaseEstimator):
         """
         validate = partial(self._validate, check_range=True)
         data = Minibatches(X, y, check=minibatch_check(validate, fitted=fitted),
-                           labelled=True, classes=classes, passes=passes)
+                           labelled=True, classes=classes, passes=passes,
+                           target_check=self._target_check())
         if not fitted:
             self._dtype = data.first.dtype
             self.input_transform_ = self._input_transform().fit(data.first)
@@ -200,7 +220,7 @@ class BaseDeepNet(ClassifierMixin, TransformerMixin, BaseEstimator):
         passes = self._plan_epochs(sizes, None).total if stream else 1
         data = self._source(X, y, fitted=False, classes=classes if stream else None,
                             passes=passes)
-        self.classes_ = data.classes
+        self._fit_labels(data)
         self._plan = self._plan_epochs(sizes, data.n_samples)
         self._rng = make_generator(self.random_state, resolve_device(self.device))
         with progress(self._plan.total, self.verbose) as bar:
@@ -218,8 +238,9 @@ class BaseDeepNet(ClassifierMixin, TransformerMixin, BaseEstimator):
         save(self, path)
 
     def _save_state(self) -> tuple[dict[str, torch.Tensor], dict]:
-        tensors = {**self._net_tensors(), **self.input_transform_.state_dict()}
-        extra = {**encode_classes(self.classes_), "n_features": self.n_features_in_,
+        labels, label_extra = self._labels_state()
+        tensors = {**self._net_tensors(), **self.input_transform_.state_dict(), **labels}
+        extra = {**label_extra, "n_features": self.n_features_in_,
                  "dtype": dtype_name(self._dtype), "history": self.history_,
                  "pretrain_history": self.pretrain_history_, "times": self.times_}
         return tensors, extra
@@ -236,13 +257,11 @@ class BaseDeepNet(ClassifierMixin, TransformerMixin, BaseEstimator):
                 params[key] = tuple(params[key])
         model = cls(**params)
         sizes = model._check_params()
-        classes = decode_classes(extra)
-        if classes.ndim != 1 or len(classes) < 2:
-            raise ValueError("model file has an invalid 'classes' list")
         n_in = int(extra["n_features"])
         dev = resolve_device(model.device)
         dt = saved_dtype(model, tensors, extra, cls._DTYPE_TENSOR)
-        model.classes_, model.n_features_in_, model._dtype = classes, n_in, dt
+        model._load_labels(tensors, extra, dev, dt)
+        model.n_features_in_, model._dtype = n_in, dt
         model._rng = make_generator(model.random_state, dev)
         model.input_transform_ = model._load_transform(tensors, n_in, dev, dt)
         model._load_net(tensors, sizes, n_in, dev, dt)
@@ -273,6 +292,26 @@ class BaseDeepNet(ClassifierMixin, TransformerMixin, BaseEstimator):
 
 
 
+class ClassLabels(ClassifierMixin):
+    """A deep net whose labels are classes: ``classes_``, kept in its model file."""
+
+    def _target_check(self) -> None:
+        return None
+
+    def _fit_labels(self, data: Minibatches) -> None:
+        self.classes_ = data.classes
+
+    def _labels_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        return {}, encode_classes(self.classes_)
+
+    def _load_labels(self, tensors: dict[str, torch.Tensor], extra: dict,
+                     device: torch.device, dtype: torch.dtype) -> None:
+        classes = decode_classes(extra)
+        if classes.ndim != 1 or len(classes) < 2:
+            raise ValueError("model file has an invalid 'classes' list")
+        self.classes_ = classes
+
+
 class BaseDBN(BaseDeepNet):
     """What the deep belief nets share: the RBM stack's settings (see the module docstring)."""
 
@@ -287,4 +326,4 @@ class BaseDBN(BaseDeepNet):
         return self.visible_units == "gaussian"
 
 
-__all__ = ["BaseDBN", "BaseDeepNet", "Plan"]
+__all__ = ["BaseDBN", "BaseDeepNet", "ClassLabels", "Plan"]

@@ -39,7 +39,7 @@ from ..model import RBM
 from ..rbm import BernoulliRBM
 from ..sampling import GibbsSampler, bernoulli
 from ..units import BINARY, Gaussian, Units
-from ._base import BaseDBN, Plan
+from ._base import BaseDBN, ClassLabels, Plan
 from ._stack import layer_params, pretrain_stack, progress
 from ._updown import Directed, top_trainer, up_down_step
 
@@ -57,7 +57,7 @@ TOP_RBM = {"k": 5, "learning_rate": 0.05, "momentum": 0.5, "weight_decay": 2e-4}
 
 
 @register
-class DBN(BaseDBN):
+class DBN(ClassLabels, BaseDBN):
     """Generative deep belief net with a label-joint top-level RBM, up-down fine-tuning.
 
     Parameters

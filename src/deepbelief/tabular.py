@@ -79,9 +79,9 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
         The negative phase (:mod:`deepbelief.samplers`); the visible states of
         the chain are always sampled.
     learning_rate : float, default=0.1
-        Step size of c and log σ² on the batch-averaged statistics; W and b take
-        the step of the visible layout (:meth:`~deepbelief.units.Layout.step_rate`:
-        with real columns, divided by 1 + mean ‖p(h|v)‖²).
+        Step size on the batch-averaged statistics; the columns of W and b of the
+        real units take it divided by 1 + mean ‖p(h|v)‖²
+        (:meth:`~deepbelief.units.Layout.step_rate`).
     learn_variance : bool, default=True
         Learn log σ² per real column; otherwise σ = 1 (on the standardised values).
     min_variance : float, default=0.01

@@ -36,9 +36,10 @@ kept, as always, in the plain (W, b, c).
 The negative phase (CD-k, persistent CD, fast-weights PCD, parallel tempering)
 is a sampler object of :mod:`deepbelief.samplers`; centering is a gradient
 transform (:class:`Centering`); the Gaussian step scaling is the visible unit
-type's (``step_rate``; a :class:`~deepbelief.units.Layout` with a Gaussian group, as
-:class:`~deepbelief.TabularRBM`'s, steps W and b by the smallest of its groups'
-rates). The trainer holds one of each and knows none of them.
+type's (``step_rate``: a number, or one rate per visible unit, as a
+:class:`~deepbelief.units.Layout` gives a Gaussian group beside binary and softmax
+ones in :class:`~deepbelief.TabularRBM`). The trainer holds one of each and knows
+none of them.
 
 Everything here works on the RBM core (:class:`~deepbelief.model.RBM`) whatever
 its unit types: the DBN's top RBM, with its softmax label group, trains by the
@@ -111,6 +112,17 @@ def cd_statistics(v0: torch.Tensor, ph0: torch.Tensor, v_k: torch.Tensor, ph_k: 
     return dW, column_sum(v0) - v_k.sum(0), ph0.sum(0) - ph_k.sum(0)
 
 
+def momentum_step(buffer: torch.Tensor, statistic: torch.Tensor, momentum: float,
+                  rate: float | torch.Tensor) -> None:
+    """buffer ← momentum · buffer + rate · statistic, in place; ``rate`` a number, or one
+    per visible unit (the statistic's last axis: W's columns, b's entries)."""
+    buffer.mul_(momentum)
+    if torch.is_tensor(rate):
+        buffer.addcmul_(statistic, rate)
+    else:
+        buffer.add_(statistic, alpha=rate)
+
+
 class Centering:
     """The centred gradient (module docstring): offsets μ, λ and the weight step's correction.
 
@@ -164,7 +176,7 @@ class _Step(NamedTuple):
     centering: list[torch.Tensor]
     n: float
     rate: float
-    w_rate: float
+    w_rate: float | torch.Tensor
 
 
 #: The keyword arguments CDTrainer took before samplers were objects.
@@ -235,19 +247,22 @@ class CDTrainer:
         own = model.visible.gradient(v0, ph0, v_k, ph_k, model.W, model.b)
         sums = self.centering.sums(v0, ph0) if self.centering is not None else []
         step_sums = model.visible.step_sums(ph0)
-        if self.reducer is None:  # the weight statistics go straight into the momentum buffer
+        if self.reducer is None:
             rate = learning_rate / n
             w_rate = model.visible.step_rate(rate, step_sums, n)
-            _, db, dc = cd_statistics(v0, ph0, v_k, ph_k, out=inc["W"], beta=momentum,
-                                      alpha=w_rate)
-            return _Step(db, dc, own, sums, n, rate, w_rate)
-        dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
-        count = torch.tensor([float(n)], dtype=dW.dtype, device=dW.device)
-        self.reducer([dW, db, dc, count, *sums, *own.values(), *step_sums])
-        n = float(count.item())
-        rate = learning_rate / n
-        w_rate = model.visible.step_rate(rate, step_sums, n)
-        inc["W"].mul_(momentum).add_(dW, alpha=w_rate)
+            if not torch.is_tensor(w_rate):  # the statistics go straight into the buffer
+                _, db, dc = cd_statistics(v0, ph0, v_k, ph_k, out=inc["W"], beta=momentum,
+                                          alpha=w_rate)
+                return _Step(db, dc, own, sums, n, rate, w_rate)
+            dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
+        else:
+            dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
+            count = torch.tensor([float(n)], dtype=dW.dtype, device=dW.device)
+            self.reducer([dW, db, dc, count, *sums, *own.values(), *step_sums])
+            n = float(count.item())
+            rate = learning_rate / n
+            w_rate = model.visible.step_rate(rate, step_sums, n)
+        momentum_step(inc["W"], dW, momentum, w_rate)
         return _Step(db, dc, own, sums, n, rate, w_rate)
 
     def _increments(self, stats: _Step, learning_rate: float, momentum: float,
@@ -260,7 +275,7 @@ class CDTrainer:
             inc["W"].add_(self.model.W, alpha=-learning_rate * weight_decay)
         if self.weight_mask is not None:
             inc["W"].mul_(self.weight_mask)
-        inc["b"].mul_(momentum).add_(stats.db, alpha=stats.w_rate)
+        momentum_step(inc["b"], stats.db, momentum, stats.w_rate)
         inc["c"].mul_(momentum).add_(stats.dc, alpha=stats.rate)
         for name, stat in stats.own.items():
             inc[name].mul_(momentum).add_(stat, alpha=stats.rate)

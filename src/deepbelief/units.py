@@ -249,15 +249,18 @@ class Layout:
         return [torch.stack(sums) if sums else ph0.new_zeros(0)
                 for sums in (g.step_sums(ph0) for g in self.groups)]
 
-    def step_rate(self, rate: float, sums: list[torch.Tensor], n: float) -> float:
-        """One step for W and b of the whole layer: the smallest of the groups' rates.
-
-        The plain ``rate`` for binary and softmax groups alone; beside a Gaussian group,
-        its normalised step (see :mod:`deepbelief.training`), which keeps that group's
-        linear means stable.
-        """
-        return min((g.step_rate(rate, list(s), n)
-                    for g, s in zip(self.groups, sums, strict=True)), default=rate)
+    def step_rate(self, rate: float, sums: list[torch.Tensor],
+                  n: float) -> float | torch.Tensor:
+        """Each group's own step for its columns of W and b: one number when the groups
+        agree (binary and softmax groups: the plain ``rate``), else one per unit (a
+        Gaussian group's normalised step beside the others' plain one, see
+        :mod:`deepbelief.training`)."""
+        rates = [g.step_rate(rate, list(s), n) for g, s in zip(self.groups, sums, strict=True)]
+        if len(set(rates)) <= 1:
+            return rates[0] if rates else rate
+        like = next(s for s in sums if s.numel())
+        return torch.cat([like.new_full((g.size,), r) for g, r in zip(self.groups, rates,
+                                                                      strict=True)])
 
     def initial_bias(self, data_mean: torch.Tensor) -> torch.Tensor:
         return torch.cat([g.initial_bias(part) for g, part in self._each(data_mean)], -1)

@@ -39,7 +39,7 @@ EXACT_SCORE_UNITS = 20
 
 #: The hyperparameters of Gaussian visible units, as every estimator with them declares them.
 GAUSSIAN_CONSTRAINTS: dict[str, list] = {
-    "sampler": [StrOptions({"cd", "pcd"}), Sampler],
+    "sampler": [StrOptions({"cd", "pcd", "langevin"}), Sampler],
     "learn_variance": ["boolean"],
     "min_variance": [Interval(Real, 0, None, closed="neither")],
 }
@@ -134,8 +134,10 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
     n_components : int, default=256
     k : int, default=1
         Gibbs steps per update (CD-k).
-    sampler : {"cd", "pcd"} or Sampler, default="cd"
-        The negative phase (:mod:`deepbelief.samplers`): CD-k or persistent CD;
+    sampler : {"cd", "pcd", "langevin"} or Sampler, default="cd"
+        The negative phase (:mod:`deepbelief.samplers`): CD-k, persistent CD or
+        Gibbs-Langevin (:class:`~deepbelief.samplers.GibbsLangevin`, Liao et al. 2022;
+        e.g. ``GibbsLangevin(k, from_noise=True)``, the chains started from noise);
         the visible states of the chain are always sampled.
     learning_rate : float, default=0.1
         Step size of c and log σ² on the batch-averaged statistics, and of W and b

@@ -1,16 +1,19 @@
 """Samplers of the negative phase, one class a file, chosen by name.
 
-========  ==========================================================  ==========================
-name      sampler                                                     its options
-========  ==========================================================  ==========================
-``cd``    :class:`CD`: CD-k, the chain starts at the data              ``sample_visible``,
-                                                                      ``mean_field``
-``pcd``   :class:`PCD`: persistent chains (Tieleman 2008)             ``mean_field``
-``fpcd``  :class:`FPCD`: persistent chains on fast weights            ``fast_learning_rate``,
-          (Tieleman & Hinton 2009)                                    ``mean_field``
-``pt``    :class:`PT`: parallel tempering (Desjardins et al. 2010)    ``n_temperatures``,
-                                                                      ``min_beta``
-========  ==========================================================  ==========================
+============  ==========================================================  ==========================
+name          sampler                                                     its options
+============  ==========================================================  ==========================
+``cd``        :class:`CD`: CD-k, the chain starts at the data             ``sample_visible``,
+                                                                          ``mean_field``
+``pcd``       :class:`PCD`: persistent chains (Tieleman 2008)             ``mean_field``
+``fpcd``      :class:`FPCD`: persistent chains on fast weights            ``fast_learning_rate``,
+              (Tieleman & Hinton 2009)                                    ``mean_field``
+``pt``        :class:`PT`: parallel tempering (Desjardins et al. 2010)    ``n_temperatures``,
+                                                                          ``min_beta``
+``langevin``  :class:`GibbsLangevin`: Langevin steps on v between         ``step_size``,
+              Gibbs draws of h, optionally from noise (Liao et            ``n_langevin``,
+              al. 2022); Gaussian visible units                           ``adjust``, ``from_noise``
+============  ==========================================================  ==========================
 
 A new sampler is a subclass of :class:`Sampler` in a file of its own, named in
 :data:`SAMPLERS`; every estimator's ``sampler=`` then takes its name.
@@ -24,13 +27,15 @@ from typing import Any
 from .base import Sampler
 from .cd import CD
 from .fpcd import FPCD
+from .langevin import GibbsLangevin
 from .pcd import PCD
 from .pt import PT
 
 #: The samplers by the name an estimator's ``sampler=`` takes.
-SAMPLERS: dict[str, type[Sampler]] = {cls.name: cls for cls in (CD, PCD, FPCD, PT)}
+SAMPLERS: dict[str, type[Sampler]] = {cls.name: cls for cls in (CD, PCD, FPCD, PT,
+                                                             GibbsLangevin)}
 
-__all__ = ["CD", "FPCD", "PCD", "PT", "SAMPLERS", "Sampler", "make_sampler"]
+__all__ = ["CD", "FPCD", "PCD", "PT", "GibbsLangevin", "SAMPLERS", "Sampler", "make_sampler"]
 
 
 def make_sampler(spec: str | Sampler, k: int = 1, **options: Any) -> Sampler:

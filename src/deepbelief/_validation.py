@@ -290,20 +290,23 @@ def _is_int(dtype: torch.dtype) -> bool:
     return dtype in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
 
+def _given_targets(y, name: str, what: str):
+    """``y`` itself (a tensor as NumPy), refused when missing or sparse."""
+    if y is None:
+        raise ValueError(f"this estimator requires {name} to be passed, but the target {name} "
+                         "is None")
+    if hasattr(y, "toarray"):
+        raise TypeError(f"{name}: sparse {what} are not supported")
+    return y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y
+
+
 def as_labels(y, n_samples: int, *, name: str = "y") -> np.ndarray:
     """Validate a 1-D vector of ``n_samples`` class labels; returns a NumPy array.
 
     Continuous targets are refused with scikit-learn's message ("Unknown label
     type"), as is a missing ``y``.
     """
-    if y is None:
-        raise ValueError(f"this estimator requires {name} to be passed, but the target {name} "
-                         "is None")
-    if hasattr(y, "toarray"):
-        raise TypeError(f"{name}: sparse labels are not supported")
-    if isinstance(y, torch.Tensor):
-        y = y.detach().cpu().numpy()
-    arr = np.asarray(y)
+    arr = np.asarray(_given_targets(y, name, "labels"))
     if arr.ndim == 2 and arr.shape[1] == 1:
         warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
                       "change the shape of y to (n_samples, ), for example using ravel().",
@@ -327,14 +330,8 @@ def as_targets(y, like: torch.Tensor, *, name: str = "y") -> torch.Tensor:
     ``y`` of shape (n,) or (n, n_outputs), numeric and finite, becomes a tensor of
     the same shape in ``like``'s dtype and on its device.
     """
-    if y is None:
-        raise ValueError(f"this estimator requires {name} to be passed, but the target {name} "
-                         "is None")
-    if hasattr(y, "toarray"):
-        raise TypeError(f"{name}: sparse targets are not supported")
-    if isinstance(y, torch.Tensor):
-        y = y.detach().cpu().numpy()
-    arr = check_array(y, ensure_2d=False, dtype="numeric", input_name=name)  # ndim <= 2
+    arr = check_array(_given_targets(y, name, "targets"), ensure_2d=False, dtype="numeric",
+                      input_name=name)  # ndim <= 2
     if arr.shape[0] != like.shape[0]:
         raise ValueError(f"{name} has {arr.shape[0]} targets but X has {like.shape[0]} samples; "
                          "they must match")

@@ -274,9 +274,13 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _epoch_settings(self) -> tuple[float, float]:
         t = self.n_epochs_
-        lr = self.learning_rate / (1.0 + self._learning_rate_decay() * t)
+        lr = self._learning_rate() / (1.0 + self._learning_rate_decay() * t)
         momentum = self.initial_momentum if t < self.momentum_epochs else self.momentum
         return lr, momentum
+
+    def _learning_rate(self) -> float:
+        """The rate of the first epoch: ``learning_rate``."""
+        return self.learning_rate
 
     def _learning_rate_decay(self) -> float:
         """The decay d of the rate learning_rate / (1 + d · epoch)."""

@@ -91,8 +91,13 @@ class ClassRBM(ClassifierMixin, BaseRBM):
         Gibbs steps of the generative term's negative phase.
     sampler : {"cd", "pcd", "fpcd", "pt"} or Sampler, default="cd"
         The generative term's negative phase (:mod:`deepbelief.samplers`).
-    learning_rate : float, default=0.5
+    learning_rate : float or "auto", default="auto"
         Step size on batch means; divided by 1 + ``learning_rate_decay`` · epoch.
+        ``"auto"``: 0.5 for "discriminative" and "hybrid" (at 0.05 the
+        discriminative step stalls: 0.19 test accuracy on the digits after 20
+        epochs), 0.05 for "generative" (at 0.5 the CD step collapses on small
+        data: 50 binarised digits gave one class for every test digit, 0.90
+        error, against 0.31 at 0.05).
     momentum, initial_momentum, momentum_epochs : momentum of the generative step
         (``initial_momentum`` for the first ``momentum_epochs`` epochs). The
         discriminative step is plain SGD, as in the paper.
@@ -139,6 +144,7 @@ class ClassRBM(ClassifierMixin, BaseRBM):
         **BaseRBM._parameter_constraints,
         "objective": [StrOptions(set(_OBJECTIVES))],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "learning_rate_decay": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
     }
 
@@ -147,7 +153,7 @@ class ClassRBM(ClassifierMixin, BaseRBM):
 
     def __init__(self, n_components: int = 500, *, objective: str = "hybrid",
                  alpha: float = 0.01, k: int = 1, sampler: Any = "cd",
-                 learning_rate: float = 0.5, momentum: float = 0.9,
+                 learning_rate: float | str = "auto", momentum: float = 0.9,
                  initial_momentum: float = 0.5, momentum_epochs: int = 5,
                  weight_decay: float = 0.0, learning_rate_decay: float | str = "auto",
                  batch_size: int = 50, n_iter: int | str = "auto", device: Any = "cpu",
@@ -194,6 +200,12 @@ class ClassRBM(ClassifierMixin, BaseRBM):
         n = self.n_features_in_
         log_p = torch.log_softmax(-free_energies(self.model_, v[:, :n]), 1)
         return float(-(log_p * v[:, n:]).sum(1).mean())
+
+    def _learning_rate(self) -> float:
+        """``learning_rate``, "auto" resolved for the objective (see the class)."""
+        if self.learning_rate != "auto":
+            return self.learning_rate
+        return 0.05 if self.objective == "generative" else 0.5
 
     def _learning_rate_decay(self) -> float:
         if self.learning_rate_decay != "auto":

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -209,3 +213,27 @@ def test_check_estimator():
             else:
                 assert all("Bernoulli units need values in [0, 1]" in f[1] for f in failed), failed
             assert sum(r["status"] == "passed" for r in results) >= 30
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
+@pytest.mark.parametrize("objective", ["discriminative", "hybrid"])
+def test_two_processes_train_as_one(tmp_path, objective):
+    """Under torchrun the discriminative gradient is the mean over both ranks' rows: the
+    discriminative model lands on the one process's to rounding; the hybrid's generative
+    term (and its unlabelled rows') draws its own chains on each rank: it lands near."""
+    worker = Path(__file__).with_name("classrbm_worker.py")
+    single, double = tmp_path / "one.safetensors", tmp_path / "two.safetensors"
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK")}
+    env = dict(env, OMP_NUM_THREADS="1")
+    subprocess.run([sys.executable, str(worker), objective, str(single)], check=True, env=env)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                    "--nproc_per_node", "2", str(worker), objective, str(double)],
+                   check=True, env=env, timeout=300)
+    a, b = deepbelief.load(single), deepbelief.load(double)
+    X, y = load_digits()
+    X_test, y_test = (X[1200:] > 0.5).astype(np.float64), y[1200:]
+    if objective == "discriminative":
+        np.testing.assert_allclose(b.W_.numpy(), a.W_.numpy(), atol=1e-8)
+    else:
+        assert abs(a.score(X_test, y_test) - b.score(X_test, y_test)) < 0.03

@@ -130,8 +130,10 @@ class ClassRBM(ClassifierMixin, BaseRBM):
     a fitted model takes any finite values, as :class:`~deepbelief.BernoulliRBM`
     does. The slides' formulas inherited from the RBM (``energy``, ``free_energy``,
     ``p_h_given_v``, ``gibbs``, ...) take joint rows [x, one-hot y] of
-    ``n_features_in_ + n_classes`` columns. Training in a ``torchrun`` process
-    group is refused for now (the discriminative step is not summed over ranks).
+    ``n_features_in_ + n_classes`` columns. Under ``torchrun`` every rank takes
+    its rows of each global minibatch (rank 0's order; the unlabelled rows' too):
+    the discriminative gradient is averaged over all of them, the generative
+    statistics summed over the ranks as :class:`~deepbelief.BernoulliRBM`'s are.
 
     References
     ----------
@@ -187,11 +189,6 @@ class ClassRBM(ClassifierMixin, BaseRBM):
 
     def _sampler_spec(self):
         return self.sampler
-
-    def _check_params(self) -> None:
-        super()._check_params()
-        if distributed.is_distributed():  # the discriminative step is not reduced over ranks
-            raise NotImplementedError("ClassRBM does not train in a process group yet")
 
     def _monitors(self):
         return {"log_loss": self._log_loss}
@@ -326,14 +323,25 @@ class ClassRBM(ClassifierMixin, BaseRBM):
         """One update on joint rows ``v``: discriminative, then generative (see ``objective``)."""
         weight = self._generative_weight()
         if self.objective != "generative":
-            n = self.n_features_in_
-            dW, db, dc = discriminative_gradient(self.model_, v[:, :n], v[:, n:])
+            dW, db, dc = self._discriminative_step(v)
             self.model_.W.add_(dW - self.weight_decay * self.model_.W, alpha=lr)
             self.model_.b.add_(db, alpha=lr)
             self.model_.c.add_(dc, alpha=lr)
         if weight > 0:
             decay = self.weight_decay if self.objective == "generative" else 0.0
             trainer.step(v, lr * weight, momentum, decay, self._rng)
+
+    def _discriminative_step(self, v: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The mean of ∇ log p(y | x) over the joint rows ``v`` of every rank."""
+        n = self.n_features_in_
+        grads = discriminative_gradient(self.model_, v[:, :n], v[:, n:])
+        if not distributed.is_distributed():
+            return grads
+        rows = float(v.shape[0])
+        count = torch.tensor([rows], dtype=v.dtype, device=v.device)
+        sums = [g.mul_(rows) for g in grads]
+        distributed.all_reduce_sum([*sums, count])
+        return tuple(g.div_(count) for g in sums)
 
     @torch.no_grad()
     def _unlabeled_step(self, u: torch.Tensor, trainer, lr: float, momentum: float) -> None:
@@ -353,14 +361,18 @@ class ClassRBM(ClassifierMixin, BaseRBM):
         orders = [self._cycled_order(n, n_steps * B) for n in (data.n_samples,
                                                                unlabeled.shape[0])]
         for i in range(n_steps):
-            rows = [order[i * B:(i + 1) * B] for order in orders]
+            rows = [distributed.shard(order[i * B:(i + 1) * B]) for order in orders]
             yield data.X[rows[0]], unlabeled[rows[1]]
 
     def _cycled_order(self, n: int, length: int) -> torch.Tensor:
+        """``length`` row indices, random orders of the ``n`` rows one after another
+        (rank 0's under ``torchrun``)."""
         reps = -(-length // n)
         device = self.W_.device
-        return torch.cat([torch.randperm(n, generator=self._rng, device=device)
-                          for _ in range(reps)])[:length]
+        order = torch.cat([torch.randperm(n, generator=self._rng, device=device)
+                           for _ in range(reps)])[:length]
+        distributed.broadcast_(order)
+        return order
 
     # ------------------------------------------------------- estimator outputs
     def _joint_input(self, X, name: str) -> torch.Tensor:

@@ -92,8 +92,15 @@ def test_a_sampler_object_is_used_as_a_copy(binary):
 
 
 def test_every_named_sampler_trains(binary):
+    """Each sampler trains a BernoulliRBM, or a GaussianBernoulliRBM when it runs real-valued
+    units only (a BernoulliRBM then refuses it before training)."""
     for name, cls in SAMPLERS.items():
-        rbm = BernoulliRBM(8, sampler=name, n_iter=1, random_state=0).fit(binary)
+        if cls.real_only:
+            with pytest.raises(ValueError, match="real-valued .* units only"):
+                BernoulliRBM(8, sampler=name, n_iter=1, random_state=0).fit(binary)
+            rbm = GaussianBernoulliRBM(8, sampler=name, n_iter=1, random_state=0).fit(binary)
+        else:
+            rbm = BernoulliRBM(8, sampler=name, n_iter=1, random_state=0).fit(binary)
         assert type(rbm._get_trainer().sampler) is cls
         assert issubclass(cls, Sampler) and cls.name == name
 

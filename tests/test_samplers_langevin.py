@@ -115,5 +115,5 @@ def test_bad_options_and_binary_units_are_refused():
     with pytest.raises(ValueError, match="n_langevin"):
         GibbsLangevin(n_langevin=0)
     X = (np.random.default_rng(0).random((20, 4)) > 0.5).astype(float)
-    with pytest.raises(ValueError, match="Gaussian visible units"):
+    with pytest.raises(ValueError, match=r"Gaussian\) visible units only"):
         BernoulliRBM(3, sampler="langevin", n_iter=1).fit(X)

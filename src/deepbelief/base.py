@@ -126,6 +126,9 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if sampler.binary_only and not self._input_domain["unit_interval"]:
             raise ValueError(f"sampler {sampler.name!r} runs binary units only; "
                              f"{type(self).__name__} has real-valued visible units")
+        if sampler.real_only and self._input_domain["unit_interval"]:
+            raise ValueError(f"sampler {sampler.name!r} runs real-valued (Gaussian) visible "
+                             f"units only; {type(self).__name__} has binary visible units")
         return sampler
 
     def _validate(self, X, name: str = "X", *, reset: bool = False, hidden: bool = False,

@@ -46,6 +46,8 @@ class Sampler:
     options: ClassVar[tuple[str, ...]] = ("sample_visible", "mean_field")
     #: Whether the class runs only binary units.
     binary_only: ClassVar[bool] = False
+    #: Whether the class runs only real-valued (Gaussian) visible units.
+    real_only: ClassVar[bool] = False
 
     def __init__(self, k: int = 1, *, sample_visible: bool | tuple[bool, ...] = False,
                  mean_field: bool = False) -> None:

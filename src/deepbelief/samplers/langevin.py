@@ -55,6 +55,7 @@ class GibbsLangevin(Sampler):
 
     name = "langevin"
     options = ("step_size", "n_langevin", "adjust", "from_noise")
+    real_only = True
 
     def __init__(self, k: int = 1, *, step_size: float = 0.5, n_langevin: int = 1,
                  adjust: bool = True, from_noise: bool = False) -> None:

@@ -330,3 +330,20 @@ def test_check_estimator():
     failed = [(r["check_name"], str(r["exception"])) for r in results if r["status"] == "failed"]
     assert failed == []
     assert sum(r["status"] == "passed" for r in results) >= 40
+
+
+def test_a_deep_belief_net_stacks_on_its_hidden_units(frame):
+    """A DBN whose first layer is the tabular RBM: a DBNClassifier on p(h | v) in a
+    pipeline, trained on the table with its NaN; it learns the class from the others."""
+    from sklearn.pipeline import make_pipeline
+
+    from deepbelief import DBNClassifier
+
+    X = with_missing(frame, 0.2).drop(columns="pclass")
+    y = frame["pclass"].astype(str).to_numpy()
+    model = make_pipeline(
+        TabularRBM(8, n_iter=60, learning_rate_decay=0.03, random_state=0),
+        DBNClassifier((16,), pretrain_epochs=5, finetune_epochs=30, random_state=0))
+    model.fit(X[:400], y[:400])
+    commonest = np.mean(y[400:] == pd.Series(y[:400]).mode()[0])
+    assert model.score(X[400:], y[400:]) > commonest + 0.1  # 0.715 against 0.545

@@ -30,7 +30,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import CHUNK, as_tensor2d, minibatch_check, to_numpy
-from .base import DEPRECATED, BaseRBM, _is_frame, as_vector
+from .base import BaseRBM, _is_frame, as_vector
 from .gaussian import GAUSSIAN_CONSTRAINTS, GaussianVisibleMixin
 from .io import check_tensor, decode_classes, encode_classes, register
 from .transforms import ColumnEncoder, infer_kind, observed_moments
@@ -129,15 +129,11 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        **{name: c for name, c in BaseRBM._parameter_constraints.items()
-           if name != "persistent"},
+        **BaseRBM._parameter_constraints,
         **GAUSSIAN_CONSTRAINTS,
         "column_types": [StrOptions({"auto"}), list, dict],
         "impute_steps": [Interval(Integral, 1, None, closed="left")],
     }
-
-    #: No earlier spelling of ``sampler`` to translate.
-    persistent: ClassVar[str] = DEPRECATED
 
     def __init__(self, n_components: int = 64, *, column_types: Any = "auto", k: int = 1,
                  sampler: Any = "cd", learning_rate: float = 0.1, momentum: float = 0.9,
@@ -239,6 +235,10 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
         """Training rows are checked as the base's, missing entries allowed."""
         validate = partial(self._validate, keep_sparse=True, check_range=True, allow_nan=True)
         return minibatch_check(validate, fitted=not reset)
+
+    def _sampler_spec(self):
+        """``sampler`` as given (no earlier spelling of it to translate)."""
+        return self.sampler
 
     def _input_transform(self) -> ColumnEncoder:
         return self._encoder

@@ -192,3 +192,31 @@ def test_check_estimator():
               if r["status"] == "failed"]
     assert failed == []
     assert sum(r["status"] == "passed" for r in results) >= 30
+
+
+def test_a_checkpoint_of_earlier_releases_resumes(tmp_path):
+    """Fine-tuning checkpoints written before the regressor kept the best validation
+    score under "accuracy": a classifier resumes from one as from today's."""
+    from deepbelief.checkpoint import load_latest, save_checkpoint
+    from deepbelief.datasets import load_digits
+
+    X, y = load_digits()
+    X, y = X[:300], y[:300]
+    params = dict(hidden_layer_sizes=(16,), pretrain_epochs=1, finetune_epochs=6,
+                  n_iter_no_change=100, random_state=0)
+    full = deepbelief.DBNClassifier(**params).fit(X, y)
+
+    def crash(model):
+        if len(model.history_["train_loss"]) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        deepbelief.DBNClassifier(**params, checkpoint_dir=str(tmp_path)).fit(X, y,
+                                                                             callback=crash)
+    directory = tmp_path / "finetune"
+    state = load_latest(directory)
+    state["early"]["accuracy"] = state["early"].pop("score")
+    save_checkpoint(directory, 3, state)
+    resumed = deepbelief.DBNClassifier(**params, checkpoint_dir=str(tmp_path)).fit(
+        X, y, resume=True)
+    np.testing.assert_array_equal(resumed.predict_proba(X), full.predict_proba(X))

@@ -704,7 +704,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------ fitting
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, callback=None):
         """Estimate φ, μ, Σ with EM, keeping the best of ``n_init`` initialisations.
 
         Each EM iteration sums the sufficient statistics (Σ_n r_nk, Σ_n r_nk x_n and
@@ -729,6 +729,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             iteration.
         y : Ignored
             Present for API consistency.
+        callback : callable, optional
+            Called as ``callback(self)`` after each EM iteration (its return value is
+            ignored); ``n_iter_``, ``lower_bound_`` and ``lower_bounds_`` are then those
+            of the initialisation running, and the fitted parameters come at the end.
+            The fit is the same with or without it.
 
         Returns
         -------
@@ -755,7 +760,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if self.verbose:
                 print(f"Initialisation {trial}")
             start, previous = self._starting_point(data, user, gen, device, warm)
-            result = self._fit_single(data, start, previous)
+            result = self._fit_single(data, start, previous, callback)
             if best is None or result.lower_bound > best.lower_bound:
                 best = result
         self._store(best, data.offset, data.first.shape[1])
@@ -798,7 +803,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             return start, self.lower_bound_
         return self._initial_params(data.first, user, gen), -math.inf
 
-    def fit_predict(self, X, y=None) -> np.ndarray:
+    def fit_predict(self, X, y=None, *, callback=None) -> np.ndarray:
         """Fit, then return the most probable component of every training sample.
 
         Parameters
@@ -807,26 +812,32 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             Training data.
         y : Ignored
             Present for API consistency.
+        callback : callable, optional
+            As in :meth:`fit`.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
             argmax_k r_nk under the fitted parameters.
         """
-        return self.fit(X).predict(X)
+        return self.fit(X, callback=callback).predict(X)
 
     def _fit_single(self, data: _TrainingData, params: _Params,
-                    lower_bound: float = -math.inf) -> _FitResult:
+                    lower_bound: float = -math.inf, callback=None) -> _FitResult:
         """EM from ``params`` until the lower bound changes by less than ``tol``.
 
         ``lower_bound`` is the last one known (a warm start's previous fit), so that
-        convergence is detected across warm-started fits.
+        convergence is detected across warm-started fits. ``callback`` (see :meth:`fit`)
+        follows every iteration.
         """
         bounds, converged, n_iter = [], False, 0
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
             params, lower_bound = self._em_iteration(data, params)
             bounds.append(lower_bound)
+            if callback is not None:
+                self.n_iter_, self.lower_bound_, self.lower_bounds_ = n_iter, lower_bound, bounds
+                callback(self)
             if self.verbose and n_iter % self.verbose_interval == 0:
                 print(f"  Iteration {n_iter}\tlog-likelihood change {lower_bound - previous:.5g}")
             if abs(lower_bound - previous) < self.tol:

@@ -232,10 +232,9 @@ class BackpropNet(BaseDeepNet):
         self.history_["train_loss"].append(loss)
         self.history_["seconds"].append(time.perf_counter() - start)
         bar.update(1)
-        stop = callback is not None and bool(callback(self))
         if valid is None:
             bar.set_postfix(loss=f"{loss:.4g}")
-            self._early["stopped"] = stop
+            self._early["stopped"] = callback is not None and bool(callback(self))
             return
         v_loss, v_score = self._evaluate(valid.X, valid.y)
         self.history_["validation_loss"].append(v_loss)
@@ -249,6 +248,7 @@ class BackpropNet(BaseDeepNet):
         if (v_score, -v_loss) > (early["score"], -early["kept_loss"]):
             early["score"], early["kept_loss"] = v_score, v_loss
             self._best_state = copy.deepcopy(self.net_.state_dict())
+        stop = callback is not None and bool(callback(self))  # sees this epoch's validation
         early["stopped"] = stop or early["waited"] >= self.n_iter_no_change
 
     def _parallel(self) -> nn.Module:

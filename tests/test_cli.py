@@ -6,7 +6,7 @@ import pytest
 
 import deepbelief
 from deepbelief.cli import main
-from deepbelief.partition import exact_log_partition
+from deepbelief.partition import exact_log_partition, log_likelihood
 
 
 def _number(pattern: str, text: str) -> float:
@@ -97,3 +97,115 @@ def test_train_dbn_with_gaussian_visible_units(tmp_path, capsys):
     model = deepbelief.load(out)
     assert model.visible_units == "gaussian"
     assert _number(r"test error: (\S+)%", capsys.readouterr().out) < 20
+
+
+# ------------------------------------------------------------ --data: the user's own files
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory):
+    """The digits as 8-bit files: .npy images, .npz and .csv with labels, a folder per class."""
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("own")
+    X, y = deepbelief.datasets.load_digits()
+    pixels = np.rint(X * 255).astype(np.uint8)
+    np.save(root / "train.npy", pixels[:200].reshape(-1, 8, 8))
+    np.save(root / "test.npy", pixels[200:300])
+    np.save(root / "narrow.npy", pixels[:10, :60])
+    np.save(root / "real.npy", X[:20] * 16.0)
+    table = pd.DataFrame(pixels[:200], columns=[f"p{i}" for i in range(64)])
+    table["digit"] = [f"d{v}" for v in y[:200]]
+    table.to_csv(root / "train.csv", index=False)
+    for i in range(30):
+        path = root / "images" / ["zero", "one", "two"][y[i] % 3] / f"{i}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels[i].reshape(8, 8)).save(path)
+    (root / "mixed" / "a").mkdir(parents=True)
+    Image.new("L", (8, 8)).save(root / "mixed" / "a" / "small.png")
+    Image.new("L", (9, 8)).save(root / "mixed" / "a" / "wide.png")
+    return root, pixels / 255
+
+
+def test_train_rbm_and_evaluate_an_npy_file(own, tmp_path, capsys):
+    root, X = own
+    out, filters = tmp_path / "rbm.safetensors", tmp_path / "filters.png"
+    assert main(["train-rbm", "--data", str(root / "train.npy"), "--test-data",
+                 str(root / "test.npy"), "--hidden", "6", "--epochs", "2", "--out", str(out),
+                 "--filters", str(filters)]) == 0
+    rbm = deepbelief.load(out)
+    assert rbm.W_.shape == (6, 64) and len(rbm.history_["free_energy_gap"]) == 2
+    assert filters.exists()
+    capsys.readouterr()
+    log_z = exact_log_partition(rbm)
+    for data, rows in ([str(root / "test.npy")], slice(200, 300)), (
+            [str(root / "train.csv"), "--target", "digit"], slice(0, 200)), (
+            [str(root / "images")], slice(0, 30)):  # the mean: the folder's order is its own
+        assert main(["evaluate", str(out), "--data", *data, "--exact"]) == 0
+        text = capsys.readouterr().out
+        assert f"log-likelihood of {data[0]} = " in text
+        assert _number(r"log-likelihood of \S+ = (\S+) nats", text) == pytest.approx(
+            log_likelihood(rbm, X[rows].astype("float32"), log_z=log_z), abs=1e-3)
+
+
+def test_train_dbn_on_a_csv_file_with_target(own, tmp_path, capsys):
+    root, _ = own
+    out = tmp_path / "dbn.safetensors"
+    assert main(["train-dbn", "--data", str(root / "train.csv"), "--target", "digit",
+                 "--layers", "8", "--pretrain-epochs", "1", "--finetune-epochs", "1",
+                 "--out", str(out)]) == 0
+    assert "training error:" in capsys.readouterr().out  # no --test-data: nothing held out
+    assert deepbelief.load(out).classes_.tolist() == [f"d{v}" for v in range(10)]
+    assert (tmp_path / "dbn_filters.png").exists() and (tmp_path / "dbn_history.png").exists()
+
+
+def test_train_dbn_on_an_image_folder(own, tmp_path, capsys):
+    root, _ = own
+    out = tmp_path / "dbn.safetensors"
+    assert main(["train-dbn", "--data", str(root / "images"), "--test-data",
+                 str(root / "images"), "--layers", "8", "--pretrain-epochs", "1",
+                 "--finetune-epochs", "1", "--out", str(out)]) == 0
+    assert "test error:" in capsys.readouterr().out
+    assert deepbelief.load(out).classes_.tolist() == ["one", "two", "zero"]
+
+
+@pytest.mark.parametrize("argv, named, message", [
+    (["train-rbm", "--data", "real.npy"], "real.npy", "--visible gaussian"),
+    (["train-rbm", "--data", "train.npy", "--test-data", "narrow.npy"], "narrow.npy",
+     "60 features, but the training data"),
+    (["train-rbm", "--data", "missing.npy"], "missing.npy", "no such file"),
+    (["train-rbm", "--data", "train.csv", "--target", "label"], "train.csv",
+     "no column 'label'"),
+    (["train-rbm", "--data", "train.csv"], "train.csv", "non-numeric column(s) digit"),
+    (["train-dbn", "--data", "train.npy"], "train.npy", "no labels; train-dbn needs them"),
+    (["train-dbn", "--data", "mixed"], "mixed", "images of different sizes"),
+])
+def test_unreadable_data_fail_before_anything_is_written(own, tmp_path, capsys, argv, named,
+                                                        message):
+    root, _ = own
+    argv = [str(root / a) if a.endswith((".npy", ".csv")) or a == "mixed" else a for a in argv]
+    out = tmp_path / "out"
+    writes = ["--out", str(out / "m.safetensors"), "--checkpoint-dir", str(out / "ck")]
+    writes += ["--filters", str(out / "f.png")] if argv[0] == "train-rbm" else []
+    assert main(argv + writes) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"deepbelief {argv[0]}: error: ") and named in err and message in err
+    assert not out.exists()
+
+
+def test_evaluate_refuses_a_file_of_other_features(own, trained, capsys):
+    root, _ = own
+    assert main(["evaluate", str(trained), "--data", str(root / "narrow.npy")]) == 2
+    assert "narrow.npy: 60 features, but" in capsys.readouterr().err
+
+
+def test_data_and_dataset_exclude_each_other(own, capsys):
+    root, _ = own
+    with pytest.raises(SystemExit) as exit_:
+        main(["train-rbm", "--dataset", "digits", "--data", str(root / "train.npy")])
+    assert exit_.value.code == 2
+    assert "not allowed with argument --dataset" in capsys.readouterr().err
+    assert main(["train-rbm", "--dataset", "digits", "--target", "digit"]) == 2
+    assert "--target goes with --data" in capsys.readouterr().err

@@ -19,14 +19,18 @@ from ..plot import (
     plot_paper_figures,
     tile_images,
 )
-from ._common import add_data_options, add_run_options, load_split
+from ._common import add_data_options, add_run_options, image_shape, load_train_test
 
+TEST_DATA_HELP = ("with --data: held-out labelled data (any form --data takes, scaled as the "
+                  "training data) for the error reported and the figures; without it nothing "
+                  "is held out and both are on the training data (with --dataset: the test "
+                  "split)")
 PAPER = {"pretrain_epochs": 30, "finetune_epochs": 300, "gibbs_steps": (3, 6, 10)}
 
 
 def register(sub) -> None:
     p = sub.add_parser("train-dbn", help="pre-train and fine-tune a deep belief net")
-    add_data_options(p, default="mnist")
+    add_data_options(p, default="mnist", test_data=TEST_DATA_HELP)
     add_run_options(p)
     p.add_argument("--layers", type=int, nargs="+", default=[500, 500, 2000])
     p.add_argument("--pretrain-epochs", type=int, default=None,
@@ -90,50 +94,64 @@ def build_model(args: argparse.Namespace):
 def run_train(args: argparse.Namespace) -> int:
     """Train, report the test error and, on rank 0 only, save the model and its plots.
 
-    Under ``torchrun`` every process runs this; they train together.
+    Under ``torchrun`` every process runs this; they train together. Without a
+    held-out set (``--data`` without ``--test-data``) the error and the figures
+    are the training data's.
     """
     if args.resume and args.checkpoint_dir is None:
         raise ValueError("--resume needs --checkpoint-dir")
     distributed.init_from_env(args.device)
-    X, y = load_split(args, "train")
-    X_test, y_test = load_split(args, "test")
+    data = load_train_test(args, binary=args.visible == "bernoulli", labels=True)
+    held_out = data.X_test is not None
+    X_eval, y_eval = (data.X_test, data.y_test) if held_out else (data.X, data.y)
     if args.schedule == "paper" and args.finetune == "backprop":
         args.pretrain_epochs = PAPER["pretrain_epochs"]
     model = build_model(args)
     start = time.perf_counter()
-    model.fit(X, y, resume=args.resume)
+    model.fit(data.X, data.y, resume=args.resume)
     total = time.perf_counter() - start
-    error = 1.0 - model.score(X_test, y_test)
+    error = 1.0 - model.score(X_eval, y_eval)
     if distributed.is_main_process():
-        _report(model, args, error, total, X_test, y_test)
+        which = "test" if held_out else "training"
+        _report(model, args, (which, error), total, X_eval, y_eval, data.image_shape)
     distributed.finish()
     return 0
 
 
-def _report(model, args: argparse.Namespace, error: float, seconds: float,
-            X_test, y_test) -> None:
+def _report(model, args: argparse.Namespace, error: tuple[str, float], seconds: float,
+            X_test, y_test, shape: tuple[int, int] | None) -> None:
     tqdm.write(f"pre-training: {model.times_['pretrain']:.1f} s, fine-tuning "
                f"({args.finetune}): {model.times_['finetune']:.1f} s, total {seconds:.1f} s")
-    print(f"test error: {100 * error:.2f}% on {len(X_test)} images")
+    rows = "images" if args.data is None else "rows"
+    print(f"{error[0]} error: {100 * error[1]:.2f}% on {len(X_test)} {rows}")
     model.save(args.out)
     print(f"saved {args.out}")
     for path in write_plots(model, Path(args.plot_dir or Path(args.out).parent),
-                            Path(args.out).stem, args.seed, X_test, y_test):
+                            Path(args.out).stem, args.seed, X_test, y_test, shape=shape):
         print(f"wrote {path}")
 
 
 def write_plots(model, out_dir: Path, stem: str, seed: int, X_test=None,
-                y_test=None) -> list[Path]:
-    """First-layer filters, training curves and, for a DBN, the paper's figures."""
+                y_test=None, *, shape: tuple[int, int] | None = None) -> list[Path]:
+    """First-layer filters, training curves and, for a DBN, the paper's figures.
+
+    The filters need images (of ``shape``, or a square number of features)
+    and the paper's figures square ones; for other data only the curves are drawn.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{stem}_filters.png", out_dir / f"{stem}_history.png"]
+    paths = [out_dir / f"{stem}_history.png"]
+    plot_history(model.history_, path=paths[0], title=f"{type(model).__name__} fine-tuning")
     if isinstance(model, DBNClassifier):
         W = model.coefs_[0]
     else:
         W = model.layers_[0].R.cpu().numpy()
-    tile_images(W[:100], path=paths[0], normalize="each", title="First-layer filters")
-    plot_history(model.history_, path=paths[1], title=f"{type(model).__name__} fine-tuning")
-    if isinstance(model, DBN):
+    shape = image_shape(W.shape[1], shape)
+    if shape is None:
+        return paths
+    paths.insert(0, out_dir / f"{stem}_filters.png")
+    tile_images(W[:100], shape=shape, path=paths[0], normalize="each",
+                title="First-layer filters")
+    if isinstance(model, DBN) and shape[0] == shape[1]:
         paths += map(Path, plot_paper_figures(model, X_test, y_test, out_dir, seed=seed,
                                               prefix=f"{stem}_"))
     return paths

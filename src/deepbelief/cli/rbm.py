@@ -9,12 +9,16 @@ from ..gaussian import GaussianBernoulliRBM
 from ..plot import tile_images
 from ..rbm import BernoulliRBM
 from ..samplers import SAMPLERS
-from ._common import add_data_options, add_run_options, load_split
+from ._common import add_data_options, add_run_options, image_shape, load_train_test
+
+TEST_DATA_HELP = ("with --data: held-out data (any form --data takes, scaled as the training "
+                  "data) for the per-epoch free-energy gap, an overfitting signal; without it "
+                  "nothing is held out (with --dataset: the test split)")
 
 
 def register(sub) -> None:
     p = sub.add_parser("train-rbm", help="train an RBM (CD-k or PCD)")
-    add_data_options(p, default="mnist")
+    add_data_options(p, default="mnist", test_data=TEST_DATA_HELP)
     add_run_options(p)
     p.add_argument("--hidden", type=int, default=500)
     p.add_argument("--epochs", type=int, default=20)
@@ -47,12 +51,32 @@ def register(sub) -> None:
     p.add_argument("--checkpoint-every", type=int, default=1, help="epochs between checkpoints")
     p.add_argument("--resume", action="store_true",
                    help="continue from the newest checkpoint in --checkpoint-dir")
-    p.add_argument("--filters", default=None, help="also write a PNG of the first filters")
+    p.add_argument("--filters", default=None,
+                   help="also write a PNG of the first filters (image data only)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     distributed.init_from_env(args.device)
+    rbm = build_model(args)
+    data = load_train_test(args, binary=args.visible == "bernoulli")
+    shape = _filter_shape(args, data.X.shape[1], data.image_shape)
+    main = distributed.is_main_process()
+    rbm.fit(data.X, validation_data=data.X_test, resume=args.resume)  # one line per epoch
+    distributed.finish()
+    if not main:
+        return 0
+    rbm.save(args.out)
+    print(f"saved {args.out}")
+    if args.filters:
+        tile_images(rbm.components_[:100], shape=shape, path=args.filters, normalize="each",
+                    title="RBM filters (rows of W)")
+        print(f"wrote {args.filters}")
+    return 0
+
+
+def build_model(args: argparse.Namespace):
+    """The estimator the options describe."""
     momentum = {} if args.momentum is None else {"momentum": args.momentum,
                                                  "initial_momentum": args.momentum}
     options = dict(momentum)
@@ -70,22 +94,19 @@ def run(args: argparse.Namespace) -> int:
                        min_beta=args.min_beta, fast_learning_rate=args.fast_learning_rate)
         if sampler != "pt":
             options["n_temperatures"] = None
-    rbm = cls(args.hidden, k=args.k, sampler=sampler, weight_decay=args.weight_decay,
-              learning_rate_decay=args.learning_rate_decay, **options,
-              batch_size=args.batch_size, n_iter=args.epochs, device=args.device,
-              random_state=args.seed, verbose=True,
-              checkpoint_dir=args.checkpoint_dir, checkpoint_every=args.checkpoint_every)
-    X, _ = load_split(args, "train")
-    X_test, _ = load_split(args, "test")
-    main = distributed.is_main_process()
-    rbm.fit(X, validation_data=X_test, resume=args.resume)  # verbose: one line per epoch
-    distributed.finish()
-    if not main:
-        return 0
-    rbm.save(args.out)
-    print(f"saved {args.out}")
-    if args.filters:
-        tile_images(rbm.components_[:100], path=args.filters, normalize="each",
-                    title="RBM filters (rows of W)")
-        print(f"wrote {args.filters}")
-    return 0
+    return cls(args.hidden, k=args.k, sampler=sampler, weight_decay=args.weight_decay,
+               learning_rate_decay=args.learning_rate_decay, **options,
+               batch_size=args.batch_size, n_iter=args.epochs, device=args.device,
+               random_state=args.seed, verbose=True,
+               checkpoint_dir=args.checkpoint_dir, checkpoint_every=args.checkpoint_every)
+
+
+def _filter_shape(args: argparse.Namespace, n_features: int,
+                  shape: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The filters' image shape; --filters on data that are not images is an error."""
+    shape = image_shape(n_features, shape)
+    if args.filters and shape is None:
+        raise ValueError(f"--filters draws images, but {args.data} has {n_features} features, "
+                         "not a square number: give images as a 3-D .npy (images, height, "
+                         "width) or a folder, or leave --filters out")
+    return shape

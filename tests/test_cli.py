@@ -209,3 +209,14 @@ def test_data_and_dataset_exclude_each_other(own, capsys):
     assert "not allowed with argument --dataset" in capsys.readouterr().err
     assert main(["train-rbm", "--dataset", "digits", "--target", "digit"]) == 2
     assert "--target goes with --data" in capsys.readouterr().err
+
+
+def test_a_csv_file_without_pandas_is_a_clear_error(own, tmp_path, capsys, monkeypatch):
+    import sys
+
+    root, _ = own
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now fails
+    assert main(["train-rbm", "--data", str(root / "train.csv"), "--target", "digit",
+                 "--out", str(tmp_path / "m.safetensors")]) == 2
+    assert "needs pandas: pip install 'deepbelief[tables]'" in capsys.readouterr().err
+    assert not (tmp_path / "m.safetensors").exists()

@@ -16,8 +16,9 @@ DATA_HELP = (
     "width), an .npz file with arrays X and, optionally, y (labels), a .csv file with a header "
     "row (numeric columns are the features; see --target), or a folder with one subfolder of "
     "images per class (the class names; images read as greyscale, all of one size). Scaling: "
-    "images and integers in 0-255 are divided by 255, values inside [0, 1] stay, anything "
-    "else stays as it is, which only Gaussian visible units (--visible gaussian) take")
+    "images and data of an integer type within 0-255 are divided by 255, values inside "
+    "[0, 1] stay, anything else stays as it is, which only Gaussian visible units (--visible "
+    "gaussian) take")
 
 
 class Splits(NamedTuple):

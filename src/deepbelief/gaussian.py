@@ -51,7 +51,7 @@ class GaussianVisibleMixin:
     Real-valued inputs (no [0, 1] range, no sparse input); chains that sample their
     visible states (the variances' statistic needs their spread); and
     :meth:`score_samples` as the density of the inputs,
-    log p(x) = -F(v) - log Z + log |det ∂v/∂x| for v the units' values of x, log Z
+    log p(x) = -F(v) - log Z + log ``|det ∂v/∂x|`` for v the units' values of x, log Z
     exact up to ``EXACT_SCORE_UNITS`` hidden units and estimated by AIS above.
     The estimator has ``learn_variance`` and ``min_variance``.
     """
@@ -74,7 +74,7 @@ class GaussianVisibleMixin:
     def score_samples(self, X) -> np.ndarray:
         """log p(x) of each row in nats (the density of the inputs as given).
 
-        log p(x) = -F(v) - log Z + log |det ∂v/∂x| for v the units' values of the row
+        log p(x) = -F(v) - log Z + log ``|det ∂v/∂x|`` for v the units' values of the row
         (the standardised row); log Z is exact (a sum over the 2^n hidden states) up
         to 20 hidden units, else estimated by AIS (100 runs, base means from ``X``)
         and kept until the parameters change.

@@ -332,7 +332,7 @@ def log_likelihood(rbm, X, log_z=None, **ais_params) -> float:
 
 def mean_log_likelihood(model: RBM, v: torch.Tensor, log_z: float,
                         log_det: float = 0.0) -> float:
-    """mean(-F(v)) - log Z + log |det ∂v/∂x| over the rows of the units' values ``v``."""
+    """mean(-F(v)) - log Z + log ``|det ∂v/∂x|`` over the rows of the units' values ``v``."""
     model = model.to(torch.float64)
     with torch.no_grad():
         total = sum(float(model.free_energy(chunk.to(torch.float64)).sum())

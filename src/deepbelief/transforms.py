@@ -34,7 +34,7 @@ class Identity:
         return z
 
     def log_abs_det_jacobian(self) -> float:
-        """log |det ∂z/∂x| = 0."""
+        """log ``|det ∂z/∂x|`` = 0."""
         return 0.0
 
     def fold(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
@@ -85,7 +85,7 @@ class Standardize:
         return z * self.scale + self.shift
 
     def log_abs_det_jacobian(self) -> float:
-        """log |det ∂z/∂x| = -Σ_j log scale_j: p(x) = p(z) / Π_j scale_j."""
+        """log ``|det ∂z/∂x|`` = -Σ_j log scale_j: p(x) = p(z) / Π_j scale_j."""
         return -float(self.scale.double().log().sum())
 
     def fold(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
@@ -245,7 +245,7 @@ class ColumnEncoder:
         return out
 
     def log_abs_det_jacobian(self) -> float:
-        """log |det ∂z/∂x| of the real columns, -Σ_j log scale_j (the others are counts)."""
+        """log ``|det ∂z/∂x|`` of the real columns, -Σ_j log scale_j (the others: counts)."""
         return self.standardize.log_abs_det_jacobian()
 
     def state_dict(self) -> dict[str, torch.Tensor]:

@@ -189,6 +189,7 @@ def test_unreadable_data_fail_before_anything_is_written(own, tmp_path, capsys, 
     out = tmp_path / "out"
     writes = ["--out", str(out / "m.safetensors"), "--checkpoint-dir", str(out / "ck")]
     writes += ["--filters", str(out / "f.png")] if argv[0] == "train-rbm" else []
+    writes += ["--log-dir", str(out / "logs")]
     assert main(argv + writes) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"deepbelief {argv[0]}: error: ") and named in err and message in err
@@ -220,3 +221,19 @@ def test_a_csv_file_without_pandas_is_a_clear_error(own, tmp_path, capsys, monke
                  "--out", str(tmp_path / "m.safetensors")]) == 2
     assert "needs pandas: pip install 'deepbelief[tables]'" in capsys.readouterr().err
     assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize("command, options, tag", [
+    ("train-rbm", ["--hidden", "6", "--epochs", "2"], "rbm/reconstruction_error"),
+    ("train-dbn", ["--layers", "8", "--pretrain-epochs", "1", "--finetune-epochs", "2"],
+     "finetune/validation_accuracy"),
+])
+def test_log_dir_writes_each_epoch_to_tensorboard(tmp_path, command, options, tag):
+    event_accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator")
+    logs = tmp_path / "logs"
+    assert main([command, "--dataset", "digits", *options, "--out",
+                 str(tmp_path / "m.safetensors"), "--log-dir", str(logs)]) == 0
+    events = event_accumulator.EventAccumulator(str(logs))
+    events.Reload()
+    assert [event.step for event in events.Scalars(tag)] == [1, 2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 from typing import NamedTuple
 
@@ -54,6 +55,25 @@ def add_data_options(parser: argparse.ArgumentParser, default: str = "digits", *
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--log-dir", metavar="DIR", default=None,
+                        help="also write each epoch's figures, filters and samples to this "
+                        "TensorBoard folder (needs the tensorboard package: pip install "
+                        "'deepbelief[monitor]'; then tensorboard --logdir DIR)")
+
+
+def training_logger(args: argparse.Namespace):
+    """A :class:`~deepbelief.monitor.TensorBoardLogger` for ``--log-dir``, else a no-op context.
+
+    Only the main process logs under ``torchrun``. Made after the data are read,
+    so that a command refused for its input writes nothing.
+    """
+    from .. import distributed
+
+    if args.log_dir is None or not distributed.is_main_process():
+        return contextlib.nullcontext()
+    from ..monitor import TensorBoardLogger
+
+    return TensorBoardLogger(args.log_dir)
 
 
 def load_split(args: argparse.Namespace, split: str, *, binary: bool = True,

@@ -19,7 +19,13 @@ from ..plot import (
     plot_paper_figures,
     tile_images,
 )
-from ._common import add_data_options, add_run_options, image_shape, load_train_test
+from ._common import (
+    add_data_options,
+    add_run_options,
+    image_shape,
+    load_train_test,
+    training_logger,
+)
 
 TEST_DATA_HELP = ("with --data: held-out labelled data (any form --data takes, scaled as the "
                   "training data) for the error reported and the figures; without it nothing "
@@ -108,7 +114,8 @@ def run_train(args: argparse.Namespace) -> int:
         args.pretrain_epochs = PAPER["pretrain_epochs"]
     model = build_model(args)
     start = time.perf_counter()
-    model.fit(data.X, data.y, resume=args.resume)
+    with training_logger(args) as logger:
+        model.fit(data.X, data.y, callback=logger, resume=args.resume)
     total = time.perf_counter() - start
     error = 1.0 - model.score(X_eval, y_eval)
     if distributed.is_main_process():

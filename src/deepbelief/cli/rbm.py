@@ -9,7 +9,13 @@ from ..gaussian import GaussianBernoulliRBM
 from ..plot import tile_images
 from ..rbm import BernoulliRBM
 from ..samplers import SAMPLERS
-from ._common import add_data_options, add_run_options, image_shape, load_train_test
+from ._common import (
+    add_data_options,
+    add_run_options,
+    image_shape,
+    load_train_test,
+    training_logger,
+)
 
 TEST_DATA_HELP = ("with --data: held-out data (any form --data takes, scaled as the training "
                   "data) for the per-epoch free-energy gap, an overfitting signal; without it "
@@ -62,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
     data = load_train_test(args, binary=args.visible == "bernoulli")
     shape = _filter_shape(args, data.X.shape[1], data.image_shape)
     main = distributed.is_main_process()
-    rbm.fit(data.X, validation_data=data.X_test, resume=args.resume)  # one line per epoch
+    with training_logger(args) as logger:  # one line per epoch on the console
+        rbm.fit(data.X, validation_data=data.X_test, callback=logger, resume=args.resume)
     distributed.finish()
     if not main:
         return 0

@@ -311,8 +311,11 @@ def test_auto_epochs_count_updates():
     assert [auto_batch_size(n) for n in (None, 60000, 1198, 300)] == [100, 100, 19, 10]
     with pytest.raises(ValueError, match="'auto'"):
         resolve_epochs("many", "n", 10, 1)
+    assert resolve_epochs("auto", "n", 1198, 100, power=0.25) == 188  # 2256 updates
+    assert resolve_epochs("auto", "n", 60000, 100, power=0.25) == 10
+    # below the top, the generative DBN's budget falls as (n / 60k)^¼: 6771 updates
     params, updown = DBN(rbm_params={"learning_rate": 0.2})._plan_epochs((8, 8, 8), 1198)
-    assert [p["n_iter"] for p in params] == [40, 40, 40] and updown == 24
+    assert [p["n_iter"] for p in params] == [106, 106, 40] and updown == 24
     assert [p["batch_size"] for p in params] == [19, 19, 19]
     assert params[0]["learning_rate"] == params[2]["learning_rate"] == 0.2
     assert params[2]["k"] == TOP_RBM["k"] and "k" not in params[0]

@@ -364,14 +364,14 @@ AUTO_ROWS = 60000
 AUTO_BATCHES_PER_EPOCH, AUTO_MIN_BATCH, AUTO_MAX_BATCH = 60, 10, 100
 
 
-def auto_updates(n_samples: int, updates: int = AUTO_UPDATES) -> int:
-    """The updates ``"auto"`` gives ``n_samples`` rows: ``updates`` · min(1, √(n / 60,000)).
+def auto_updates(n_samples: int, updates: int = AUTO_UPDATES, power: float = 0.5) -> int:
+    """The updates ``"auto"`` gives ``n_samples`` rows: ``updates`` · min(1, (n / 60,000)^power).
 
-    Fewer rows hold less to learn: the budget shrinks with the square root of
-    the data (848 updates for 1.2k digits), so that small data trains in
+    Fewer rows hold less to learn: by default the budget shrinks with the square
+    root of the data (848 updates for 1.2k digits), so that small data trains in
     seconds while 60k rows keep the full budget.
     """
-    return math.ceil(updates * min(1.0, math.sqrt(n_samples / AUTO_ROWS)))
+    return math.ceil(updates * min(1.0, (n_samples / AUTO_ROWS) ** power))
 
 
 def auto_batch_size(n_samples: int | None) -> int:
@@ -383,13 +383,14 @@ def auto_batch_size(n_samples: int | None) -> int:
 
 def resolve_epochs(value, name: str, n_samples: int | None, batch_size: int, *,
                    updates: int = AUTO_UPDATES, minimum: int = 10,
-                   allow_zero: bool = False) -> int:
+                   allow_zero: bool = False, power: float = 0.5) -> int:
     """Epochs to run: ``value`` itself, or for ``"auto"`` enough for the updates of the data.
 
     ``"auto"`` sizes training in parameter updates rather than passes: it gives
     max(``minimum``, ⌈u / ⌈n_samples / batch_size⌉⌉) epochs with u =
     :func:`auto_updates` (``updates`` for 60k rows or more, fewer for less
-    data), and ``minimum`` for a stream of unknown length (``n_samples`` None).
+    data, as ``power`` says), and ``minimum`` for a stream of unknown length
+    (``n_samples`` None).
     """
     if isinstance(value, str):
         if value != "auto":
@@ -397,5 +398,5 @@ def resolve_epochs(value, name: str, n_samples: int | None, batch_size: int, *,
         if n_samples is None:
             return minimum
         per_epoch = math.ceil(n_samples / batch_size)
-        return max(minimum, math.ceil(auto_updates(n_samples, updates) / per_epoch))
+        return max(minimum, math.ceil(auto_updates(n_samples, updates, power) / per_epoch))
     return int(check_positive(value, name, integer=True, allow_zero=allow_zero))

@@ -36,7 +36,8 @@ from ..sampling import bernoulli
 
 def layer_params(rbm_params: Mapping | Sequence[Mapping] | None, n_layers: int,
                  n_iter: int | str, n_samples: int | None = None,
-                 minimum: int = 10, updates: int = AUTO_UPDATES) -> list[dict[str, Any]]:
+                 minimum: int = 10, updates: int = AUTO_UPDATES,
+                 powers: Sequence[float] | None = None) -> list[dict[str, Any]]:
     """Per-layer RBM keyword arguments: ``{"n_iter": n_iter}`` updated by ``rbm_params``.
 
     ``rbm_params`` is one dict applied to every layer or a list of one dict per layer.
@@ -44,8 +45,10 @@ def layer_params(rbm_params: Mapping | Sequence[Mapping] | None, n_layers: int,
     ``n_samples`` rows (:func:`~deepbelief._validation.auto_batch_size`: 100 for
     60k rows or a stream, 19 for 1.2k). An ``"auto"`` epoch count becomes a
     number for ``n_samples`` rows and that batch size, as
-    :class:`~deepbelief.BernoulliRBM` sizes it (``updates`` for 60k rows), with at
-    least ``minimum`` epochs.
+    :class:`~deepbelief.BernoulliRBM` sizes it (``updates`` for 60k rows, fewer for
+    less data by each layer's entry of ``powers``: see
+    :func:`~deepbelief._validation.auto_updates`; default 0.5), with at least
+    ``minimum`` epochs.
     """
     if rbm_params is None or isinstance(rbm_params, Mapping):
         given = [dict(rbm_params or {})] * n_layers
@@ -59,11 +62,12 @@ def layer_params(rbm_params: Mapping | Sequence[Mapping] | None, n_layers: int,
         if forbidden & params.keys():
             raise ValueError(f"rbm_params may not set {sorted(forbidden & params.keys())}")
     out = []
-    for params in given:
+    for params, power in zip(given, powers or [0.5] * n_layers, strict=True):
         layer = {"n_iter": n_iter, "batch_size": auto_batch_size(n_samples), **params}
         rbm = BernoulliRBM(**layer)
         layer["n_iter"] = resolve_epochs(rbm.n_iter, "pretrain_epochs", n_samples,
-                                         rbm.batch_size, minimum=minimum, updates=updates)
+                                         rbm.batch_size, minimum=minimum, updates=updates,
+                                         power=power)
         out.append(layer)
     return out
 

@@ -50,10 +50,11 @@ _AUTO_PRETRAIN_EPOCHS = 30
 _AUTO_PRETRAIN_UPDATES = 18000
 #: How fast the budget of a layer below the top shrinks with the data: as the
 #: fourth root of the rows (the top RBM's, as the square root). On the 1.2k
-#: training digits, the feature layers' 40 epochs of a square-root rule gave
-#: 0.942 / 0.940 / 0.930 test accuracy for seeds 0-2, their 100 epochs 0.953 /
-#: 0.953 / 0.950, for a few percent more time (they are cheap beside the CD-5
-#: top RBM); 200 epochs gave 0.947, and the top's 100 epochs 0.952 for 5x the time.
+#: training digits (one thread), the feature layers' 40 epochs of a square-root
+#: rule gave 0.942 / 0.940 / 0.930 test accuracy for seeds 0-2, their 100 epochs
+#: 0.953 / 0.953 / 0.950, for a few percent more time (they are cheap beside the
+#: CD-5 top RBM); 200 epochs gave 0.947 (seed 0), and the top's 100 epochs 0.952
+#: for about five times the time.
 _AUTO_FEATURE_POWER = 0.25
 #: "auto" up-down runs at least 10 epochs and this many updates.
 _AUTO_UPDOWN_UPDATES = 2000

@@ -20,6 +20,8 @@ git) at every build.
 from __future__ import annotations
 
 import inspect
+import re
+from pathlib import Path
 
 import deepbelief
 
@@ -45,6 +47,44 @@ templates_path = ["_templates"]
 # --- MyST: Markdown pages -----------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
+
+# --- Passages of the READMEs -------------------------------------------------------------
+# docs/benchmarks.md and the guide's "Measured" sections include their figures from
+# README.md and bench/README.md ({include} with :start-after: / :end-before: markers), so
+# that each figure is written once. The includes rewrite links and images that point into
+# docs/ (:relative-docs: docs/, :relative-images:); a link to a repository file outside
+# docs/ is rewritten here, in the included text only: to the page that shows the file
+# (bench/README.md is the benchmarks page), else to its plain link text.
+#: Repository files, relative to the repository root, that the site shows as a page.
+REPOSITORY_PAGES = {"bench/README.md": "/benchmarks.md"}
+_LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)\)")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def _repository_links(app, relative_path, parent_docname, content):
+    """Point an included file's links to repository files outside docs/ at the site."""
+    srcdir = Path(app.srcdir).resolve()
+    source = (srcdir / relative_path).resolve()
+    if source.is_relative_to(srcdir):
+        return
+    root = srcdir.parent
+
+    def rewrite(match):
+        target = match["target"]
+        if target.startswith("#") or _SCHEME.match(target):
+            return match[0]
+        path, _, anchor = target.partition("#")
+        linked = (source.parent / path).resolve()
+        if linked.is_relative_to(srcdir):
+            return match[0]
+        in_repository = linked.is_relative_to(root)
+        page = REPOSITORY_PAGES.get(linked.relative_to(root).as_posix() if in_repository else "")
+        if page is None:
+            return match["text"]
+        return f"[{match['text']}]({page}{'#' + anchor if anchor else ''})"
+
+    content[0] = _LINK.sub(rewrite, content[0])
+
 
 # --- API reference: autosummary stubs, numpydoc sections --------------------------------
 autosummary_generate = True
@@ -88,6 +128,7 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
 
 def setup(app):
     app.connect("autodoc-skip-member", _skip_foreign_members)
+    app.connect("include-read", _repository_links)
 
 
 # --- HTML --------------------------------------------------------------------------------

@@ -213,7 +213,91 @@ def test_api_reference_lists_every_public_name():
         assert listed - names == set(), f"{module}: listed in docs/api.md but not public"
 
 
-# ------------------------------------------------------------ the benchmark figures
+# ------------------------------------------------- the figures, written once
+#: Where the measured figures are written: the pages include them from these files.
+READMES = (ROOT / "README.md", ROOT / "bench" / "README.md")
+_INCLUDE = re.compile(r"^[ \t]*(?:`{3,}|~{3,}|:{3,})\{include\}[ \t]+(?P<path>\S+)[ \t]*$")
+_OPTION = re.compile(r"^[ \t]*:(?P<name>[\w-]+):(?:[ \t]+(?P<value>.*?))?[ \t]*$")
+
+
+def includes(text: str) -> list[tuple[int, str, dict[str, str]]]:
+    """The MyST ``{include}`` directives of a page: (line, path, options).
+
+    Options are the ``:name: value`` lines that follow the opening fence; an
+    ``{include}`` shown inside a code block is not one.
+    """
+    in_code = {line for start, _, code in code_blocks(text)
+               for line in range(start, start + len(code.splitlines()))}
+    lines = text.splitlines()
+    found = []
+    for number, line in enumerate(lines, start=1):
+        match = _INCLUDE.match(line)
+        if match is None or number in in_code:
+            continue
+        options = {}
+        for option_line in lines[number:]:
+            option = _OPTION.match(option_line)
+            if option is None:
+                break
+            options[option["name"]] = option["value"] or ""
+        found.append((number, match["path"], options))
+    return found
+
+
+_INCLUDING = """\
+# A page
+
+```{include} ../README.md
+:start-after: <!-- benchmarks:one:start -->
+:end-before: <!-- benchmarks:one:end -->
+:relative-images:
+```
+
+````text
+```{include} ../not-an-include.md
+```
+````
+
+:::{include} other.md
+:::
+"""
+
+
+def test_includes_are_found():
+    assert includes(_INCLUDING) == [
+        (3, "../README.md", {"start-after": "<!-- benchmarks:one:start -->",
+                             "end-before": "<!-- benchmarks:one:end -->",
+                             "relative-images": ""}),
+        (14, "other.md", {})]
+
+
+INCLUDING_PAGES = [page for page in PAGES if includes(page.read_text(encoding="utf-8"))]
+
+
+def test_benchmarks_page_includes_both_readmes():
+    page = DOCS / "benchmarks.md"
+    sources = {(page.parent / path).resolve()
+               for _, path, _ in includes(page.read_text(encoding="utf-8"))}
+    assert sources == set(READMES)
+
+
+@pytest.mark.parametrize("page", INCLUDING_PAGES, ids=[_page_id(p) for p in INCLUDING_PAGES])
+def test_include_markers_occur_once_in_their_file(page):
+    for line, path, options in includes(page.read_text(encoding="utf-8")):
+        where = f"{_page_id(page)}:{line}"
+        source = (page.parent / path).resolve()
+        assert source.is_file(), f"{where}: no file {path}"
+        text = source.read_text(encoding="utf-8")
+        markers = [options[name] for name in ("start-after", "end-before") if name in options]
+        for marker in markers:
+            assert marker, f"{where}: an empty marker"
+            count = text.count(marker)
+            assert count == 1, f"{where}: {marker!r} occurs {count} times in {path}"
+        if len(markers) == 2:
+            assert text.index(markers[0]) < text.index(markers[1]), (
+                f"{where}: the end-before marker comes before the start-after one in {path}")
+
+
 def _table_rows(text: str) -> set[str]:
     rows = set()
     for line in text.splitlines():
@@ -223,14 +307,13 @@ def _table_rows(text: str) -> set[str]:
     return rows
 
 
-def test_benchmark_tables_are_those_of_the_readmes():
-    recorded = _table_rows((ROOT / "README.md").read_text(encoding="utf-8")) | _table_rows(
-        (ROOT / "bench" / "README.md").read_text(encoding="utf-8"))
-    page = _table_rows((DOCS / "benchmarks.md").read_text(encoding="utf-8"))
-    assert page, "docs/benchmarks.md has no tables"
-    stale = sorted(page - recorded)
-    assert not stale, ("rows of docs/benchmarks.md not found in README.md or "
-                       "bench/README.md (copy the current ones):\n" + "\n".join(stale))
+@pytest.mark.parametrize("page", PAGES, ids=[_page_id(page) for page in PAGES])
+def test_no_page_copies_a_readme_table(page):
+    recorded = set().union(*(_table_rows(readme.read_text(encoding="utf-8"))
+                             for readme in READMES))
+    copied = sorted(_table_rows(page.read_text(encoding="utf-8")) & recorded)
+    assert not copied, (f"{_page_id(page)} copies rows of README.md or bench/README.md "
+                        "(include the passage instead):\n" + "\n".join(copied))
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[_page_id(page) for page in PAGES])

@@ -284,7 +284,7 @@ def test_default_generative_dbn_classifies(default_generative, stratified, capsy
     accuracy = default_generative.score(X_test, y_test)
     with capsys.disabled():
         print(f"\ndefault DBN test accuracy (free-energy rule): {accuracy:.3f}")
-    assert accuracy >= 0.93  # 0.940 measured (0.975 with the 12x longer plan of earlier)
+    assert accuracy >= 0.945  # 0.952 measured on 2 threads (0.940 with 40 epochs below the top)
 
 
 @pytest.mark.slow

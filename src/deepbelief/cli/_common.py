@@ -10,6 +10,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from .. import distributed
+
 DATASETS = ("digits", "mnist", "fashion-mnist")
 
 DATA_HELP = (
@@ -67,8 +69,6 @@ def training_logger(args: argparse.Namespace):
     Only the main process logs under ``torchrun``. Made after the data are read,
     so that a command refused for its input writes nothing.
     """
-    from .. import distributed
-
     if args.log_dir is None or not distributed.is_main_process():
         return contextlib.nullcontext()
     from ..monitor import TensorBoardLogger

@@ -256,8 +256,21 @@ def test_a_category_unseen_in_training_is_refused(fitted, frame):
     new.loc[new.index[2], "sex"] = "unknown"
     with pytest.raises(ValueError, match=r"unknown categories \['unknown'\] in column 'sex'"):
         fitted.transform(new)
+
+
+def test_binary_values_outside_0_1_are_refused_in_training_only(fitted, frame):
+    """A column read as binary from its 0/1 training values may hold a 2 later: a fitted
+    model takes it in p(h | v) = σ(c + W s(v)) as a Bernoulli unit's input does."""
+    with pytest.raises(ValueError, match="binary column 'survived' has values outside"):
+        TabularRBM(2, n_iter=1, column_types={"survived": "binary"}).fit(
+            frame.assign(survived=frame["survived"] * 2))
+    fresh = TabularRBM(2, n_iter=1, random_state=0).fit(frame)
     with pytest.raises(ValueError, match="binary column 'survived'"):
-        fitted.transform(frame[:5].assign(survived=2))
+        fresh.partial_fit(frame[:5].assign(survived=2))
+    logit = [torch.logit(torch.as_tensor(fitted.transform(frame[:5].assign(survived=x))),
+                         eps=0.0).double() for x in (1, 2)]
+    torch.testing.assert_close(logit[1] - logit[0],
+                               fitted.W_[:, 0].double().expand(5, -1), atol=1e-4, rtol=0)
 
 
 def test_impute_fills_categories_and_reals_and_keeps_the_frame(fitted, frame):

@@ -16,6 +16,9 @@ import torch
 from . import functional as fn
 from .units import BINARY, Units
 
+#: The standard deviation of :meth:`RBM.initial`'s weights.
+INIT_STD = 0.01
+
 
 @dataclass
 class RBM:
@@ -36,7 +39,7 @@ class RBM:
         (``visible.initial_bias``).
         """
         p = data_mean
-        W = 0.01 * torch.randn(n_hidden, p.shape[0], generator=generator, device=p.device,
+        W = INIT_STD * torch.randn(n_hidden, p.shape[0], generator=generator, device=p.device,
                                dtype=p.dtype)
         return cls(W, visible.initial_bias(p), torch.zeros(n_hidden, device=p.device,
                                                            dtype=p.dtype), visible)

@@ -123,7 +123,10 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
     standardisation's log-determinant is added). :meth:`sample` and :meth:`impute`
     give tables back (a DataFrame when fitted on, or given, one), categories as
     their values and binary columns as 0/1. A category not seen in training is a
-    ``ValueError``. The methods of the slides' formulas (``energy``,
+    ``ValueError``, and so is a binary column's value outside [0, 1] in training
+    data; a fitted model takes such values as a Bernoulli unit's inputs
+    (:class:`~deepbelief.BernoulliRBM`'s Notes), so a count column read as binary
+    from its 0/1 training values still transforms a 2. The methods of the slides' formulas (``energy``,
     ``p_v_given_h``, ``gibbs``...) take and give the columns' codes: 0/1, the
     category's position in ``categories_``, the real value.
     """
@@ -228,8 +231,9 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
             check_is_fitted(self, "model_")
         table = self._table(X, reset)
         dtype = np.float32 if table.dtype == np.float32 else np.float64
-        return super()._validate(self._encoder.codes(table, dtype), name, reset=reset,
-                                 **options)
+        codes = self._encoder.codes(table, dtype, check_range=reset or options.get(
+            "check_range", False))
+        return super()._validate(codes, name, reset=reset, **options)
 
     def _minibatch_check(self, reset: bool):
         """Training rows are checked as the base's, missing entries allowed."""

@@ -184,18 +184,21 @@ class ColumnEncoder:
                            for j in self.columns["categorical"]]
         return self
 
-    def codes(self, table: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    def codes(self, table: np.ndarray, dtype: type = np.float64,
+              check_range: bool = True) -> np.ndarray:
         """Each entry as a number of ``dtype``: 0/1, the category's index or the real value.
 
-        Missing entries (NaN, None) are NaN. Binary values outside [0, 1] and
-        categories not seen by :meth:`fit_table` are a ``ValueError`` naming the column.
+        Missing entries (NaN, None) are NaN. Categories not seen by :meth:`fit_table`
+        are a ``ValueError`` naming the column, and so are binary values outside
+        [0, 1] with ``check_range`` (else they pass as they are, as a fitted
+        Bernoulli unit's inputs do).
         """
         out = np.empty(table.shape, dtype=dtype)
         for j in self.columns["binary"] + self.columns["real"]:
             out[:, j] = _numbers(table[:, j], self.names[j])
         binary = out[:, self.columns["binary"]]
         outside = ((binary < 0) | (binary > 1)).any(0)  # NaN compares False
-        if outside.any():
+        if check_range and outside.any():
             j = self.columns["binary"][int(np.argmax(outside))]
             raise ValueError(f"binary column {self.names[j]!r} has values outside [0, 1]; "
                              "binary columns take 0/1 (declare it 'real' or 'categorical')")

@@ -198,6 +198,15 @@ def test_partial_fit_needs_classes_first(binary_digits):
 
 
 @pytest.mark.slow
+def test_check_estimator_with_defaults():
+    """The defaults (hybrid, "auto" epochs) pass every check on data in [0, 1]."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(SquashedClassRBM(random_state=0), on_fail=None)
+    assert [r["check_name"] for r in results if r["status"] == "failed"] == []
+
+
+@pytest.mark.slow
 def test_check_estimator():
     """Every check passes on data in [0, 1]; on other data only the refusal fails."""
     with warnings.catch_warnings():

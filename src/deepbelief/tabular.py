@@ -126,9 +126,10 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
     ``ValueError``, and so is a binary column's value outside [0, 1] in training
     data; a fitted model takes such values as a Bernoulli unit's inputs
     (:class:`~deepbelief.BernoulliRBM`'s Notes), so a count column read as binary
-    from its 0/1 training values still transforms a 2. The methods of the slides' formulas (``energy``,
-    ``p_v_given_h``, ``gibbs``...) take and give the columns' codes: 0/1, the
-    category's position in ``categories_``, the real value.
+    from its 0/1 training values still transforms a 2. The methods of the slides'
+    formulas (``energy``, ``p_v_given_h``, ``gibbs``...) take and give the
+    columns' codes: 0/1, the category's position in ``categories_``, the real
+    value.
     """
 
     _parameter_constraints: ClassVar[dict] = {

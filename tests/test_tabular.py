@@ -271,6 +271,8 @@ def test_binary_values_outside_0_1_are_refused_in_training_only(fitted, frame):
                          eps=0.0).double() for x in (1, 2)]
     torch.testing.assert_close(logit[1] - logit[0],
                                fitted.W_[:, 0].double().expand(5, -1), atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="binary column 'survived'"):  # it would come back 1
+        fitted.impute(frame[:5].assign(survived=2))
 
 
 def test_impute_fills_categories_and_reals_and_keeps_the_frame(fitted, frame):

@@ -426,14 +426,16 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ``n_imputations`` > 1, that many independent completions (multiple
         imputation), an array of shape (n_imputations, n_samples, n_features).
 
-        Observed entries come back unchanged. A pandas DataFrame in gives a DataFrame
-        out (a list of them for several imputations), with the same columns and index.
+        Observed entries come back unchanged; those of binary units must lie in
+        [0, 1], as in training data (the states the model imputes given). A pandas
+        DataFrame in gives a DataFrame out (a list of them for several imputations),
+        with the same columns and index.
         """
         if method not in ("mean-field", "sample"):
             raise ValueError(f"method must be 'mean-field' or 'sample', got {method!r}")
         check_positive(n_imputations, "n_imputations", integer=True)
         check_positive(steps, "steps", integer=True)
-        x = self._validate(X, allow_nan=True)
+        x = self._validate(X, allow_nan=True, check_range=True)
         gen = self._rng if random_state is None else make_generator(random_state, x.device)
         x = x.repeat(n_imputations, 1)
         done = torch.cat([self._complete(part, method == "mean-field", steps, gen)

@@ -96,20 +96,27 @@ def few_labels(y: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
     return mask
 
 
+def fit_and_report(args, name: str, what: str, X, y, X_test, y_test, **fit) -> None:
+    """``ClassRBM(random_state=args.seed)`` fitted, its test error and fit time printed,
+    saved as ``<out>/class_rbm_<name>.safetensors``."""
+    model = ClassRBM(random_state=args.seed)
+    start = time.perf_counter()
+    model.fit(X, y, **fit)
+    seconds = time.perf_counter() - start
+    error = 1.0 - model.score(X_test, y_test)
+    print(f"{what}: {model.n_epochs_} epochs, test {100 * error:.2f}% in {seconds:.0f} s",
+          flush=True)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    model.save(Path(args.out) / f"class_rbm_{name}.safetensors")
+
+
 def semi_supervised(args, data) -> None:
     X, y, _, _, X_test, y_test = data
     mask = few_labels(y, args.semi_supervised)
-    for name, unlabeled in (("labelled", None), ("semi", X[~mask])):
-        model = ClassRBM(random_state=args.seed)
-        start = time.perf_counter()
-        model.fit(X[mask], y[mask], X_unlabeled=unlabeled)
-        seconds = time.perf_counter() - start
-        error = 1.0 - model.score(X_test, y_test)
-        rows = "alone" if unlabeled is None else f"+ {len(unlabeled)} unlabelled"
-        print(f"{mask.sum()} labelled {rows}: {model.n_epochs_} epochs, test "
-              f"{100 * error:.2f}% in {seconds:.0f} s", flush=True)
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        model.save(Path(args.out) / f"class_rbm_{name}.safetensors")
+    fit_and_report(args, "labelled", f"{mask.sum()} labelled alone", X[mask], y[mask],
+                   X_test, y_test)
+    fit_and_report(args, "semi", f"{mask.sum()} labelled + {(~mask).sum()} unlabelled",
+                   X[mask], y[mask], X_test, y_test, X_unlabeled=X[~mask])
 
 
 def defaults(args) -> None:
@@ -117,15 +124,7 @@ def defaults(args) -> None:
     X, y = load_mnist("train", data_dir=args.data_dir)
     X_test, y_test = load_mnist("test", data_dir=args.data_dir)
     n = args.rows if args.rows < 50_000 else len(X)  # --rows shrinks it for a smoke test
-    model = ClassRBM(random_state=args.seed)
-    start = time.perf_counter()
-    model.fit(X[:n], y[:n])
-    seconds = time.perf_counter() - start
-    error = 1.0 - model.score(X_test, y_test)
-    print(f"ClassRBM() {model.n_epochs_} epochs: test {100 * error:.2f}% in {seconds:.0f} s",
-          flush=True)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    model.save(Path(args.out) / "class_rbm_default.safetensors")
+    fit_and_report(args, "default", "ClassRBM()", X[:n], y[:n], X_test, y_test)
 
 
 def load(args):

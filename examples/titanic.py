@@ -13,9 +13,9 @@ columns side by side, with missing values (263 ages, 2 ports, 1 fare). Two quest
    - ``TabularRBM`` (binary, categorical and Gaussian units, trained on the rows as
      they are, missing entries and all) whose hidden units feed a logistic regression;
    - ``DBNClassifier`` on the one-hot and min-max-scaled columns, and a deep belief
-     net whose first layer is the ``TabularRBM``: a ``DBNClassifier`` stacked on its
-     hidden units (the first layer stays as pre-trained, the layers above are
-     fine-tuned);
+     net whose first layer is a ``TabularRBM`` (``visible_units="tabular"``: the
+     table as it is, the missing entries filled in first by the median / commonest;
+     backprop fine-tunes every layer, the first included);
    - a logistic regression on the same columns, and ``HistGradientBoostingClassifier``
      (which takes the missing values and the categories natively).
 2. **The missing ages**: each passenger of a held-out third whose age is known has
@@ -101,14 +101,25 @@ def one_hot() -> ColumnTransformer:
     ])
 
 
+def filled() -> ColumnTransformer:
+    """Missing ages and fares filled by the median, ports by the commonest; a DataFrame out."""
+    return ColumnTransformer([
+        ("categories", SimpleImputer(strategy="most_frequent"),
+         make_column_selector(dtype_include="category")),
+        ("numbers", SimpleImputer(strategy="median"), make_column_selector(dtype_include="number")),
+    ], verbose_feature_names_out=False).set_output(transform="pandas")
+
+
 def classifiers() -> dict[str, object]:
     return {
         "naive Bayes (categorical + Gaussian)": MixedNB(),
         "TabularRBM -> logistic regression": make_pipeline(
             TabularRBM(random_state=0), LogisticRegression(max_iter=1000)),
         "DBNClassifier": make_pipeline(one_hot(), DBNClassifier(random_state=0)),
-        "TabularRBM -> DBNClassifier": make_pipeline(
-            TabularRBM(random_state=0), DBNClassifier(random_state=0)),
+        "DBNClassifier(visible_units='tabular')": make_pipeline(
+            filled(), DBNClassifier(visible_units="tabular",
+                                    column_types=dict.fromkeys(CATEGORICAL, "categorical"),
+                                    random_state=0)),
         "logistic regression": make_pipeline(one_hot(), LogisticRegression(max_iter=1000)),
         "HistGradientBoostingClassifier": HistGradientBoostingClassifier(
             categorical_features="from_dtype", random_state=0),

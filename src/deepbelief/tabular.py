@@ -32,8 +32,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._validation import CHUNK, as_tensor2d, minibatch_check, to_numpy
 from .base import BaseRBM, _is_frame, as_vector
 from .gaussian import GAUSSIAN_CONSTRAINTS, GaussianVisibleMixin
-from .io import check_tensor, decode_classes, encode_classes, register
-from .transforms import ColumnEncoder, infer_kind, observed_moments
+from .io import check_tensor, register
+from .transforms import ColumnEncoder, Identity, observed_moments
 from .units import Bernoulli, Gaussian, Layout, Softmax
 
 
@@ -180,8 +180,18 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
         must have none.
         """
         self._check_params()
-        self._encoder = self._table_encoder(X)
+        self._encoder = getattr(self, "_units_of", None) or self._table_encoder(X)
         return super().fit(X, y, **kwargs)
+
+    @classmethod
+    def on_units(cls, encoder: ColumnEncoder, n_components: int, **params) -> TabularRBM:
+        """An unfitted model of the tables that ``encoder`` (fitted) reads, whose ``fit``
+        takes their units' values (``encoder.forward`` of the codes, or a source of
+        them) as they are: the first layer of a deep net that encodes its table itself.
+        """
+        model = cls(n_components, column_types=list(encoder.kinds), **params)
+        model._units_of = encoder
+        return model
 
     def partial_fit(self, X, y=None):
         """One epoch over ``X``; the first call learns the columns as :meth:`fit` does."""
@@ -194,29 +204,9 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
         """The columns' kinds (``column_types``) and the categorical columns' categories."""
         table = self._table(X, reset=True)
         names = getattr(self, "feature_names_in_", None)
-        names = list(range(table.shape[1])) if names is None else names.tolist()
-        declared = self._declared_kinds(names)
-        dtypes = list(X.dtypes) if _is_frame(X) else [None] * table.shape[1]
-        kinds = [declared.get(j) or infer_kind(table[:, j], dtypes[j], names[j])
-                 for j in range(table.shape[1])]
-        return ColumnEncoder(kinds, names=names).fit_table(table)
-
-    def _declared_kinds(self, names: list) -> dict[int, str]:
-        """The kinds ``column_types`` declares, by column position."""
-        types = self.column_types
-        if isinstance(types, str):  # "auto"
-            return {}
-        if isinstance(types, list):
-            if len(types) != len(names):
-                raise ValueError(f"column_types lists {len(types)} kinds for {len(names)} "
-                                 "columns")
-            return dict(enumerate(types))
-        position = {name: j for j, name in enumerate(names)}
-        unknown = [key for key in types if key not in position]
-        if unknown:
-            raise ValueError(f"column_types names columns {unknown} that X does not have; "
-                             f"its columns are {names}")
-        return {position[key]: kind for key, kind in types.items()}
+        return ColumnEncoder.from_table(table, self.column_types,
+                                        None if names is None else names.tolist(),
+                                        list(X.dtypes) if _is_frame(X) else None)
 
     def _table(self, X, reset: bool) -> np.ndarray:
         """``X`` checked as a 2-D table (any dtype; NaN and None allowed), its names recorded."""
@@ -226,8 +216,8 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
                   **options) -> torch.Tensor:
         """The table's codes (:meth:`ColumnEncoder.codes
         <deepbelief.transforms.ColumnEncoder.codes>`) checked as the base checks inputs."""
-        if hidden:
-            return super()._validate(X, name, reset=reset, hidden=True, **options)
+        if hidden or hasattr(self, "_units_of"):
+            return super()._validate(X, name, reset=reset, hidden=hidden, **options)
         if not reset:
             check_is_fitted(self, "model_")
         table = self._table(X, reset)
@@ -245,8 +235,9 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
         """``sampler`` as given (no earlier spelling of it to translate)."""
         return self.sampler
 
-    def _input_transform(self) -> ColumnEncoder:
-        return self._encoder
+    def _input_transform(self) -> ColumnEncoder | Identity:
+        """The table's encoder; the identity for a model :meth:`on_units`."""
+        return Identity() if hasattr(self, "_units_of") else self._encoder
 
     def _visible_units(self, like: torch.Tensor) -> Layout:
         """Bernoulli units, one softmax group per categorical column, one Gaussian group."""
@@ -263,7 +254,8 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
         """The base's initialisation from the observed entries' means; σ = 1, its ceiling
         the data's variance."""
         super()._initialize(torch.where(X.isnan(), X.nanmean(0), X))
-        self.n_features_in_ = len(self._encoder.kinds)
+        if not hasattr(self, "_units_of"):
+            self.n_features_in_ = len(self._encoder.kinds)
         gaussian = self._gaussian()
         if gaussian is not None:
             z = X[:, X.shape[1] - gaussian.size:]
@@ -371,23 +363,14 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
         """The base's tensors (with the real columns' ``shift``, ``scale``); the columns'
         kinds, categories and names in the metadata."""
         tensors, extra = super()._save_state()
-        names = getattr(self, "feature_names_in_", None)
-        extra["columns"] = {
-            "kinds": self._encoder.kinds,
-            "categories": [encode_classes(c) for c in self._encoder.categories],
-            "feature_names": None if names is None else names.tolist(),
-        }
+        extra["columns"] = self._encoder.metadata()
         return tensors, extra
 
     @classmethod
     def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor], extra: dict):
         columns = extra["columns"]
-        encoder = ColumnEncoder(columns["kinds"],
-                                [decode_classes(c) for c in columns["categories"]],
-                                columns["feature_names"])
+        encoder = ColumnEncoder.from_file(columns, tensors)
         n_real = len(encoder.columns["real"])
-        encoder.load_state_dict({name: check_tensor(tensors, name, (n_real,))
-                                 for name in ("shift", "scale")})
         W = tensors.get("W")
         if W is None or W.ndim != 2:
             raise ValueError("model file lacks a 2-D tensor 'W'")

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch.nn.functional import one_hot
 
+from .io import check_tensor, decode_classes, encode_classes
+
 
 class Identity:
     """The inputs are the units' values (binary units on data in [0, 1])."""
@@ -153,7 +155,8 @@ class ColumnEncoder:
         The categories of each categorical column, in order (as :meth:`fit_table`
         learns them).
     names : sequence, optional
-        The columns' names, for messages (by default their positions).
+        The columns' names (a DataFrame's), for messages and files (by default
+        their positions).
     """
 
     def __init__(self, kinds: Sequence[str], categories: Sequence[np.ndarray] = (),
@@ -163,16 +166,40 @@ class ColumnEncoder:
             raise ValueError(f"column kinds must be among {COLUMN_KINDS}, got {unknown}")
         self.kinds = list(kinds)
         self.categories = [np.asarray(c) for c in categories]
+        self.named = names is not None
         self.names = list(range(len(self.kinds)) if names is None else names)
         self.columns = {kind: [j for j, k in enumerate(self.kinds) if k == kind]
                         for kind in COLUMN_KINDS}
         self.standardize = Standardize()
+
+    @classmethod
+    def from_table(cls, table: np.ndarray, column_types="auto", names: Sequence | None = None,
+                   dtypes: Sequence | None = None) -> ColumnEncoder:
+        """The encoder of ``table``: each column's kind, and the categories (:meth:`fit_table`).
+
+        ``column_types`` is ``"auto"`` (every kind read by :func:`infer_kind` from the
+        column's pandas dtype in ``dtypes``, None for a NumPy column, and its values),
+        a list of one kind per column, or a dict of kinds by column name (the others
+        read as with ``"auto"``).
+        """
+        labels = list(range(table.shape[1])) if names is None else list(names)
+        declared = _declared_kinds(column_types, labels)
+        dtypes = [None] * table.shape[1] if dtypes is None else list(dtypes)
+        kinds = [declared.get(j) or infer_kind(table[:, j], dtypes[j], labels[j])
+                 for j in range(table.shape[1])]
+        return cls(kinds, names=names).fit_table(table)
 
     @property
     def group_sizes(self) -> tuple[int, list[int], int]:
         """The units' groups: binary units, the size of each softmax group, real units."""
         return (len(self.columns["binary"]), [len(c) for c in self.categories],
                 len(self.columns["real"]))
+
+    @property
+    def n_units(self) -> int:
+        """Units of all columns: one per binary and real column, one per category."""
+        n_binary, sizes, n_real = self.group_sizes
+        return n_binary + sum(sizes) + n_real
 
     # ------------------------------------------------------- the table's edge
     def fit_table(self, table: np.ndarray) -> ColumnEncoder:
@@ -251,12 +278,38 @@ class ColumnEncoder:
         """log ``|det ∂z/∂x|`` of the real columns, -Σ_j log scale_j (the others: counts)."""
         return self.standardize.log_abs_det_jacobian()
 
+    def fold(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """A linear map of the units made one of the real columns as given, in place.
+
+        The real columns' standardisation is folded in (:meth:`Standardize.fold`); the
+        binary and one-hot units stay as they are (a one-hot code is no linear map).
+        """
+        real = weight[:, self.n_units - len(self.columns["real"]):]
+        self.standardize.fold(real, bias)
+
     def state_dict(self) -> dict[str, torch.Tensor]:
         """The real columns' ``shift`` and ``scale`` (the categories are metadata)."""
         return self.standardize.state_dict()
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         self.standardize.load_state_dict(state)
+
+    def metadata(self) -> dict:
+        """The columns' kinds, categories and names, as a model file's metadata keeps them."""
+        names = [n.item() if isinstance(n, np.generic) else n for n in self.names]
+        return {"kinds": self.kinds,
+                "categories": [encode_classes(c) for c in self.categories],
+                "feature_names": names if self.named else None}
+
+    @classmethod
+    def from_file(cls, metadata: dict, tensors: dict[str, torch.Tensor]) -> ColumnEncoder:
+        """The encoder :meth:`metadata` and :meth:`state_dict` wrote, checked."""
+        encoder = cls(metadata["kinds"], [decode_classes(c) for c in metadata["categories"]],
+                      metadata["feature_names"])
+        n_real = len(encoder.columns["real"])
+        encoder.load_state_dict({name: check_tensor(tensors, name, (n_real,))
+                                 for name in ("shift", "scale")})
+        return encoder
 
 
 def infer_kind(column: np.ndarray, dtype=None, name=0) -> str:
@@ -275,6 +328,23 @@ def infer_kind(column: np.ndarray, dtype=None, name=0) -> str:
             return "categorical"
     values = np.unique(_numbers(column, name))
     return "binary" if np.array_equal(values[~np.isnan(values)], [0.0, 1.0]) else "real"
+
+
+def _declared_kinds(column_types, names: list) -> dict[int, str]:
+    """The kinds ``column_types`` declares, by column position ("auto": none)."""
+    if isinstance(column_types, str):
+        return {}
+    if isinstance(column_types, list):
+        if len(column_types) != len(names):
+            raise ValueError(f"column_types lists {len(column_types)} kinds for {len(names)} "
+                             "columns")
+        return dict(enumerate(column_types))
+    position = {name: j for j, name in enumerate(names)}
+    unknown = [key for key in column_types if key not in position]
+    if unknown:
+        raise ValueError(f"column_types names columns {unknown} that X does not have; "
+                         f"its columns are {names}")
+    return {position[key]: kind for key, kind in column_types.items()}
 
 
 def _missing(column: np.ndarray) -> np.ndarray:

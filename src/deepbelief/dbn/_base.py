@@ -21,10 +21,11 @@ from functools import partial
 from numbers import Integral, Real
 from typing import ClassVar, NamedTuple
 
+import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import (
     CHECKPOINT_CONSTRAINTS,
@@ -40,7 +41,7 @@ from .._validation import (
 )
 from ..data import Minibatches, TargetCheck, is_stream
 from ..io import check_tensor, decode_classes, encode_classes, save
-from ..transforms import Identity, Standardize
+from ..transforms import ColumnEncoder, Identity, Standardize
 from ._stack import check_sizes, progress, saved_dtype
 
 
@@ -78,6 +79,10 @@ class BaseDeepNet(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------ what a child adds
     def _gaussian_input(self) -> bool:
         """Whether the visible units are Gaussian (any real inputs, standardised)."""
+        return False
+
+    def _tabular_input(self) -> bool:
+        """Whether the inputs are a table of binary, categorical and real columns."""
         return False
 
     def _plan_epochs(self, sizes: tuple[int, ...], n_samples: int | None) -> Plan:
@@ -138,18 +143,47 @@ class BaseDeepNet(TransformerMixin, BaseEstimator):
         same formulas). Gaussian ones take any finite values and refuse sparse
         input (standardising fills in every zero).
         """
-        gaussian = self._gaussian_input()
+        gaussian = self._gaussian_input() or self._tabular_input()
         if gaussian and (is_sparse(X) or hasattr(X, "toarray")):
-            raise TypeError("X: sparse input is not supported with visible_units='gaussian' "
-                            "(the inputs are standardised, which fills in every zero); pass a "
-                            "dense array (X.toarray())")
+            raise TypeError(f"X: sparse input is not supported with visible_units="
+                            f"{self.visible_units!r} (the inputs are standardised, which fills "
+                            "in every zero); pass a dense array (X.toarray())")
+        if self._tabular_input():
+            X = self._table_codes(X, reset=reset, check_range=check_range)
         dtype = resolve_dtype(self.dtype) if reset else self._dtype
-        return check_X(self, X, reset=reset, dtype=dtype, device=resolve_device(self.device),
-                       unit_interval=not gaussian and (reset or check_range),
-                       accept_sparse=not gaussian)
+        try:
+            return check_X(self, X, reset=reset, dtype=dtype,
+                           device=resolve_device(self.device),
+                           unit_interval=not gaussian and (reset or check_range),
+                           accept_sparse=not gaussian)
+        except ValueError as exc:
+            if not (self._tabular_input() and "NaN" in str(exc)):
+                raise
+            raise ValueError(f"{exc}; fill in missing entries first, e.g. with "
+                             "TabularRBM(...).fit(X).impute(X)") from None
+
+    def _table_codes(self, X, *, reset: bool, check_range: bool) -> np.ndarray:
+        """A table's codes (:meth:`ColumnEncoder.codes
+        <deepbelief.transforms.ColumnEncoder.codes>`); training data (``reset``) first
+        fixes the encoder: the columns' kinds (``column_types``) and categories."""
+        table = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=False)
+        if reset:
+            names = getattr(self, "feature_names_in_", None)
+            self._encoder = ColumnEncoder.from_table(
+                table, self.column_types, None if names is None else names.tolist(),
+                list(X.dtypes) if hasattr(X, "dtypes") and hasattr(X, "columns") else None)
+        dtype = np.float32 if table.dtype == np.float32 else np.float64
+        return self._encoder.codes(table, dtype, check_range=reset or check_range)
+
+    def _n_units(self) -> int:
+        """The visible units: the net's inputs (a table's one-hot codes counted out)."""
+        return self._encoder.n_units if self._tabular_input() else self.n_features_in_
 
     def _input_transform(self):
-        """Gaussian image units model standardised inputs; binary ones the inputs themselves."""
+        """Gaussian image units model standardised inputs; binary ones the inputs
+        themselves; a table's units its codes encoded (the fitted encoder)."""
+        if self._tabular_input():
+            return self._encoder
         return Standardize() if self._gaussian_input() else Identity()
 
     def _input(self, X) -> torch.Tensor:
@@ -167,6 +201,9 @@ class BaseDeepNet(TransformerMixin, BaseEstimator):
         Training data (not ``fitted``) fixes the model's dtype and fits the input
         transform on the array (or a stream's first minibatch).
         """
+        if self._tabular_input() and is_stream(X):
+            raise TypeError("X: visible_units='tabular' takes an array or a DataFrame, not "
+                            "a stream of minibatches")
         validate = partial(self._validate, check_range=True)
         data = Minibatches(X, y, check=minibatch_check(validate, fitted=fitted),
                            labelled=True, classes=classes, passes=passes,
@@ -243,6 +280,8 @@ class BaseDeepNet(TransformerMixin, BaseEstimator):
         extra = {**label_extra, "n_features": self.n_features_in_,
                  "dtype": dtype_name(self._dtype), "history": self.history_,
                  "pretrain_history": self.pretrain_history_, "times": self.times_}
+        if self._tabular_input():
+            extra["columns"] = self._encoder.metadata()
         return tensors, extra
 
     #: The tensor whose dtype a file without a recorded ``dtype`` was trained in, and
@@ -263,8 +302,8 @@ class BaseDeepNet(TransformerMixin, BaseEstimator):
         model._load_labels(tensors, extra, dev, dt)
         model.n_features_in_, model._dtype = n_in, dt
         model._rng = make_generator(model.random_state, dev)
-        model.input_transform_ = model._load_transform(tensors, n_in, dev, dt)
-        model._load_net(tensors, sizes, n_in, dev, dt)
+        model.input_transform_ = model._load_transform(tensors, n_in, dev, dt, extra)
+        model._load_net(tensors, sizes, model._n_units(), dev, dt)
         model.history_ = dict(extra.get("history", {}))
         model.pretrain_history_ = list(extra.get("pretrain_history", []))
         model.times_ = dict(extra.get("times", {}))
@@ -272,7 +311,16 @@ class BaseDeepNet(TransformerMixin, BaseEstimator):
         return model
 
     def _load_transform(self, tensors: dict[str, torch.Tensor], n_in: int,
-                        device: torch.device, dtype: torch.dtype):
+                        device: torch.device, dtype: torch.dtype, extra: dict):
+        if self._tabular_input():
+            self._encoder = ColumnEncoder.from_file(extra["columns"], tensors)
+            self._encoder.load_state_dict({k: v.to(device, dtype)
+                                           for k, v in self._encoder.state_dict().items()})
+            if len(self._encoder.kinds) != n_in:
+                raise ValueError(f"model file's columns are {len(self._encoder.kinds)}, "
+                                 f"its n_features {n_in}")
+            if self._encoder.named:
+                self.feature_names_in_ = np.asarray(self._encoder.names, dtype=object)
         transform = self._input_transform()
         if isinstance(transform, Standardize):
             state = {name: check_tensor(tensors, name, (n_in,)).to(device, dtype)
@@ -284,8 +332,10 @@ class BaseDeepNet(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = not self._gaussian_input()
-        tags.input_tags.sparse = not self._gaussian_input()
+        binary = not (self._gaussian_input() or self._tabular_input())
+        tags.input_tags.positive_only = binary
+        tags.input_tags.sparse = binary
+        tags.input_tags.categorical = tags.input_tags.string = self._tabular_input()
         tags.transformer_tags.preserves_dtype = (
             ["float64", "float32"] if self.dtype is None else [self.dtype])
         return tags

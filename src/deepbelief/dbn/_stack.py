@@ -9,6 +9,7 @@ labels kept for the layers above).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ from ..data import Minibatches, is_stream
 from ..gaussian import GaussianBernoulliRBM
 from ..rbm import BernoulliRBM
 from ..sampling import bernoulli
+from ..tabular import TabularRBM
+from ..transforms import ColumnEncoder
 
 
 def layer_params(rbm_params: Mapping | Sequence[Mapping] | None, n_layers: int,
@@ -109,12 +112,15 @@ def pretrain_stack(data, sizes: Sequence[int], params: Sequence[dict],
                    checkpoint_dir: str | Path | None = None, checkpoint_every: int = 1,
                    resume: bool = False, visible_units: str = "bernoulli",
                    layer_class: type[BernoulliRBM] = BernoulliRBM,
+                   encoder: ColumnEncoder | None = None,
                    ) -> tuple[list[BernoulliRBM], Any]:
     """Train one RBM per entry of ``sizes``, each on the hidden activities of the last.
 
     ``visible_units="gaussian"`` makes the first RBM a
     :class:`~deepbelief.GaussianBernoulliRBM` on the data as given (already
-    standardised by the caller); the layers above are binary, of ``layer_class``
+    standardised by the caller); ``"tabular"`` a :class:`~deepbelief.TabularRBM`
+    (:meth:`~deepbelief.TabularRBM.on_units`) on the units' values of a table that
+    ``encoder`` encoded; the layers above are binary, of ``layer_class``
     (a :class:`~deepbelief.BernoulliRBM` or a child of it).
 
     ``data`` is an array, a stream of minibatches or a
@@ -133,7 +139,7 @@ def pretrain_stack(data, sizes: Sequence[int], params: Sequence[dict],
     if not isinstance(data, Minibatches):
         dt, dev = resolve_dtype(dtype), resolve_device(device)
         passes = sum(p.get("n_iter", 1) for p in params) if is_stream(data) else 1
-        binary = visible_units != "gaussian"
+        binary = visible_units == "bernoulli"
 
         def check(x, n_features: int | None) -> torch.Tensor:
             nonlocal dt  # a stream's later minibatches take its first one's type
@@ -148,11 +154,13 @@ def pretrain_stack(data, sizes: Sequence[int], params: Sequence[dict],
         ckpt = None
         if checkpoint_dir is not None:
             ckpt = str(Path(checkpoint_dir, f"layer-{len(rbms) + 1}"))
-        cls, extra = layer_class, {}
+        make, extra = layer_class, {}
         if visible_units == "gaussian" and not rbms:
-            cls, extra = GaussianBernoulliRBM, {"standardize": False}
-        rbm = cls(size, device=device, dtype=dtype, random_state=generator,
-                  checkpoint_dir=ckpt, checkpoint_every=checkpoint_every, **extra, **kwargs)
+            make, extra = GaussianBernoulliRBM, {"standardize": False}
+        if visible_units == "tabular" and not rbms:
+            make = partial(TabularRBM.on_units, encoder)
+        rbm = make(size, device=device, dtype=dtype, random_state=generator,
+                   checkpoint_dir=ckpt, checkpoint_every=checkpoint_every, **extra, **kwargs)
         if bar is not None:
             bar.set_description(f"pre-training layer {len(rbms) + 1} ({size} units)")
         rbm.fit(data, callback=None if bar is None else _advance(bar),

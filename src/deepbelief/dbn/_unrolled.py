@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, ClassVar
 
+from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
 from .._validation import dtype_name
@@ -33,12 +34,21 @@ PARAMETERS = """\
     sample_hidden : bool, default=%(sample_hidden)s
         Train layer l+1 on binary states drawn from p(h|v) of layer l rather than
         on the probabilities.
-    visible_units : {"bernoulli", "gaussian"}, default=%(visible_units)s
-        The first layer's visible units: binary (inputs in [0, 1]) or Gaussian
+    visible_units : {"bernoulli", "gaussian", "tabular"}, default=%(visible_units)s
+        The first layer's visible units: binary (inputs in [0, 1]), Gaussian
         (any real inputs, standardised inside the estimator as
         :class:`~deepbelief.GaussianBernoulliRBM` does; the first RBM is one,
         pre-trained on the standardised values, and the net's first layer takes
-        its W / σ²).
+        its W / σ²), or a table's (an array or a pandas DataFrame of binary,
+        categorical and real columns, as :class:`~deepbelief.TabularRBM` reads
+        one: the first RBM is one, and the net's first layer takes its units, the
+        categorical columns one-hot and the real ones standardised, through W with
+        the real columns' weights divided by σ²). A table must have no missing
+        entries (fill them in first, e.g. with ``TabularRBM.impute``).
+    column_types : "auto", list or dict, default=%(column_types)s
+        Each column's kind with ``visible_units="tabular"``, as
+        :class:`~deepbelief.TabularRBM` takes it (``"auto"``: read from a
+        DataFrame's dtypes and the values); ignored otherwise.
     finetune_epochs : int or "auto", default=%(finetune_epochs)s
         Maximum epochs of backprop fine-tuning. ``"auto"``: at least 50 epochs and
         at least the updates :func:`~deepbelief._validation.auto_updates` gives the
@@ -124,11 +134,14 @@ class UnrolledDBN(BaseDBN):
     _parameter_constraints: ClassVar[dict] = {
         **BaseDBN._parameter_constraints,
         **BackpropNet._parameter_constraints,
+        "visible_units": [StrOptions({"bernoulli", "gaussian", "tabular"})],
+        "column_types": [StrOptions({"auto"}), list, dict],
     }
 
     def __init__(self, hidden_layer_sizes=(500, 500, 2000), *, pretrain_epochs: int | str = "auto",
                  rbm_params=None, sample_hidden: bool = False,
-                 visible_units: str = "bernoulli", finetune_epochs: int | str = "auto",
+                 visible_units: str = "bernoulli", column_types: Any = "auto",
+                 finetune_epochs: int | str = "auto",
                  optimizer: str = "adam", learning_rate: float | str = "auto",
                  learning_rate_schedule: str = "auto", momentum: float = 0.9,
                  weight_decay: float = 0.0, dropout: float = 0.3, input_dropout: float = 0.1,
@@ -141,6 +154,7 @@ class UnrolledDBN(BaseDBN):
         self.rbm_params = rbm_params
         self.sample_hidden = sample_hidden
         self.visible_units = visible_units
+        self.column_types = column_types
         self.finetune_epochs = finetune_epochs
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -174,10 +188,14 @@ class UnrolledDBN(BaseDBN):
                 data, sizes, self._plan.layers, self._rng, sample_hidden=self.sample_hidden,
                 device=self._device(), dtype=dtype_name(self._dtype), bar=bar,
                 checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
-                resume=resume, visible_units=self.visible_units)
+                resume=resume, visible_units=self.visible_units,
+                encoder=getattr(self, "_encoder", None))
         self.pretrain_history_ = [rbm.history_ for rbm in self.rbms_]
-        self.net_ = self._unroll(self.n_features_in_, sizes, self._n_outputs(),
+        self.net_ = self._unroll(self._n_units(), sizes, self._n_outputs(),
                                  self._device(), self._dtype)
+
+    def _tabular_input(self) -> bool:
+        return self.visible_units == "tabular"
 
     def _init_hidden(self, layer: int, linear: nn.Linear) -> bool:
         """Weight W s(v) (W / σ² for Gaussian visible units) and bias c of RBM ``layer``."""

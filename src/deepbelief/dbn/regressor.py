@@ -71,7 +71,8 @@ class DBNRegressor(UnrolledDBN, BackpropRegressor):
 
     def __init__(self, hidden_layer_sizes=(256, 256), *, pretrain_epochs: int | str = "auto",
                  rbm_params=None, sample_hidden: bool = False,
-                 visible_units: str = "bernoulli", finetune_epochs: int | str = "auto",
+                 visible_units: str = "bernoulli", column_types: Any = "auto",
+                 finetune_epochs: int | str = "auto",
                  optimizer: str = "adam", learning_rate: float | str = "auto",
                  learning_rate_schedule: str = "auto", momentum: float = 0.9,
                  weight_decay: float = 0.0, dropout: float = 0.0, input_dropout: float = 0.0,
@@ -82,7 +83,8 @@ class DBNRegressor(UnrolledDBN, BackpropRegressor):
         super().__init__(
             hidden_layer_sizes, pretrain_epochs=pretrain_epochs, rbm_params=rbm_params,
             sample_hidden=sample_hidden, visible_units=visible_units,
-            finetune_epochs=finetune_epochs, optimizer=optimizer, learning_rate=learning_rate,
+            column_types=column_types, finetune_epochs=finetune_epochs, optimizer=optimizer,
+            learning_rate=learning_rate,
             learning_rate_schedule=learning_rate_schedule, momentum=momentum,
             weight_decay=weight_decay, dropout=dropout, input_dropout=input_dropout,
             batch_size=batch_size, validation_fraction=validation_fraction,

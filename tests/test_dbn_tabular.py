@@ -174,3 +174,20 @@ def test_check_estimator():
                           learning_rate_schedule="cosine", validation_fraction=0.0,
                           rbm_params={"batch_size": 10}, random_state=0)
     check_estimator(model)
+
+
+@pytest.mark.parametrize("columns", [
+    None,
+    {"kinds": ["real"]},
+    {"kinds": ["categorical", "categorical", "real", "real", "binary"], "categories": [],
+     "feature_names": None},
+    {"kinds": ["sideways"] * 5, "categories": [], "feature_names": None},
+])
+def test_a_file_with_bad_columns_is_refused(fitted, tmp_path, columns):
+    from test_io import _rewrite
+
+    path = tmp_path / "m.safetensors"
+    fitted.save(path)
+    _rewrite(path, extra={"columns": columns})
+    with pytest.raises(ValueError, match="columns|column kinds"):
+        load(path)

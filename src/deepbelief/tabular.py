@@ -368,7 +368,7 @@ class TabularRBM(GaussianVisibleMixin, BaseRBM):
 
     @classmethod
     def _from_state(cls, params: dict, tensors: dict[str, torch.Tensor], extra: dict):
-        columns = extra["columns"]
+        columns = extra.get("columns")
         encoder = ColumnEncoder.from_file(columns, tensors)
         n_real = len(encoder.columns["real"])
         W = tensors.get("W")

@@ -304,8 +304,15 @@ class ColumnEncoder:
     @classmethod
     def from_file(cls, metadata: dict, tensors: dict[str, torch.Tensor]) -> ColumnEncoder:
         """The encoder :meth:`metadata` and :meth:`state_dict` wrote, checked."""
-        encoder = cls(metadata["kinds"], [decode_classes(c) for c in metadata["categories"]],
-                      metadata["feature_names"])
+        try:
+            encoder = cls(metadata["kinds"],
+                          [decode_classes(c) for c in metadata["categories"]],
+                          metadata["feature_names"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"model file has invalid 'columns' metadata ({exc!r})") from None
+        if len(encoder.categories) != len(encoder.columns["categorical"]) or (
+                encoder.named and len(encoder.names) != len(encoder.kinds)):
+            raise ValueError("model file's 'columns' metadata does not match its kinds")
         n_real = len(encoder.columns["real"])
         encoder.load_state_dict({name: check_tensor(tensors, name, (n_real,))
                                  for name in ("shift", "scale")})

@@ -39,6 +39,7 @@ from .._validation import (
     resolve_device,
     resolve_dtype,
 )
+from ..base import _is_frame
 from ..data import Minibatches, TargetCheck, is_stream
 from ..io import check_tensor, decode_classes, encode_classes, save
 from ..transforms import ColumnEncoder, Identity, Standardize
@@ -171,7 +172,7 @@ class BaseDeepNet(TransformerMixin, BaseEstimator):
             names = getattr(self, "feature_names_in_", None)
             self._encoder = ColumnEncoder.from_table(
                 table, self.column_types, None if names is None else names.tolist(),
-                list(X.dtypes) if hasattr(X, "dtypes") and hasattr(X, "columns") else None)
+                list(X.dtypes) if _is_frame(X) else None)
         dtype = np.float32 if table.dtype == np.float32 else np.float64
         return self._encoder.codes(table, dtype, check_range=reset or check_range)
 
@@ -313,7 +314,7 @@ class BaseDeepNet(TransformerMixin, BaseEstimator):
     def _load_transform(self, tensors: dict[str, torch.Tensor], n_in: int,
                         device: torch.device, dtype: torch.dtype, extra: dict):
         if self._tabular_input():
-            self._encoder = ColumnEncoder.from_file(extra["columns"], tensors)
+            self._encoder = ColumnEncoder.from_file(extra.get("columns"), tensors)
             self._encoder.load_state_dict({k: v.to(device, dtype)
                                            for k, v in self._encoder.state_dict().items()})
             if len(self._encoder.kinds) != n_in:

@@ -79,6 +79,21 @@ def test_from_noise_starts_the_chains_at_noise_not_the_data():
         assert (float(v.abs().mean()) < 5) is near
 
 
+def test_generation_starts_where_training_chains_start():
+    """From noise: N(0, I) in the model's units; from the data: the base rates
+    N(b, σ²), here far from it."""
+    for from_noise in (True, False):
+        rbm = GaussianBernoulliRBM.from_weights(
+            [[0.5, -0.3]], [2.0, -1.0], [0.1], log_var=[math.log(0.25)] * 2, dtype="float64",
+            sampler=GibbsLangevin(from_noise=from_noise), random_state=0)
+        start = torch.as_tensor(rbm.sample(20000, steps=0))
+        mean, var = (torch.zeros(2), torch.ones(2)) if from_noise else (rbm.b_, rbm.variance_)
+        torch.testing.assert_close(start.mean(0), torch.as_tensor(mean, dtype=start.dtype),
+                                   atol=0.03, rtol=0)
+        torch.testing.assert_close(start.var(0), torch.as_tensor(var, dtype=start.dtype),
+                                   atol=0.05, rtol=0)
+
+
 def test_fit_and_resume_with_the_sampler(split):
     """A name or an object; stateless (nothing to save), so a resumed fit repeats the whole."""
     X, X_test = split

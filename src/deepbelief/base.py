@@ -395,8 +395,11 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                init=None) -> np.ndarray:
         """Visible states after ``steps`` steps of the sampler's chain (block Gibbs).
 
-        Chains start from ``init`` (inputs) or, by default, from independent draws
-        of the visible units given h = 0 (their base rates). With
+        Chains start from ``init`` (inputs) or, by default, where the sampler
+        starts them (:meth:`Sampler.initial <deepbelief.samplers.base.Sampler.initial>`):
+        independent draws of the visible units given h = 0 (their base rates), or
+        for a chain trained from noise (``GibbsLangevin(from_noise=True)``) N(0, I)
+        in the model's units, as in its training. With
         ``sampler="pt"`` the chains are parallel tempering's (the same ladder as
         in training; each step one Gibbs step at every temperature and a round of
         swaps), and the β = 1 chains are returned.
@@ -406,11 +409,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_positive(steps, "steps", integer=True, allow_zero=True)
         gen = self._rng if random_state is None else make_generator(random_state, self.W_.device)
         with torch.no_grad():
+            sampler = self._make_sampler()
             if init is None:
-                v = self.model_.sample_base_rates(n_samples, gen)
+                v = sampler.initial(self.model_, n_samples, gen)
             else:
                 v = self.model_.visible.sample(self._input(init, "init"), gen)
-            v = self._make_sampler().generate(self.model_, v, steps, gen)
+            v = sampler.generate(self.model_, v, steps, gen)
         return to_numpy(self._to_input(v))
 
     @torch.no_grad()

@@ -81,6 +81,12 @@ class Sampler:
     def after_update(self, model: RBM, learning_rate: float) -> None:
         """Called after the trainer moved the parameters (nothing to do here)."""
 
+    def initial(self, model: RBM, n_samples: int,
+                generator: torch.Generator | None) -> torch.Tensor:
+        """Where generation's chains start by default: the visible units given h = 0
+        (their base rates), drawn independently."""
+        return model.sample_base_rates(n_samples, generator)
+
     def generate(self, model: RBM, v: torch.Tensor, steps: int,
                  generator: torch.Generator | None) -> torch.Tensor:
         """Visible states ``steps`` block-Gibbs steps on from ``v`` (generation)."""

@@ -78,11 +78,22 @@ class GibbsLangevin(Sampler):
                  generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
         """``k`` chain steps from noise (``from_noise``) or from v0 with h ~ p(h|v0)."""
         if self.from_noise:
-            v = torch.randn(v0.shape, generator=generator, device=v0.device, dtype=v0.dtype)
+            v = self.initial(model, v0.shape[0], generator)
             ph0 = model.p_h_given_v(v)
         else:
             v = v0
         return self.run(model, v, ph0, self.k, generator)
+
+    def initial(self, model: RBM, n_samples: int,
+                generator: torch.Generator | None) -> torch.Tensor:
+        """N(0, I) in the model's units with ``from_noise`` (the states its training
+        chains started from, so that ``k`` steps give what training saw), else the
+        base rates."""
+        if not self.from_noise:
+            return super().initial(model, n_samples, generator)
+        b = model.b
+        return torch.randn((n_samples, b.shape[-1]), generator=generator, device=b.device,
+                           dtype=b.dtype)
 
     def generate(self, model: RBM, v: torch.Tensor, steps: int,
                  generator: torch.Generator | None) -> torch.Tensor:

@@ -12,7 +12,8 @@ import torch
 from safetensors.torch import save_file
 
 import deepbelief
-from deepbelief import BernoulliRBM
+from deepbelief import BernoulliRBM, GaussianBernoulliRBM, load
+from deepbelief.samplers import CD, FPCD, PCD, PT, GibbsLangevin
 
 
 @pytest.fixture
@@ -470,3 +471,35 @@ def test_dbn_bad_class_labels(bad, tmp_path):
     with pytest.raises(ValueError):
         deepbelief.load(path)
 
+
+
+@pytest.mark.parametrize("sampler", [CD(2, mean_field=True), PCD(3),
+                                     FPCD(1, fast_learning_rate=0.01),
+                                     PT(2, betas=[1.0, 0.8, 0.4])])
+def test_a_sampler_object_round_trips(sampler, digits, tmp_path):
+    X = digits[0][:200]
+    model = BernoulliRBM(8, sampler=sampler, n_iter=1, random_state=0).fit(X)
+    model.save(tmp_path / "m.safetensors")
+    back = load(tmp_path / "m.safetensors")
+    assert type(back.sampler) is type(sampler) and back.sampler.spec() == sampler.spec()
+    np.testing.assert_array_equal(back.sample(4, steps=3, random_state=1),
+                                  model.sample(4, steps=3, random_state=1))
+
+
+def test_a_gibbs_langevin_sampler_round_trips(tmp_path):
+    X = np.random.default_rng(0).normal(size=(100, 4))
+    sampler = GibbsLangevin(3, step_size=0.3, from_noise=True)
+    model = GaussianBernoulliRBM(4, sampler=sampler, n_iter=1, random_state=0).fit(X)
+    model.save(tmp_path / "m.safetensors")
+    assert load(tmp_path / "m.safetensors").sampler.spec() == sampler.spec()
+
+
+@pytest.mark.parametrize("spec", [{"sampler": "nope", "k": 1}, {"sampler": "cd", "k": 1,
+                                                                 "temperature": 3},
+                                  {"sampler": "langevin", "k": 1, "step_size": 7.0}])
+def test_a_bad_sampler_description_is_refused(fitted, tmp_path, spec):
+    path = tmp_path / "m.safetensors"
+    fitted.save(path)
+    _rewrite(path, params={"sampler": spec})
+    with pytest.raises(ValueError, match="sampler|step_size"):
+        load(path)

@@ -134,6 +134,10 @@ def load(path: str | os.PathLike, device: str | torch.device | None = None):
     if not isinstance(params, dict) or not isinstance(extra, dict):
         raise ValueError(f"{path}: malformed metadata (params/extra must be JSON objects)")
     cls = classes[name]
+    if isinstance(params.get("sampler"), dict):
+        from .samplers import from_spec
+
+        params["sampler"] = from_spec(params["sampler"])
     if device is not None:
         params["device"] = str(device)
     elif "device" in params and str(params["device"]).startswith("cuda") \
@@ -158,6 +162,8 @@ def _jsonable_params(model) -> dict[str, Any]:
             value = value.tolist()
         if key == "random_state" and not (value is None or isinstance(value, int)):
             value = None
+        if key == "sampler" and hasattr(value, "spec"):  # a Sampler object
+            value = value.spec()
         try:
             json.dumps(value)
         except TypeError:

@@ -35,7 +35,8 @@ from .pt import PT
 SAMPLERS: dict[str, type[Sampler]] = {cls.name: cls for cls in (CD, PCD, FPCD, PT,
                                                              GibbsLangevin)}
 
-__all__ = ["CD", "FPCD", "PCD", "PT", "GibbsLangevin", "SAMPLERS", "Sampler", "make_sampler"]
+__all__ = ["CD", "FPCD", "PCD", "PT", "GibbsLangevin", "SAMPLERS", "Sampler", "from_spec",
+           "make_sampler"]
 
 
 def make_sampler(spec: str | Sampler, k: int = 1, **options: Any) -> Sampler:
@@ -48,3 +49,15 @@ def make_sampler(spec: str | Sampler, k: int = 1, **options: Any) -> Sampler:
         raise ValueError(f"sampler must be one of {sorted(SAMPLERS)} or a Sampler, "
                          f"got {spec!r}")
     return SAMPLERS[spec].from_options(k, **options)
+
+
+def from_spec(spec: dict[str, Any]) -> Sampler:
+    """The sampler that :meth:`Sampler.spec` describes (a ``ValueError`` for anything else)."""
+    cls = SAMPLERS.get(spec.get("sampler")) if isinstance(spec, dict) else None
+    if cls is None:
+        raise ValueError(f"not the description of a known sampler: {spec!r}")
+    options = {key: value for key, value in spec.items() if key not in ("sampler", "k")}
+    try:
+        return cls(spec.get("k", 1), **options)
+    except TypeError as exc:
+        raise ValueError(f"not the description of a {cls.__name__}: {spec!r} ({exc})") from None

@@ -99,6 +99,12 @@ class Sampler:
     def load_state_dict(self, state: dict[str, torch.Tensor], model: RBM) -> None:
         """Restore what :meth:`state_dict` returned, onto ``model``'s device and dtype."""
 
+    def spec(self) -> dict[str, Any]:
+        """The sampler as JSON (a model file's ``sampler``): its name, ``k`` and options;
+        :func:`~deepbelief.samplers.from_spec` builds it again."""
+        return {"sampler": self.name, "k": self.k,
+                **{name: getattr(self, name) for name in self.options}}
+
     def __repr__(self) -> str:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in ("k", *self.options))
         return f"{type(self).__name__}({args})"

@@ -44,6 +44,10 @@ class PT(Sampler):
         self.betas = [float(b) for b in betas]
         self.tempering: ParallelTempering | None = None
 
+    def spec(self) -> dict:
+        """The base's, with the inverse temperatures themselves."""
+        return {**super().spec(), "betas": self.betas}
+
     def ladder(self, model: RBM) -> ParallelTempering:
         """The tempered chains on ``model`` (made on first use)."""
         if self.tempering is None:

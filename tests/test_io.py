@@ -498,8 +498,14 @@ def test_a_gibbs_langevin_sampler_round_trips(tmp_path):
                                                                  "temperature": 3},
                                   {"sampler": "langevin", "k": 1, "step_size": 7.0}])
 def test_a_bad_sampler_description_is_refused(fitted, tmp_path, spec):
-    path = tmp_path / "m.safetensors"
-    fitted.save(path)
-    _rewrite(path, params={"sampler": spec})
-    with pytest.raises(ValueError, match="sampler|step_size"):
+    refused_after_rewrite(fitted, tmp_path / "m.safetensors", "sampler|step_size",
+                          params={"sampler": spec})
+
+
+def refused_after_rewrite(model, path, match: str, **changes) -> None:
+    """``model`` saved to ``path``, the file rewritten with ``changes`` (as ``_rewrite``
+    takes them), then refused by ``load`` with a ``ValueError`` matching ``match``."""
+    model.save(path)
+    _rewrite(path, **changes)
+    with pytest.raises(ValueError, match=match):
         load(path)

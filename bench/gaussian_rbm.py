@@ -78,7 +78,7 @@ QUALITY = ({}, {"k": 10, "learning_rate": 0.03},
 #: The model of the samples part: 500 hidden units, each update's negative chains
 #: started from noise and run 30 Gibbs-Langevin steps (Liao et al. 2022's modified CD).
 SAMPLES = {"n_components": 500, "sampler": GibbsLangevin(30, from_noise=True),
-           "learning_rate": 0.03, "n_iter": 20}
+           "learning_rate": 0.03, "n_iter": 10}
 #: A recogniser's confidence that counts a sample as a digit.
 CONFIDENT = 0.9
 #: Starts of each GaussianMixture.

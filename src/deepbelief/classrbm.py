@@ -59,7 +59,7 @@ def discriminative_gradient(model: RBM, x: torch.Tensor, t: torch.Tensor,
     S = model.hidden.mean_(act)
     dc = torch.einsum("nk,nkh->nh", err, S)
     n = x.shape[0]
-    dW = torch.cat([dc.T @ x, torch.einsum("nk,nkh->hk", err, S)], 1) / n
+    dW = torch.cat([dc.T @ x, torch.einsum("nk,nkh->hk", err, S)], 1).div_(n)
     db = torch.cat([torch.zeros_like(model.b[:x.shape[1]]), err.mean(0)])
     return dW, db, dc.mean(0)
 
@@ -337,7 +337,9 @@ class ClassRBM(ClassifierMixin, BaseRBM):
         weight = self._generative_weight()
         if self.objective != "generative":
             dW, db, dc = self._discriminative_step(v)
-            self.model_.W.add_(dW - self.weight_decay * self.model_.W, alpha=lr)
+            if self.weight_decay:  # W += lr · (dW - weight_decay · W)
+                self.model_.W.mul_(1.0 - lr * self.weight_decay)
+            self.model_.W.add_(dW, alpha=lr)
             self.model_.b.add_(db, alpha=lr)
             self.model_.c.add_(dc, alpha=lr)
         if weight > 0:

@@ -140,6 +140,23 @@ def test_unlabeled_rows_need_the_generative_term(binary_digits):
         ClassRBM(**kw).fit(X[:200], y[:200], X_unlabeled=X[200:, :10])
 
 
+def test_sparsity_lowers_every_hidden_bias_after_each_update(binary_digits):
+    """One update: the same W and b, c lower by δ; longer training: sparser hidden units."""
+    X, _, y, _ = binary_digits
+    kw = dict(n_components=32, objective="discriminative", batch_size=200, random_state=0)
+    plain = ClassRBM(n_iter=1, **kw).fit(X[:200], y[:200])
+    sparse = ClassRBM(n_iter=1, sparsity=0.05, **kw).fit(X[:200], y[:200])
+    np.testing.assert_array_equal(sparse.W_.numpy(), plain.W_.numpy())
+    np.testing.assert_allclose(sparse.model_.c.numpy(), plain.model_.c.numpy() - 0.05,
+                               atol=1e-6)
+    kw.update(objective="hybrid", batch_size=50, n_iter=10)
+    activity = [ClassRBM(sparsity=delta, **kw).fit(X, y).transform(X).mean()
+                for delta in (0.0, 0.02)]
+    assert activity[1] < 0.8 * activity[0]
+    with pytest.raises(ValueError, match="sparsity"):
+        ClassRBM(sparsity=-0.1).fit(X[:50], y[:50])
+
+
 def test_sample_clamps_the_label(binary_digits):
     X, _, y, _ = binary_digits
     model = ClassRBM(64, n_iter=10, random_state=0).fit(X, y)

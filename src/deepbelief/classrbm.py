@@ -89,6 +89,10 @@ class ClassRBM(ClassifierMixin, BaseRBM):
     alpha : float, default=0.01
         The weight of the generative gradient in "hybrid", and of unlabelled rows'
         generative gradient in "discriminative" and "hybrid" (1 in "generative").
+    sparsity : float, default=0.0
+        δ subtracted from every hidden bias c after each minibatch update, which
+        keeps the hidden units' activity sparse (the sparse hybrid of Larochelle &
+        Bengio 2008); 0 disables it.
     k : int, default=1
         Gibbs steps of the generative term's negative phase.
     sampler : {"cd", "pcd", "fpcd", "pt"} or Sampler, default="cd"
@@ -148,6 +152,7 @@ class ClassRBM(ClassifierMixin, BaseRBM):
         **BaseRBM._parameter_constraints,
         "objective": [StrOptions(set(_OBJECTIVES))],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "sparsity": [Interval(Real, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "learning_rate_decay": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
     }
@@ -156,7 +161,8 @@ class ClassRBM(ClassifierMixin, BaseRBM):
     _AUTO_EPOCHS = 30
 
     def __init__(self, n_components: int = 500, *, objective: str = "hybrid",
-                 alpha: float = 0.01, k: int = 1, sampler: Any = "cd",
+                 alpha: float = 0.01, sparsity: float = 0.0, k: int = 1,
+                 sampler: Any = "cd",
                  learning_rate: float | str = "auto", momentum: float = 0.9,
                  initial_momentum: float = 0.5, momentum_epochs: int = 5,
                  weight_decay: float = 0.0, learning_rate_decay: float | str = "auto",
@@ -167,6 +173,7 @@ class ClassRBM(ClassifierMixin, BaseRBM):
         self.n_components = n_components
         self.objective = objective
         self.alpha = alpha
+        self.sparsity = sparsity
         self.k = k
         self.sampler = sampler
         self.learning_rate = learning_rate
@@ -345,6 +352,8 @@ class ClassRBM(ClassifierMixin, BaseRBM):
         if weight > 0:
             decay = self.weight_decay if self.objective == "generative" else 0.0
             trainer.step(v, lr * weight, momentum, decay, self._rng)
+        if self.sparsity:
+            self.model_.c.sub_(self.sparsity)
 
     def _discriminative_step(self, v: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The mean of ∇ log p(y | x) over the joint rows ``v`` of every rank."""

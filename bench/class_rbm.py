@@ -9,7 +9,10 @@ for the discriminative term, falling as lr / (1 + 3t/T) over T epochs).
 
     python bench/class_rbm.py [--settings discriminative hybrid generative]
         [--epochs 30] [--minutes 60] [--threads 2] [--seed 0] [--data-dir DIR] [--rows N]
-        [--out bench/models]
+        [--out bench/models] [--set alpha=0.05 sparsity=1e-4 ...]
+
+``--set KEY=VALUE`` overrides a ``ClassRBM`` keyword of every chosen setting
+(values read as JSON numbers or strings), for trying others on the validation split.
 
 Each best model is saved as ``<out>/class_rbm_<setting>.safetensors``; re-score
 one with ``python bench/class_rbm.py --score <file>``.
@@ -25,6 +28,7 @@ with the other images as ``X_unlabeled``, and reports both test errors
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -69,7 +73,9 @@ class Best:
 
 def run(name: str, args, data) -> None:
     X, y, X_val, y_val, X_test, y_test = data
-    model = ClassRBM(n_iter=args.epochs, random_state=args.seed, **SETTINGS[name])
+    settings = {**SETTINGS[name], **args.set}
+    print(f"{name}: ClassRBM({settings})", flush=True)
+    model = ClassRBM(n_iter=args.epochs, random_state=args.seed, **settings)
     best = Best(X_val, y_val, 60 * args.minutes)
     start = time.perf_counter()
     try:
@@ -134,6 +140,17 @@ def load(args):
     return X[:n], y[:n], X[50_000:], y[50_000:], X_test, y_test
 
 
+def _keyword(item: str) -> tuple[str, object]:
+    """``KEY=VALUE`` as a keyword: the value read as JSON, else kept as a string."""
+    key, sep, value = item.partition("=")
+    if not sep:
+        raise SystemExit(f"--set takes KEY=VALUE, got {item!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
@@ -149,7 +166,10 @@ def main() -> None:
                         help="ClassRBM() on all 60,000 training images")
     parser.add_argument("--semi-supervised", type=int, metavar="PER_CLASS",
                         help="labelled images per class; the others unlabelled")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="override ClassRBM keywords of the chosen settings")
     args = parser.parse_args()
+    args.set = dict(_keyword(item) for item in args.set)
     torch.set_num_threads(args.threads)
     if args.score:
         X_test, y_test = load_mnist("test", data_dir=args.data_dir)

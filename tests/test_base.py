@@ -255,3 +255,13 @@ def test_imputation_keeps_a_data_frame_and_transform_names_impute():
         BernoulliRBM(2, n_iter=1).fit(frame)
     with pytest.raises(ValueError, match="method"):
         rbm.impute(frame, method="median")
+
+
+def test_from_weights_copies_and_trains_on():
+    """A model made from arrays trains on (partial_fit) and never moves the caller's arrays."""
+    W, b, c = np.full((3, 4), 0.1), np.zeros(4), np.zeros(3)
+    rbm = BernoulliRBM.from_weights(W, b, c, random_state=0)
+    rbm.partial_fit(np.eye(4))
+    assert not np.allclose(rbm.W_.numpy(), 0.1)
+    np.testing.assert_array_equal(W, np.full((3, 4), 0.1))
+    assert rbm.n_epochs_ == 1 and len(rbm.history_["seconds"]) == 1

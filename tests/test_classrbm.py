@@ -76,6 +76,38 @@ def test_discriminative_gradient_equals_autograd():
         torch.testing.assert_close(closed, auto.grad, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("sampler", ["cd", "mean-field"])
+def test_generative_step_is_the_label_joint_rbms_cd_step(sampler):
+    """objective="generative" updates W, b, c as the DBN's label-joint top RBM does."""
+    from deepbelief.dbn.generative import _LabelJointRBM
+    from deepbelief.samplers import CD
+
+    W, b, c = _tiny(d=6, K=3, H=5)
+    g = torch.Generator().manual_seed(1)
+    X = (torch.rand(40, 6, generator=g) > 0.5).double().numpy()
+    y = np.arange(40) % 3
+    kw = dict(learning_rate=0.05, momentum=0.5, initial_momentum=0.5, weight_decay=0.0,
+              batch_size=40, random_state=0, dtype="float64",
+              sampler=CD(1, mean_field=True) if sampler == "mean-field" else "cd")
+    clf = ClassRBM.from_weights(W, b, c, classes=np.arange(3), objective="generative",
+                                **kw).partial_fit(X, y)
+    top = _LabelJointRBM.from_weights(W, b, c, n_classes=3, **kw).partial_fit(
+        np.hstack([X, np.eye(3)[y]]))
+    assert not np.allclose(clf.W_.numpy(), W.numpy())
+    for name in ("W", "b", "c"):
+        np.testing.assert_array_equal(getattr(clf.model_, name).numpy(),
+                                      getattr(top.model_, name).numpy())
+
+
+def test_hybrid_with_alpha_zero_is_discriminative(binary_digits):
+    X, _, y, _ = binary_digits
+    kw = dict(n_components=16, n_iter=3, random_state=0)
+    hybrid = ClassRBM(objective="hybrid", alpha=0.0, **kw).fit(X[:300], y[:300])
+    plain = ClassRBM(objective="discriminative", **kw).fit(X[:300], y[:300])
+    np.testing.assert_array_equal(hybrid.W_.numpy(), plain.W_.numpy())
+    np.testing.assert_array_equal(hybrid.predict_proba(X[300:]), plain.predict_proba(X[300:]))
+
+
 def test_transform_sums_the_label_out():
     """p(h | x) = Σ_k p(k | x) p(h | x, k), p(h | x, k) from the joint core's conditional."""
     W, b, c = _tiny()

@@ -366,12 +366,12 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     @torch.no_grad()
     def _record(self, monitor: torch.Tensor, valid: torch.Tensor | None, seconds: float) -> None:
         for name, figure in self._monitors().items():
-            self.history_[name].append(figure(monitor))
+            self.history_.setdefault(name, []).append(figure(monitor))
         if valid is not None:
             f_train = self.model_.free_energy(monitor).mean()
             f_valid = self.model_.free_energy(valid[:_MONITOR_ROWS]).mean()
             self.history_.setdefault("free_energy_gap", []).append(float(f_valid - f_train))
-        self.history_["seconds"].append(seconds)
+        self.history_.setdefault("seconds", []).append(seconds)
 
     def _reconstruction_error(self, v: torch.Tensor) -> float:
         """Mean squared distance of ``v`` from its mean-field reconstruction p(v | p(h|v)),
@@ -530,7 +530,8 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         c = as_vector(c, "c", W.shape[0], dt, dev)
         if W.shape[0] != self.n_components:
             raise ValueError(f"W has {W.shape[0]} rows but n_components={self.n_components}")
-        self._set_parameters(W.to(dev, dt), b, c)
+        # copies: training moves the model's parameters in place, never the caller's arrays
+        self._set_parameters(W.to(dev, dt, copy=True), b.clone(), c.clone())
         return self
 
     def _set_parameters(self, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> None:

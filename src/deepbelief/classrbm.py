@@ -90,9 +90,9 @@ class ClassRBM(ClassifierMixin, BaseRBM):
         The weight of the generative gradient in "hybrid", and of unlabelled rows'
         generative gradient in "discriminative" and "hybrid" (1 in "generative").
     sparsity : float, default=0.0
-        δ subtracted from every hidden bias c after each minibatch update, which
-        keeps the hidden units' activity sparse (the sparse hybrid of Larochelle &
-        Bengio 2008); 0 disables it.
+        δ subtracted from every hidden bias c after each labelled minibatch's
+        update, which keeps the hidden units' activity sparse (the sparse hybrid
+        of Larochelle & Bengio 2008); 0 disables it.
     k : int, default=1
         Gibbs steps of the generative term's negative phase.
     sampler : {"cd", "pcd", "fpcd", "pt"} or Sampler, default="cd"

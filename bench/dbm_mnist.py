@@ -15,8 +15,13 @@ figure is reliable when the three agree within 1 nat. The final model goes to
 
     python bench/dbm_mnist.py [--out bench/runs/dbm] [--resume] [--epochs 300]
         [--pretrain-epochs 100 200] [--mean-field-iter 10] [--device cpu]
+    python bench/dbm_mnist.py --init MODEL --epochs 40 --k 5 --learning-rate 1e-3
+        --final-learning-rate 1e-4 [--out bench/runs/dbm-stage2] [--resume]
     python bench/dbm_mnist.py --score bench/models/dbm_mnist.safetensors
     python bench/dbm_mnist.py --classify bench/models/dbm_mnist.safetensors [--dropout 0.3]
+
+``--init MODEL`` skips pre-training and trains a saved DBM on (``warm_start``):
+a second stage with its own schedule, chains and checkpoints.
 
 ``--classify`` fine-tunes the saved DBM as a classifier (:class:`deepbelief.DBMClassifier`
 on the gray-level images, the input augmented with the top layer's mean-field
@@ -66,6 +71,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--pretrain-lr", type=float, nargs="+", default=[0.05, 0.02])
     p.add_argument("--epochs", type=int, default=300, help="joint training epochs")
     p.add_argument("--learning-rate", type=float, default=0.003)
+    p.add_argument("--final-learning-rate", type=float, default=None,
+                   help="the last epoch's rate (1/t decay to it); default a tenth")
+    p.add_argument("--init", metavar="MODEL", help="train on from a saved DBM (no pre-training)")
     p.add_argument("--momentum", type=float, default=0.5,
                    help="joint training's momentum, throughout (0.9 after 5 epochs at 0.5 "
                         "diverged at a rate of 0.002: the reconstruction error went 6 -> 57)")
@@ -96,8 +104,11 @@ def make_dbm(args: argparse.Namespace) -> DBM:
     layers = zip(args.pretrain_epochs, args.pretrain_lr, strict=True)
     rbm_params = [{"n_iter": n, "learning_rate": lr, "weight_decay": 1e-3 if i == 0 else 2e-4,
                    "batch_size": 100} for i, (n, lr) in enumerate(layers)]
+    decay = "auto" if args.final_learning_rate is None else \
+        (args.learning_rate / args.final_learning_rate - 1) / max(args.epochs - 1, 1)
     return DBM(tuple(args.hidden), rbm_params=rbm_params, n_iter=args.epochs,
-               learning_rate=args.learning_rate, momentum=args.momentum,
+               learning_rate=args.learning_rate, learning_rate_decay=decay,
+               momentum=args.momentum,
                initial_momentum=args.momentum, weight_decay=args.weight_decay,
                mean_field_iter=args.mean_field_iter, k=args.k, batch_size=100,
                device=args.device, dtype="float32", checkpoint_dir=args.out,
@@ -178,6 +189,10 @@ def main() -> None:
         return
     Path(args.out).mkdir(parents=True, exist_ok=True)
     dbm = make_dbm(args)
+    if args.init:
+        start_from = deepbelief.load(args.init, device=args.device)
+        dbm = DBM.from_weights(start_from.weights_, start_from.biases_,
+                               **{**dbm.get_params(), "warm_start": True})
     start = time.perf_counter()
     dbm.fit(X_train, resume=args.resume)
     minutes = (time.perf_counter() - start) / 60

@@ -307,6 +307,37 @@ def test_log_z_is_not_stale_after_a_refit(data):
     assert dbm.log_partition() == partition.exact_log_partition(dbm)
 
 
+
+def _copy(dbm, **params):
+    """A fitted DBM with ``dbm``'s weights and biases and ``params``."""
+    return DBM.from_weights(dbm.weights_, dbm.biases_, **params)
+
+
+def test_warm_start_runs_joint_epochs_from_the_fitted_weights(fitted, data):
+    X = data[0][:200]
+    params = dict(warm_start=True, n_iter=2, batch_size=50, random_state=3)
+    warm = _copy(fitted, **params).fit(X)
+    assert warm.n_epochs_ == 2 and not hasattr(warm, "rbms_")  # no pre-training
+    assert not np.array_equal(warm.weights_[0], fitted.weights_[0])
+    again = _copy(fitted, **params).fit(X)
+    for a, b in zip(warm.weights_, again.weights_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    still = _copy(fitted, **{**params, "n_iter": 0}).fit(X)
+    for a, b in zip(still.weights_ + still.biases_, fitted.weights_ + fitted.biases_,
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    cold = _copy(fitted, **{**params, "warm_start": False}).fit(X)
+    assert len(cold.rbms_) == 2  # without warm_start, fit starts again
+
+
+def test_warm_start_checks_the_data_against_the_fitted_model(fitted, data):
+    dbm = _copy(fitted, warm_start=True, n_iter=1)
+    with pytest.raises(ValueError, match="features"):
+        dbm.fit(data[0][:100, :10])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        dbm.fit(data[0][:100] * 2.0)
+
+
 # ------------------------------------------------------------------- files
 def test_save_load_round_trip(fitted, data, tmp_path):
     path = tmp_path / "dbm.safetensors"
@@ -417,6 +448,18 @@ def test_interrupted_joint_training_resumes_bit_identically(data, tmp_path, para
         assert torch.equal(getattr(full.model_, name), getattr(resumed.model_, name)), name
     assert full.history_["reconstruction_error"] == resumed.history_["reconstruction_error"]
     assert resumed.rbms_[0].model_.up == 2  # the restored RBMs still double
+
+
+def test_interrupted_warm_start_resumes_bit_identically(fitted, data, tmp_path):
+    X = data[0][:300]
+    params = dict(warm_start=True, n_iter=5, k=3, batch_size=25, random_state=4)
+    full = _copy(fitted, **params).fit(X)
+    with pytest.raises(_Stop):
+        _copy(fitted, checkpoint_dir=str(tmp_path), **params).fit(X, callback=_stop_after(2))
+    resumed = _copy(fitted, checkpoint_dir=str(tmp_path), **params).fit(X, resume=True)
+    assert resumed.n_epochs_ == 5
+    for name in ("W", "b", "c"):
+        assert torch.equal(getattr(full.model_, name), getattr(resumed.model_, name)), name
 
 
 def test_interrupted_pretraining_resumes_bit_identically(data, tmp_path, monkeypatch):

@@ -105,6 +105,12 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         this offset rate; 0 trains with the plain one.
     batch_size : int, default=100
         Rows per update, and the number of persistent chains.
+    warm_start : bool, default=False
+        When the model is fitted, :meth:`fit` skips pre-training and runs
+        ``n_iter`` joint epochs from the fitted weights, with a fresh schedule
+        (the learning rate and momentum of epoch 0 onwards) and fresh chains: a
+        second stage of training with other settings, e.g. more Gibbs steps at a
+        lower rate.
     device, dtype, checkpoint_dir, checkpoint_every, random_state, verbose
         As in :class:`~deepbelief.BernoulliRBM`. Checkpoints go to
         ``checkpoint_dir/pretrain/layer-<l>`` and ``checkpoint_dir/joint``.
@@ -158,6 +164,7 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "mean_field_tol": [Interval(Real, 0, None, closed="left")],
         "centering": [Interval(Real, 0, 1, closed="both")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
         **RUN_CONSTRAINTS,
         **CHECKPOINT_CONSTRAINTS,
     }
@@ -169,7 +176,8 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                  momentum: float = 0.5, initial_momentum: float = 0.5,
                  momentum_epochs: int = 5, weight_decay: float = 2e-4,
                  mean_field_iter: int = 10, mean_field_tol: float = 1e-4,
-                 centering: float = 0.0, batch_size: int = 100, device: Any = "cpu",
+                 centering: float = 0.0, batch_size: int = 100, warm_start: bool = False,
+                 device: Any = "cpu",
                  dtype: str | None = None, checkpoint_dir: str | None = None,
                  checkpoint_every: int = 1, random_state: Any = None,
                  verbose: bool = False) -> None:
@@ -191,6 +199,7 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.mean_field_tol = mean_field_tol
         self.centering = centering
         self.batch_size = batch_size
+        self.warm_start = warm_start
         self.device = device
         self.dtype = dtype
         self.checkpoint_dir = checkpoint_dir
@@ -228,7 +237,8 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- training
     def fit(self, X, y=None, *, callback=None, resume: bool = False) -> DBM:
-        """Greedy pre-training, then ``n_iter`` epochs of joint training.
+        """Greedy pre-training, then ``n_iter`` epochs of joint training (only the
+        joint epochs, from the fitted weights, under ``warm_start``).
 
         Parameters
         ----------
@@ -244,11 +254,15 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._validate_params()
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
-        sizes = check_sizes(self.hidden_layer_sizes)
-        X = self._validate(X, reset=True)
-        self._rng = make_generator(self.random_state, X.device)
-        self.layout_ = Layout((X.shape[1], *sizes))
-        self.model_ = self._pretrain(X, sizes, resume)
+        if self.warm_start and hasattr(self, "model_"):
+            X = self._validate(X, check_range=True)
+            self._rng = make_generator(self.random_state, X.device)
+        else:
+            sizes = check_sizes(self.hidden_layer_sizes)
+            X = self._validate(X, reset=True)
+            self._rng = make_generator(self.random_state, X.device)
+            self.layout_ = Layout((X.shape[1], *sizes))
+            self.model_ = self._pretrain(X, sizes, resume)
         self._start_joint()
         if resume:
             self._restore_checkpoint()

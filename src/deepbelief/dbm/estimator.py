@@ -254,13 +254,11 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._validate_params()
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
-        if self.warm_start and hasattr(self, "model_"):
-            X = self._validate(X, check_range=True)
-            self._rng = make_generator(self.random_state, X.device)
-        else:
+        warm = self.warm_start and hasattr(self, "model_")
+        X = self._validate(X, reset=not warm, check_range=warm)
+        self._rng = make_generator(self.random_state, X.device)
+        if not warm:
             sizes = check_sizes(self.hidden_layer_sizes)
-            X = self._validate(X, reset=True)
-            self._rng = make_generator(self.random_state, X.device)
             self.layout_ = Layout((X.shape[1], *sizes))
             self.model_ = self._pretrain(X, sizes, resume)
         self._start_joint()

@@ -336,6 +336,9 @@ def test_warm_start_checks_the_data_against_the_fitted_model(fitted, data):
         dbm.fit(data[0][:100, :10])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         dbm.fit(data[0][:100] * 2.0)
+    dbm.set_params(hidden_layer_sizes=(32, 8))
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        dbm.fit(data[0][:100])
 
 
 # ------------------------------------------------------------------- files

@@ -255,6 +255,10 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
         warm = self.warm_start and hasattr(self, "model_")
+        if warm and check_sizes(self.hidden_layer_sizes) != self.layout_.sizes[1:]:
+            raise ValueError(f"warm_start trains the fitted layers {self.layout_.sizes[1:]} on; "
+                             f"hidden_layer_sizes={self.hidden_layer_sizes} differs (set "
+                             f"warm_start=False to fit a new model)")
         X = self._validate(X, reset=not warm, check_range=warm)
         self._rng = make_generator(self.random_state, X.device)
         if not warm:

@@ -75,8 +75,11 @@ def parse_args() -> argparse.Namespace:
                    help="the last epoch's rate (1/t decay to it); default a tenth")
     p.add_argument("--init", metavar="MODEL", help="train on from a saved DBM (no pre-training)")
     p.add_argument("--momentum", type=float, default=0.5,
-                   help="joint training's momentum, throughout (0.9 after 5 epochs at 0.5 "
-                        "diverged at a rate of 0.002: the reconstruction error went 6 -> 57)")
+                   help="joint training's momentum after its first 5 epochs (0.9 after "
+                        "5 epochs at 0.5 of PCD-1 diverged at a rate of 0.002: the "
+                        "reconstruction error went 6 -> 57)")
+    p.add_argument("--initial-momentum", type=float, default=None,
+                   help="the momentum of the first 5 joint epochs (default: --momentum)")
     p.add_argument("--weight-decay", type=float, default=2e-4)
     p.add_argument("--mean-field-iter", type=int, default=10)
     p.add_argument("--k", type=int, default=1, help="Gibbs steps of the chains per update")
@@ -109,7 +112,8 @@ def make_dbm(args: argparse.Namespace) -> DBM:
     return DBM(tuple(args.hidden), rbm_params=rbm_params, n_iter=args.epochs,
                learning_rate=args.learning_rate, learning_rate_decay=decay,
                momentum=args.momentum,
-               initial_momentum=args.momentum, weight_decay=args.weight_decay,
+               initial_momentum=args.momentum if args.initial_momentum is None
+               else args.initial_momentum, weight_decay=args.weight_decay,
                mean_field_iter=args.mean_field_iter, k=args.k, batch_size=100,
                device=args.device, dtype="float32", checkpoint_dir=args.out,
                random_state=0, verbose=True)

@@ -17,6 +17,7 @@ CD-1: about -125. Usage::
                                [--learning-rate 0.05] [--momentum 0] [--centering 0]
                                [--temperatures 1] [--min-beta 0.5] [--hidden 500]
                                [--fast-learning-rate 0]
+    python bench/rbm_loglik.py --score bench/models/rbm_mnist_pt.averaged.safetensors
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import deepbelief
 from deepbelief import BernoulliRBM
 from deepbelief.datasets import load_mnist
 from deepbelief.partition import (
@@ -73,6 +75,7 @@ def parse_args() -> argparse.Namespace:
                         "last fraction of the budget (Polyak averaging; 0: off)")
     p.add_argument("--skip-sklearn", action="store_true")
     p.add_argument("--out", default=None, help="save deepbelief's trained model here")
+    p.add_argument("--score", metavar="MODEL", help="only re-score a saved model")
     args = p.parse_args()
     if not 0.0 <= args.average_last <= 1.0:
         p.error(f"--average-last must lie in [0, 1], got {args.average_last:g}")
@@ -199,6 +202,9 @@ def main() -> None:
     X_test, _ = load_mnist("test", data_dir=args.data_dir, binarize="stochastic", seed=0)
     print(f"MNIST stochastic binarisation: train {X.shape}, test {X_test.shape}; "
           f"{args.minutes:g} min per model, {args.threads} threads", flush=True)
+    if args.score:
+        evaluate(args.score, deepbelief.load(args.score), X, X_test, args)
+        return
     rbm, averaged = train_deepbelief(X, args)
     if args.out:
         rbm.save(args.out)

@@ -74,6 +74,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--final-learning-rate", type=float, default=None,
                    help="the last epoch's rate (1/t decay to it); default a tenth")
     p.add_argument("--init", metavar="MODEL", help="train on from a saved DBM (no pre-training)")
+    p.add_argument("--init-rbm", metavar="MODEL",
+                   help="start from a saved 784-500 RBM in place of pre-training: W1, b and "
+                        "c1 from it, W2 ~ N(0, 0.01^2), c2 = 0 (the DBM starts at about the "
+                        "RBM's likelihood)")
     p.add_argument("--momentum", type=float, default=0.5,
                    help="joint training's momentum after its first 5 epochs (0.9 after "
                         "5 epochs at 0.5 of PCD-1 diverged at a rate of 0.002: the "
@@ -117,6 +121,21 @@ def make_dbm(args: argparse.Namespace) -> DBM:
                mean_field_iter=args.mean_field_iter, k=args.k, batch_size=100,
                device=args.device, dtype="float32", checkpoint_dir=args.out,
                random_state=0, verbose=True)
+
+
+def initial_weights(args: argparse.Namespace) -> tuple[list, list]:
+    """The weights and biases that ``--init`` (a DBM) or ``--init-rbm`` (an RBM) starts from."""
+    start_from = deepbelief.load(args.init or args.init_rbm, device=args.device)
+    if args.init:
+        return start_from.weights_, start_from.biases_
+    n_top = args.hidden[-1]
+    if len(args.hidden) != 2 or start_from.n_components_ != args.hidden[0]:
+        raise SystemExit(f"--init-rbm needs an RBM with {args.hidden[0]} hidden units and "
+                         f"two DBM layers, got {start_from.n_components_} and {args.hidden}")
+    W2 = 0.01 * np.random.default_rng(0).standard_normal((n_top, args.hidden[0]))
+    return ([start_from.components_, W2.astype(np.float32)],
+            [start_from.intercept_visible_, start_from.intercept_hidden_,
+             np.zeros(n_top, np.float32)])
 
 
 def score(dbm: DBM, X_train: np.ndarray, X_test: np.ndarray, args: argparse.Namespace) -> dict:
@@ -193,10 +212,9 @@ def main() -> None:
         return
     Path(args.out).mkdir(parents=True, exist_ok=True)
     dbm = make_dbm(args)
-    if args.init:
-        start_from = deepbelief.load(args.init, device=args.device)
-        dbm = DBM.from_weights(start_from.weights_, start_from.biases_,
-                               **{**dbm.get_params(), "warm_start": True})
+    if args.init or args.init_rbm:
+        weights, biases = initial_weights(args)
+        dbm = DBM.from_weights(weights, biases, **{**dbm.get_params(), "warm_start": True})
     start = time.perf_counter()
     dbm.fit(X_train, resume=args.resume)
     minutes = (time.perf_counter() - start) / 60

@@ -19,6 +19,7 @@ figure is reliable when the three agree within 1 nat. The final model goes to
         --final-learning-rate 1e-4 [--out bench/runs/dbm-stage2] [--resume]
     python bench/dbm_mnist.py --score bench/models/dbm_mnist.safetensors
     python bench/dbm_mnist.py --classify bench/models/dbm_mnist.safetensors [--dropout 0.3]
+    python bench/dbm_mnist.py --score-classifier bench/models/dbm_mnist_classifier.safetensors
 
 ``--init MODEL`` skips pre-training and trains a saved DBM on (``warm_start``):
 a second stage with its own schedule, chains and checkpoints.
@@ -62,6 +63,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--resume", action="store_true")
     p.add_argument("--score", metavar="MODEL", help="only re-score a saved model")
     p.add_argument("--classify", metavar="MODEL", help="fine-tune a saved DBM as a classifier")
+    p.add_argument("--score-classifier", metavar="MODEL",
+                   help="only re-score a saved DBMClassifier on the test set")
     p.add_argument("--classifier", default=str(REPO / "bench" / "models" /
                                                "dbm_mnist_classifier.safetensors"))
     p.add_argument("--dropout", type=float, default=0.3, help="fine-tuning's dropout")
@@ -200,6 +203,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     if args.classify:
         classify(args)
+        return
+    if args.score_classifier:
+        X_test, y_test = load_mnist("test", data_dir=args.data_dir)
+        clf = deepbelief.load(args.score_classifier, device=args.device)
+        print(f"DBM classifier: test error {100 * (1 - clf.score(X_test, y_test)):.2f}%")
         return
     X_train, _ = load_mnist("train", data_dir=args.data_dir, binarize="stochastic", seed=0)
     X_test, _ = load_mnist("test", data_dir=args.data_dir, binarize="stochastic", seed=0)

@@ -90,6 +90,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--weight-decay", type=float, default=2e-4)
     p.add_argument("--mean-field-iter", type=int, default=10)
     p.add_argument("--k", type=int, default=1, help="Gibbs steps of the chains per update")
+    p.add_argument("--sampler", choices=("pcd", "pt", "fpcd"), default="pcd",
+                   help="the negative phase's chains (pt: parallel tempering)")
+    p.add_argument("--temperatures", type=int, default=None, help="pt's inverse temperatures")
+    p.add_argument("--min-beta", type=float, default=0.5, help="pt's hottest chain's β")
     p.add_argument("--score-mean-field-iter", type=int, default=50,
                    help="mean-field rounds (tolerance 1e-6) of the test lower bound")
     p.add_argument("--threads", type=int, default=2)
@@ -121,7 +125,8 @@ def make_dbm(args: argparse.Namespace) -> DBM:
                momentum=args.momentum,
                initial_momentum=args.momentum if args.initial_momentum is None
                else args.initial_momentum, weight_decay=args.weight_decay,
-               mean_field_iter=args.mean_field_iter, k=args.k, batch_size=100,
+               mean_field_iter=args.mean_field_iter, k=args.k, sampler=args.sampler,
+               n_temperatures=args.temperatures, min_beta=args.min_beta, batch_size=100,
                device=args.device, dtype="float32", checkpoint_dir=args.out,
                random_state=0, verbose=True)
 
@@ -171,7 +176,8 @@ def score(dbm: DBM, X_train: np.ndarray, X_test: np.ndarray, args: argparse.Name
 def pictures(dbm: DBM, out_dir: Path = REPO / "docs") -> None:
     """The persistent chains' visible states and the first layer's filters, as PNGs."""
     stem = out_dir / "dbm_mnist"
-    chains = dbm._trainer.sampler.state_dict().get("chains")
+    state = dbm._trainer.sampler.state_dict()
+    chains = state["tempered"][0] if "tempered" in state else state.get("chains")  # β = 1
     if chains is not None:
         tile_images(chains[:100, :784].cpu().numpy(), path=f"{stem}_samples.png",
                     title="persistent chains (fantasy particles)")

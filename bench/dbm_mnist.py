@@ -22,7 +22,12 @@ figure is reliable when the three agree within 1 nat. The final model goes to
     python bench/dbm_mnist.py --score-classifier bench/models/dbm_mnist_classifier.safetensors
 
 ``--init MODEL`` skips pre-training and trains a saved DBM on (``warm_start``):
-a second stage with its own schedule, chains and checkpoints.
+a second stage with its own schedule, chains and checkpoints. ``--init-rbm MODEL``
+skips it too and starts from a saved RBM (W1, b, c1 from it, W2 ~ N(0, 0.01²),
+c2 = 0): the DBM starts at about that RBM's likelihood::
+
+    python bench/dbm_mnist.py --init-rbm bench/models/rbm_mnist_pt.averaged.safetensors
+        --epochs 10 --k 5 --learning-rate 5e-4 --final-learning-rate 1e-4
 
 ``--classify`` fine-tunes the saved DBM as a classifier (:class:`deepbelief.DBMClassifier`
 on the gray-level images, the input augmented with the top layer's mean-field
@@ -78,7 +83,7 @@ def parse_args() -> argparse.Namespace:
                    help="the last epoch's rate (1/t decay to it); default a tenth")
     p.add_argument("--init", metavar="MODEL", help="train on from a saved DBM (no pre-training)")
     p.add_argument("--init-rbm", metavar="MODEL",
-                   help="start from a saved 784-500 RBM in place of pre-training: W1, b and "
+                   help="start from a saved RBM in place of pre-training: W1, b and "
                         "c1 from it, W2 ~ N(0, 0.01^2), c2 = 0 (the DBM starts at about the "
                         "RBM's likelihood)")
     p.add_argument("--momentum", type=float, default=0.5,

@@ -95,6 +95,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--initial-momentum", type=float, default=None,
                    help="the momentum of the first 5 joint epochs (default: --momentum)")
     p.add_argument("--weight-decay", type=float, default=2e-4)
+    p.add_argument("--average-last", type=float, default=0.0,
+                   help="score the mean of the parameters after each joint epoch in this "
+                        "last fraction of the epochs (0: the final parameters)")
     p.add_argument("--centering", type=float, default=0.0,
                    help="joint training's centred gradient at this offset rate (0: plain)")
     p.add_argument("--mean-field-iter", type=int, default=10)
@@ -154,6 +157,41 @@ def initial_weights(args: argparse.Namespace) -> tuple[list, list]:
     return ([start_from.components_, W2.astype(np.float32)],
             [start_from.intercept_visible_, start_from.intercept_hidden_,
              np.zeros(n_top, np.float32)])
+
+
+class EpochAverage:
+    """The running mean of the parameters after each joint epoch from ``first`` on,
+    kept in ``directory`` (``average.safetensors`` and ``average.json``) so that
+    ``--resume`` continues it."""
+
+    def __init__(self, directory: Path, first: int, resume: bool) -> None:
+        self.model_path, self.count_path = directory / "average.safetensors", \
+            directory / "average.json"
+        self.first, self.n, self.mean = first, 0, None
+        if resume and self.count_path.exists():
+            self.n = json.loads(self.count_path.read_text())["n"]
+            averaged = deepbelief.load(self.model_path)
+            self.mean = [np.asarray(p, np.float64) for p in
+                         (*averaged.weights_, *averaged.biases_)]
+
+    def __call__(self, dbm: DBM) -> None:
+        if dbm.n_epochs_ < self.first:
+            return
+        params = [np.asarray(p, np.float64) for p in (*dbm.weights_, *dbm.biases_)]
+        self.n += 1
+        self.mean = params if self.mean is None else [
+            m + (p - m) / self.n for m, p in zip(self.mean, params, strict=True)]
+        self.model(dbm).save(self.model_path)
+        tmp = self.count_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"n": self.n, "epoch": dbm.n_epochs_}))
+        tmp.replace(self.count_path)
+
+    def model(self, dbm: DBM) -> DBM:
+        """A DBM of ``dbm``'s settings with the mean parameters."""
+        n_w = len(dbm.weights_)
+        cast = [m.astype(np.float32) for m in self.mean]
+        return DBM.from_weights(cast[:n_w], cast[n_w:], **{**dbm.get_params(),
+                                                            "warm_start": False})
 
 
 def score(dbm: DBM, X_train: np.ndarray, X_test: np.ndarray, args: argparse.Namespace) -> dict:
@@ -239,14 +277,22 @@ def main() -> None:
     if args.init or args.init_rbm:
         weights, biases = initial_weights(args)
         dbm = DBM.from_weights(weights, biases, **{**dbm.get_params(), "warm_start": True})
+    average = None
+    if args.average_last:
+        first = args.epochs - int(round(args.average_last * args.epochs)) + 1
+        average = EpochAverage(Path(args.out), first, args.resume)
     start = time.perf_counter()
-    dbm.fit(X_train, resume=args.resume)
+    dbm.fit(X_train, resume=args.resume, callback=average)
     minutes = (time.perf_counter() - start) / 60
     print(f"training: {minutes:.1f} min in this sitting; joint epochs {dbm.n_epochs_}; "
           f"seconds per joint epoch {np.median(dbm.history_['seconds']):.1f}")
     Path(args.model).parent.mkdir(parents=True, exist_ok=True)
-    dbm.save(args.model)
     pictures(dbm)
+    if average is not None and average.n:
+        print(f"scoring the mean parameters of the last {average.n} joint epochs")
+        dbm.save(Path(args.model).with_suffix(".final.safetensors"))
+        dbm = average.model(dbm)
+    dbm.save(args.model)
     result = score(dbm, X_train, X_test, args)
     result["settings"] = vars(args)
     Path(args.out, "result.json").write_text(json.dumps(result, indent=2))

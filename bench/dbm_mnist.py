@@ -23,11 +23,14 @@ figure is reliable when the three agree within 1 nat. The final model goes to
 
 ``--init MODEL`` skips pre-training and trains a saved DBM on (``warm_start``):
 a second stage with its own schedule, chains and checkpoints. ``--init-rbm MODEL``
-skips it too and starts from a saved RBM (W1, b, c1 from it, W2 ~ N(0, 0.01²),
-c2 = 0): the DBM starts at about that RBM's likelihood::
+skips it too and starts from a saved RBM (W1, b, c1 from it, W2 ~ N(0, s²) with
+s = ``--init-std``, c2 = 0): the DBM starts at about that RBM's likelihood.
+``--average-last F`` scores (and saves as ``--model``) the mean of the parameters
+after each of the last F of the joint epochs, the final ones beside it::
 
     python bench/dbm_mnist.py --init-rbm bench/models/rbm_mnist_pt.averaged.safetensors
-        --epochs 10 --k 5 --learning-rate 5e-4 --final-learning-rate 1e-4
+        --epochs 60 --k 5 --learning-rate 2e-3 --final-learning-rate 1e-4 --momentum 0
+        --centering 0.01 --weight-decay 1e-4 --average-last 0.5
 
 ``--classify`` fine-tunes the saved DBM as a classifier (:class:`deepbelief.DBMClassifier`
 on the gray-level images, the input augmented with the top layer's mean-field

@@ -41,8 +41,9 @@ def test_files_written_before_samplers_load_with_todays_spelling(name, params, d
     np.testing.assert_allclose(model.transform(data), expected[f"{name}-transform"], rtol=1e-12)
     np.testing.assert_allclose(model.score_samples(data), expected[f"{name}-score"],
                                rtol=1e-10)
-    np.testing.assert_array_equal(model.sample(4, steps=5, random_state=1),
-                                  expected[f"{name}-sample"])
+    # the same draws; real-valued samples may differ in the last bit with the thread count
+    np.testing.assert_allclose(model.sample(4, steps=5, random_state=1),
+                               expected[f"{name}-sample"], rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["dbn-gaussian", "dbn-classifier-gaussian"])

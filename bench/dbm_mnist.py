@@ -163,31 +163,41 @@ def initial_weights(args: argparse.Namespace) -> tuple[list, list]:
 
 
 class EpochAverage:
-    """The running mean of the parameters after each joint epoch from ``first`` on,
-    kept in ``directory`` (``average.safetensors`` and ``average.json``) so that
-    ``--resume`` continues it."""
+    """The running mean of the parameters after each joint epoch from ``first`` on.
+
+    It is kept in ``directory`` as one file, ``average-e<epoch>-n<count>.safetensors``
+    (written atomically, the older one then removed), so that ``--resume`` continues
+    it; an epoch the mean missed (an interruption between the checkpoint and this
+    file) is reported, and ``n`` counts only the epochs it holds.
+    """
 
     def __init__(self, directory: Path, first: int, resume: bool) -> None:
-        self.model_path, self.count_path = directory / "average.safetensors", \
-            directory / "average.json"
-        self.first, self.n, self.mean = first, 0, None
-        if resume and self.count_path.exists():
-            self.n = json.loads(self.count_path.read_text())["n"]
-            averaged = deepbelief.load(self.model_path)
+        self.directory, self.first, self.n, self.epoch, self.mean = directory, first, 0, 0, None
+        self.path: Path | None = None
+        saved = sorted(directory.glob("average-e*-n*.safetensors")) if resume else []
+        if saved:
+            self.path = saved[-1]
+            epoch, n = self.path.stem.removeprefix("average-e").split("-n")
+            self.epoch, self.n = int(epoch), int(n)
+            averaged = deepbelief.load(self.path)
             self.mean = [np.asarray(p, np.float64) for p in
                          (*averaged.weights_, *averaged.biases_)]
 
     def __call__(self, dbm: DBM) -> None:
         if dbm.n_epochs_ < self.first:
             return
+        if self.mean is not None and dbm.n_epochs_ != self.epoch + 1:
+            print(f"the parameter mean holds epochs up to {self.epoch}; "
+                  f"epochs {self.epoch + 1}-{dbm.n_epochs_ - 1} are missing from it")
         params = [np.asarray(p, np.float64) for p in (*dbm.weights_, *dbm.biases_)]
         self.n += 1
         self.mean = params if self.mean is None else [
             m + (p - m) / self.n for m, p in zip(self.mean, params, strict=True)]
-        self.model(dbm).save(self.model_path)
-        tmp = self.count_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"n": self.n, "epoch": dbm.n_epochs_}))
-        tmp.replace(self.count_path)
+        old, self.epoch = self.path, dbm.n_epochs_
+        self.path = self.directory / f"average-e{self.epoch:05d}-n{self.n:05d}.safetensors"
+        self.model(dbm).save(self.path)
+        if old is not None and old != self.path:
+            old.unlink(missing_ok=True)
 
     def model(self, dbm: DBM) -> DBM:
         """A DBM of ``dbm``'s settings with the mean parameters."""

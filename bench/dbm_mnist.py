@@ -90,7 +90,7 @@ def parse_args() -> argparse.Namespace:
                         "c1 from it, W2 ~ N(0, s^2) with s = --init-std, c2 = 0 (the DBM "
                         "starts at about the RBM's likelihood)")
     p.add_argument("--init-std", type=float, default=0.001,
-                   help="--init-rbm's W2 scale: 0.01 costs the start 1.2 nats, 0.001 0.2")
+                   help="--init-rbm's W2 scale: 0.01 costs the start 1.3 nats, 0.001 0.2")
     p.add_argument("--momentum", type=float, default=0.5,
                    help="joint training's momentum after its first 5 epochs (0.9 after "
                         "5 epochs at 0.5 of PCD-1 diverged at a rate of 0.002: the "

@@ -15,6 +15,7 @@ after 59 more epochs on all 60,000 images. Usage::
         [--gibbs-steps 3 6 10] [--minutes 75] [--final 59] [--learning-rate 0.01]
         [--top-learning-rate 0.05 --top-momentum 0.5 --top-weight-decay 2e-4]
         [--checkpoint-dir D [--resume]] [--plot-dir D] [--device cuda]
+        [--matmul-precision medium]
 
 Up-down trains the directed layers with plain steps of ``--learning-rate`` and
 the top RBM with its pre-training settings (learning rate 0.05, momentum 0.5,
@@ -22,7 +23,10 @@ weight decay 2e-4), chosen on the validation set as the paper chose its own.
 ``--minutes`` caps the up-down wall time on 44k images (the schedule's stages
 are then cut short). Checkpoints are written every epoch of every stage and
 ``--resume`` continues a run, so the whole schedule can run across sittings
-(wall times then count the present sitting only).
+(wall times then count the present sitting only). ``--matmul-precision medium``
+runs under ``torch.set_float32_matmul_precision("medium")``: float32 matrix
+products from bfloat16 operands where the CPU has the instructions for them
+(parameters, sums and everything else stay float32).
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--matmul-precision", choices=("highest", "high", "medium"),
+                   default="highest")
     return p.parse_args()
 
 
@@ -79,6 +85,7 @@ def error(model: DBN, X: torch.Tensor, y: np.ndarray) -> float:
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
+    torch.set_float32_matmul_precision(args.matmul_precision)
     X_all, y_all = load_mnist("train", data_dir=args.data_dir)
     X_test, y_test = load_mnist("test", data_dir=args.data_dir)
     train, rest = balanced_split(y_all, 4400, seed=args.seed)
@@ -88,7 +95,8 @@ def main() -> None:
     X_valid, X_test_t = (torch.from_numpy(a).to(dev) for a in (X_all[valid], X_test))
     print(f"MNIST: {len(train)} training / {len(valid)} validation / {len(X_test)} test "
           f"images, 784-{'-'.join(map(str, LAYERS))} + 10 labels, balanced minibatches, "
-          f"{torch.get_num_threads()} threads, {dev}", flush=True)
+          f"{torch.get_num_threads()} threads, {dev}, float32 matmul precision "
+          f"{args.matmul_precision}", flush=True)
 
     start = time.perf_counter()
     budget = None if args.minutes is None else 60 * args.minutes

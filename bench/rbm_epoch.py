@@ -5,10 +5,14 @@ deepbelief, scikit-learn's BernoulliRBM (n_iter=1), learnergy's RBM (if installe
 and the bare five GEMMs of CD-1 at batch 100 (the compute floor). Prints samples/s
 and ratios. ``--baseline SRC`` runs deepbelief a second time from another source
 tree (e.g. a checkout of the previous release's ``src``), to compare a change
-before and after in one run. Usage::
+before and after in one run. ``--matmul-precision medium`` times deepbelief (and
+the baseline) a second time under ``torch.set_float32_matmul_precision("medium")``
+(float32 matrix products computed from bfloat16 operands where the CPU has the
+instructions for it), beside the same GEMMs at that precision; the other
+contenders stay at full float32 precision. Usage::
 
     python bench/rbm_epoch.py [--data-dir ../shared/data/mnist] [--threads 2] [--repeat 2]
-        [--baseline ../old/src]
+        [--baseline ../old/src] [--matmul-precision medium]
 """
 
 from __future__ import annotations
@@ -109,10 +113,11 @@ def thread_env(threads: int) -> dict[str, str]:
                 MKL_NUM_THREADS=str(threads))
 
 
-def _child(name: str, data_dir: str, threads: int, repeat: int) -> None:
+def _child(name: str, data_dir: str, threads: int, repeat: int, precision: str) -> None:
     import torch
 
     torch.set_num_threads(threads)
+    torch.set_float32_matmul_precision(precision)
     X = _data(data_dir)
     times = [CONTENDERS[name](X) for _ in range(repeat)]
     print(json.dumps({"n": len(X), "seconds": min(times)}))
@@ -126,31 +131,39 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=list(CONTENDERS))
     parser.add_argument("--baseline", default=None,
                         help="source tree of another deepbelief to time as well")
+    parser.add_argument("--matmul-precision", choices=("high", "medium"), default=None,
+                        help="also time deepbelief and the GEMMs at this float32 matmul "
+                             "precision")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--precision", default="highest", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.data_dir, args.threads, args.repeat)
+        _child(args.child, args.data_dir, args.threads, args.repeat, args.precision)
         return
     env = thread_env(args.threads)
-    runs = [(name, name, env) for name in args.only]
+    runs = [(name, name, env, "highest") for name in args.only]
     if args.baseline:
-        runs.append(("baseline", "deepbelief", dict(env, PYTHONPATH=args.baseline)))
+        runs.append(("baseline", "deepbelief", dict(env, PYTHONPATH=args.baseline), "highest"))
+    if args.matmul_precision:
+        runs += [(f"{label} ({args.matmul_precision})", name, run_env, args.matmul_precision)
+                 for label, name, run_env, _ in list(runs)
+                 if name in ("deepbelief", "bare GEMMs")]
     rates = {}
-    for label, name, run_env in runs:
+    for label, name, run_env, precision in runs:
         cmd = [sys.executable, str(HERE), "--child", name, "--data-dir", args.data_dir,
-               "--threads", str(args.threads), "--repeat", str(args.repeat)]
+               "--threads", str(args.threads), "--repeat", str(args.repeat),
+               "--precision", precision]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env)
         if proc.returncode != 0:
-            print(f"{label:>14}: failed ({proc.stderr.strip().splitlines()[-1:]})")
+            print(f"{label:>24}: failed ({proc.stderr.strip().splitlines()[-1:]})")
             continue
         res = json.loads(proc.stdout.strip().splitlines()[-1])
         rates[label] = res["n"] / res["seconds"]
-        print(f"{label:>14}: {rates[label]:9.0f} samples/s  ({res['seconds']:.2f} s per epoch)")
-    ours = rates.get("deepbelief")
-    if ours:
+        print(f"{label:>24}: {rates[label]:9.0f} samples/s  ({res['seconds']:.2f} s per epoch)")
+    for ours in [label for label in rates if label.startswith("deepbelief")]:
         for name, rate in rates.items():
-            if name != "deepbelief":
-                print(f"deepbelief / {name}: {ours / rate:.2f}x")
+            if not name.startswith("deepbelief"):
+                print(f"{ours} / {name}: {rates[ours] / rate:.2f}x")
 
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ def load(args):
     return X[:n], y[:n], X[50_000:], y[50_000:], X_test, y_test
 
 
-def _keyword(item: str) -> tuple[str, object]:
+def keyword(item: str) -> tuple[str, object]:
     """``KEY=VALUE`` as a keyword: the value read as JSON, else kept as a string."""
     key, sep, value = item.partition("=")
     if not sep:
@@ -169,7 +169,7 @@ def main() -> None:
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="override ClassRBM keywords of the chosen settings")
     args = parser.parse_args()
-    args.set = dict(_keyword(item) for item in args.set)
+    args.set = dict(keyword(item) for item in args.set)
     torch.set_num_threads(args.threads)
     if args.score:
         X_test, y_test = load_mnist("test", data_dir=args.data_dir)

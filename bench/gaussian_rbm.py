@@ -38,12 +38,17 @@ Three parts, each measured in one run (peers trained in the same process):
   of all samples; beside it the same for 1,000 real test images, uniform noise, the
   mean training image and the samples of ``GaussianBernoulliRBM(256)`` with its
   defaults. ``--model FILE`` re-scores a saved model instead of training one.
+  ``--sample-k K`` and ``--sample-epochs T`` change the training's Gibbs-Langevin
+  steps and epochs, ``--set KEY=VALUE`` (a JSON number or string) any other keyword
+  of ``SAMPLES``, and ``--score-every N`` scores the samples of the model being
+  trained every N epochs as well.
 
 Usage::
 
     python bench/gaussian_rbm.py [--parts stability quality usefulness pictures]
         [--n-train 10000] [--hidden 256] [--epochs 10] [--seeds 5] [--budget 30]
         [--plot-dir docs] [--model FILE] [--sample-steps 100]
+        [--sample-k 30] [--sample-epochs 10] [--set KEY=VALUE ...] [--score-every N]
 
 learnergy is installed with ``pip install learnergy`` (its parts are skipped
 without it).
@@ -58,6 +63,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from class_rbm import keyword  # bench/ is on sys.path when run as a script
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import train_test_split
 
@@ -319,6 +325,19 @@ def _noise_samples(rbm: GaussianBernoulliRBM, n: int, steps: int) -> np.ndarray:
     return rbm.p_v_given_h(rbm.sample_h_given_v(v))
 
 
+def _every(n: int | None, clf, steps: int):
+    """An epoch callback printing the recognised share of 1,000 samples every ``n`` epochs."""
+    if not n:
+        return None
+
+    def score(rbm: GaussianBernoulliRBM) -> None:
+        if rbm.n_epochs_ % n == 0:
+            share, per_class = recognised(clf, _noise_samples(rbm, 1000, steps))
+            print(f"  epoch {rbm.n_epochs_}: recognised {share:.3f}; per digit "
+                  f"{' '.join(f'{c:.3f}' for c in per_class)}", flush=True)
+    return score
+
+
 def samples(args) -> None:
     from sklearn.neural_network import MLPClassifier
 
@@ -338,8 +357,11 @@ def samples(args) -> None:
         rbm = load(args.model)
         print(f"  model {args.model}")
     else:
-        rbm = GaussianBernoulliRBM(**SAMPLES, random_state=0).fit(X)
-        print(f"  GaussianBernoulliRBM({SAMPLES}) {rbm.n_epochs_} epochs, "
+        settings = {**SAMPLES, "sampler": GibbsLangevin(args.sample_k, from_noise=True),
+                    "n_iter": args.sample_epochs, **args.set}
+        rbm = GaussianBernoulliRBM(**settings, random_state=0).fit(
+            X, callback=_every(args.score_every, clf, args.sample_steps))
+        print(f"  GaussianBernoulliRBM({settings}) {rbm.n_epochs_} epochs, "
               f"{time.perf_counter() - start:.0f} s")
         rbm.save(args.model_out)
         print(f"  wrote {args.model_out}")
@@ -383,7 +405,15 @@ def main() -> None:
                                               / "grbm_mnist_noise.safetensors"))
     p.add_argument("--sample-steps", type=int, default=100)
     p.add_argument("--ceiling-steps", type=int, default=3000)
+    p.add_argument("--sample-k", type=int, default=30,
+                   help="Gibbs-Langevin steps from noise in training (samples)")
+    p.add_argument("--sample-epochs", type=int, default=10)
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="other GaussianBernoulliRBM keywords of the samples part")
+    p.add_argument("--score-every", type=int, default=None,
+                   help="score the samples every N epochs of training")
     args = p.parse_args()
+    args.set = dict(keyword(item) for item in args.set)
     torch.set_num_threads(args.threads)
     if GaussianRBM is None:
         print("learnergy is not installed: its rows are skipped")

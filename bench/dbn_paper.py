@@ -15,7 +15,7 @@ after 59 more epochs on all 60,000 images. Usage::
         [--gibbs-steps 3 6 10] [--minutes 75] [--final 59] [--learning-rate 0.01]
         [--top-learning-rate 0.05 --top-momentum 0.5 --top-weight-decay 2e-4]
         [--checkpoint-dir D [--resume]] [--plot-dir D] [--device cuda]
-        [--matmul-precision medium]
+        [--matmul-precision medium] [--model-out FILE] [--score FILE]
 
 Up-down trains the directed layers with plain steps of ``--learning-rate`` and
 the top RBM with its pre-training settings (learning rate 0.05, momentum 0.5,
@@ -26,7 +26,9 @@ are then cut short). Checkpoints are written every epoch of every stage and
 (wall times then count the present sitting only). ``--matmul-precision medium``
 runs under ``torch.set_float32_matmul_precision("medium")``: float32 matrix
 products from bfloat16 operands where the CPU has the instructions for them
-(parameters, sums and everything else stay float32).
+(parameters, sums and everything else stay float32). ``--model-out FILE`` saves
+the final net (safetensors); ``--score FILE`` loads a saved net and prints its
+validation and test error, training nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from deepbelief import DBN
+from deepbelief import DBN, load
 from deepbelief.datasets import BalancedBatchSampler, balanced_split, load_mnist
 
 DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
@@ -68,6 +70,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--matmul-precision", choices=("highest", "high", "medium"),
                    default="highest")
+    p.add_argument("--model-out", default=None, help="save the final net here")
+    p.add_argument("--score", default=None, help="a saved net to score instead of training")
     return p.parse_args()
 
 
@@ -98,6 +102,11 @@ def main() -> None:
           f"{torch.get_num_threads()} threads, {dev}, float32 matmul precision "
           f"{args.matmul_precision}", flush=True)
 
+    if args.score:
+        model = load(args.score)
+        print(f"{args.score}: validation {error(model, X_valid, y_all[valid]):.2f}%, "
+              f"test {error(model, X_test_t, y_test):.2f}%")
+        return
     start = time.perf_counter()
     budget = None if args.minutes is None else 60 * args.minutes
 
@@ -140,6 +149,9 @@ def main() -> None:
         results.append((f"+ up-down, 60k ({args.final} epochs)",
                         error(model, X_test_t, y_test), time.perf_counter() - start))
 
+    if args.model_out:
+        model.save(args.model_out)
+        print(f"wrote {args.model_out}")
     print("\nstage                                  test error   wall time")
     for name, err, seconds in results:
         print(f"{name:38s} {err:8.2f}%   {seconds / 60:6.1f} min")

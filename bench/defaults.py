@@ -8,9 +8,13 @@ training and 10,000 test images. ``--demo`` also times ``deepbelief demo``.
 
 Times are printed in seconds and as multiples of the bare-GEMM CD-1 epoch
 (``bench/rbm_epoch.py``'s floor: 784-500, batch 100, 60k images), measured
-first in the same run, so machines of different speeds compare. Usage::
+first in the same run, so machines of different speeds compare.
+``--matmul-precision medium`` fits the estimators under
+``torch.set_float32_matmul_precision("medium")`` (the floor and the demo stay at
+full float32 precision). Usage::
 
     python bench/defaults.py [--data digits mnist] [--models classifier dbn] [--demo]
+        [--matmul-precision medium]
 """
 
 from __future__ import annotations
@@ -64,10 +68,14 @@ def main() -> None:
     p.add_argument("--data-dir", default=str(DATA_DIR.resolve()))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--demo", action="store_true", help="time `deepbelief demo` as well")
+    p.add_argument("--matmul-precision", choices=("highest", "high", "medium"),
+                   default="highest", help="torch.set_float32_matmul_precision for the fits "
+                                           "(the floor and the demo stay at full precision)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     floor = gemm_floor(args.data_dir)
     print(f"bare-GEMM CD-1 epoch (the floor): {floor:.2f} s", flush=True)
+    torch.set_float32_matmul_precision(args.matmul_precision)
     if args.demo:
         seconds = time_demo(args.threads)
         print(f"deepbelief demo: {seconds:.1f} s = {seconds / floor:.0f}x the floor", flush=True)

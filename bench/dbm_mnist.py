@@ -25,6 +25,9 @@ figure is reliable when the three agree within 1 nat. The final model goes to
 a second stage with its own schedule, chains and checkpoints. ``--init-rbm MODEL``
 skips it too and starts from a saved RBM (W1, b, c1 from it, W2 ~ N(0, s²) with
 s = ``--init-std``, c2 = 0): the DBM starts at about that RBM's likelihood.
+With ``--top-rbm-epochs N`` W2 and c2 come instead from the paper's last
+pre-training RBM (its top-down input doubled) trained N epochs on that RBM's
+p(h1|v), and c1 is the mean of the two RBMs' biases for layer 1.
 ``--average-last F`` scores (and saves as ``--model``) the mean of the parameters
 after each of the last F of the joint epochs, the final ones beside it::
 
@@ -36,7 +39,8 @@ after each of the last F of the joint epochs, the final ones beside it::
 on the gray-level images, the input augmented with the top layer's mean-field
 posterior, as in the paper) and reports its test error; the classifier goes to
 ``--classifier``. Pictures of samples from the persistent chains and of the first
-layer's filters go to ``docs/dbm_mnist_samples.png`` and ``docs/dbm_mnist_filters.png``.
+layer's filters go to ``dbm_mnist_samples.png`` and ``dbm_mnist_filters.png`` in
+``--plot-dir`` (``docs/`` by default).
 
 The settings default to those of the authors' released code where this
 library has them (see ``bench/README.md`` for where they differ).
@@ -55,6 +59,7 @@ import torch
 import deepbelief
 from deepbelief import DBM, DBMClassifier
 from deepbelief.datasets import load_mnist
+from deepbelief.dbm._pretrain import LayerRBM
 from deepbelief.partition import ais_log_partition, log_likelihood, reverse_ais_log_partition
 from deepbelief.plot import tile_images
 
@@ -91,6 +96,13 @@ def parse_args() -> argparse.Namespace:
                         "starts at about the RBM's likelihood)")
     p.add_argument("--init-std", type=float, default=0.001,
                    help="--init-rbm's W2 scale: 0.01 costs the start 1.3 nats, 0.001 0.2")
+    p.add_argument("--top-rbm-epochs", type=int, default=0,
+                   help="with --init-rbm: W2, c2 from the paper's last pre-training RBM "
+                        "(top-down input doubled) trained this many epochs on the RBM's "
+                        "p(h1|v), c1 the mean of the two RBMs' biases (0: W2 ~ N(0, s^2))")
+    p.add_argument("--top-rbm-lr", type=float, default=0.02, help="that RBM's learning rate")
+    p.add_argument("--plot-dir", default=str(REPO / "docs"),
+                   help="where the pictures of samples and filters go")
     p.add_argument("--momentum", type=float, default=0.5,
                    help="joint training's momentum after its first 5 epochs (0.9 after "
                         "5 epochs at 0.5 of PCD-1 diverged at a rate of 0.002: the "
@@ -147,7 +159,7 @@ def make_dbm(args: argparse.Namespace) -> DBM:
                random_state=0, verbose=True)
 
 
-def initial_weights(args: argparse.Namespace) -> tuple[list, list]:
+def initial_weights(args: argparse.Namespace, X: np.ndarray) -> tuple[list, list]:
     """The weights and biases that ``--init`` (a DBM) or ``--init-rbm`` (an RBM) starts from."""
     start_from = deepbelief.load(args.init or args.init_rbm, device=args.device)
     if args.init:
@@ -156,10 +168,17 @@ def initial_weights(args: argparse.Namespace) -> tuple[list, list]:
     if len(args.hidden) != 2 or start_from.n_components_ != args.hidden[0]:
         raise SystemExit(f"--init-rbm needs an RBM with {args.hidden[0]} hidden units and "
                          f"two DBM layers, got {start_from.n_components_} and {args.hidden}")
+    first = [start_from.components_], [start_from.intercept_visible_]
+    if args.top_rbm_epochs:
+        top = LayerRBM(n_top, up=1.0, down=2.0, n_iter=args.top_rbm_epochs,
+                       learning_rate=args.top_rbm_lr, weight_decay=2e-4, batch_size=100,
+                       device=args.device, dtype="float32", random_state=0, verbose=True)
+        top.fit(start_from.transform(X))
+        c1 = (start_from.intercept_hidden_ + top.intercept_visible_) / 2
+        return [*first[0], top.components_], [*first[1], c1, top.intercept_hidden_]
     W2 = args.init_std * np.random.default_rng(0).standard_normal((n_top, args.hidden[0]))
-    return ([start_from.components_, W2.astype(np.float32)],
-            [start_from.intercept_visible_, start_from.intercept_hidden_,
-             np.zeros(n_top, np.float32)])
+    return ([*first[0], W2.astype(np.float32)],
+            [*first[1], start_from.intercept_hidden_, np.zeros(n_top, np.float32)])
 
 
 class EpochAverage:
@@ -234,7 +253,7 @@ def score(dbm: DBM, X_train: np.ndarray, X_test: np.ndarray, args: argparse.Name
     return out
 
 
-def pictures(dbm: DBM, out_dir: Path = REPO / "docs") -> None:
+def pictures(dbm: DBM, out_dir: Path) -> None:
     """The persistent chains' visible states and the first layer's filters, as PNGs."""
     stem = out_dir / "dbm_mnist"
     state = dbm._trainer.sampler.state_dict()
@@ -288,7 +307,7 @@ def main() -> None:
     Path(args.out).mkdir(parents=True, exist_ok=True)
     dbm = make_dbm(args)
     if args.init or args.init_rbm:
-        weights, biases = initial_weights(args)
+        weights, biases = initial_weights(args, X_train)
         dbm = DBM.from_weights(weights, biases, **{**dbm.get_params(), "warm_start": True})
     average = None
     if args.average_last:
@@ -300,7 +319,7 @@ def main() -> None:
     print(f"training: {minutes:.1f} min in this sitting; joint epochs {dbm.n_epochs_}; "
           f"seconds per joint epoch {np.median(dbm.history_['seconds']):.1f}")
     Path(args.model).parent.mkdir(parents=True, exist_ok=True)
-    pictures(dbm)
+    pictures(dbm, Path(args.plot_dir))
     if average is not None and average.n:
         print(f"scoring the mean parameters of the last {average.n} joint epochs")
         dbm.save(Path(args.model).with_suffix(".final.safetensors"))

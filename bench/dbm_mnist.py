@@ -100,7 +100,9 @@ def parse_args() -> argparse.Namespace:
                    help="with --init-rbm: W2, c2 from the paper's last pre-training RBM "
                         "(top-down input doubled) trained this many epochs on the RBM's "
                         "p(h1|v), c1 the mean of the two RBMs' biases (0: W2 ~ N(0, s^2))")
-    p.add_argument("--top-rbm-lr", type=float, default=0.02, help="that RBM's learning rate")
+    p.add_argument("--top-rbm-lr", type=float, default=0.02,
+                   help="that RBM's learning rate (weight decay 2e-4, batches of 100, as "
+                        "the pre-training of layer 2)")
     p.add_argument("--plot-dir", default=str(REPO / "docs"),
                    help="where the pictures of samples and filters go")
     p.add_argument("--momentum", type=float, default=0.5,
@@ -128,7 +130,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=100, help="AIS runs")
     p.add_argument("--betas", type=int, default=20000, help="AIS intermediate distributions")
     p.add_argument("--n-train", type=int, default=None, help="first rows only (a smoke run)")
-    return p.parse_args()
+    args = p.parse_args()
+    if args.top_rbm_epochs and not args.init_rbm:
+        p.error("--top-rbm-epochs needs --init-rbm")
+    return args
 
 
 def betas(n: int) -> np.ndarray:
@@ -255,6 +260,7 @@ def score(dbm: DBM, X_train: np.ndarray, X_test: np.ndarray, args: argparse.Name
 
 def pictures(dbm: DBM, out_dir: Path) -> None:
     """The persistent chains' visible states and the first layer's filters, as PNGs."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / "dbm_mnist"
     state = dbm._trainer.sampler.state_dict()
     chains = state["tempered"][0] if "tempered" in state else state.get("chains")  # β = 1

@@ -103,7 +103,7 @@ def main() -> None:
           f"{args.matmul_precision}", flush=True)
 
     if args.score:
-        model = load(args.score)
+        model = load(args.score, device=dev)
         print(f"{args.score}: validation {error(model, X_valid, y_all[valid]):.2f}%, "
               f"test {error(model, X_test_t, y_test):.2f}%")
         return

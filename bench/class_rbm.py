@@ -9,7 +9,10 @@ for the discriminative term, falling as lr / (1 + 3t/T) over T epochs).
 
     python bench/class_rbm.py [--settings discriminative hybrid generative]
         [--epochs 30] [--minutes 60] [--threads 2] [--seed 0] [--data-dir DIR] [--rows N]
-        [--out bench/models] [--set alpha=0.05 sparsity=1e-4 ...]
+        [--out bench/models] [--average-last 0.3] [--set alpha=0.05 sparsity=1e-4 ...]
+
+``--average-last F`` also scores the mean of the parameters after each of the last
+F of the epochs (``class_rbm_<setting>.averaged.safetensors``).
 
 ``--set KEY=VALUE`` overrides a ``ClassRBM`` keyword of every chosen setting
 (values read as JSON numbers or strings), for trying others on the validation split.
@@ -37,6 +40,7 @@ import torch
 
 import deepbelief
 from deepbelief import ClassRBM
+from deepbelief.averaging import ParameterAverage
 from deepbelief.datasets import load_mnist
 
 HERE = Path(__file__).resolve()
@@ -77,9 +81,12 @@ def run(name: str, args, data) -> None:
     print(f"{name}: ClassRBM({settings})", flush=True)
     model = ClassRBM(n_iter=args.epochs, random_state=args.seed, **settings)
     best = Best(X_val, y_val, 60 * args.minutes)
+    first = args.epochs - int(round(args.average_last * args.epochs)) + 1
+    average = ParameterAverage(first) if args.average_last else None
     start = time.perf_counter()
     try:
-        model.fit(X, y, callback=best)
+        model.fit(X, y, callback=best if average is None else
+                  lambda m: (average(m), best(m)))
     except OutOfTime:
         pass
     seconds = time.perf_counter() - start
@@ -91,6 +98,18 @@ def run(name: str, args, data) -> None:
           flush=True)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     model.save(Path(args.out) / f"class_rbm_{name}.safetensors")
+    if average is not None and average.n_averaged_:
+        averaged(name, model, average, args, data)
+
+
+def averaged(name: str, model: ClassRBM, average: ParameterAverage, args, data) -> None:
+    """The model holding the mean parameters: its errors printed, saved beside the best."""
+    _, _, X_val, y_val, X_test, y_test = data
+    average.apply(model)
+    errors = [100 * (1.0 - model.score(X, y)) for X, y in ((X_val, y_val), (X_test, y_test))]
+    print(f"{name:15s} mean of epochs {average.start}-{average.last_epoch_}: "
+          f"validation {errors[0]:.2f}%, test {errors[1]:.2f}%", flush=True)
+    model.save(Path(args.out) / f"class_rbm_{name}.averaged.safetensors")
 
 
 def few_labels(y: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
@@ -166,6 +185,8 @@ def main() -> None:
                         help="ClassRBM() on all 60,000 training images")
     parser.add_argument("--semi-supervised", type=int, metavar="PER_CLASS",
                         help="labelled images per class; the others unlabelled")
+    parser.add_argument("--average-last", type=float, default=0.0, metavar="F",
+                        help="also score the mean parameters of the last F of the epochs")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="override ClassRBM keywords of the chosen settings")
     args = parser.parse_args()

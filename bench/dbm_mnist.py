@@ -58,6 +58,7 @@ import torch
 
 import deepbelief
 from deepbelief import DBM, DBMClassifier
+from deepbelief.averaging import ParameterAverage
 from deepbelief.datasets import load_mnist
 from deepbelief.dbm._pretrain import LayerRBM
 from deepbelief.partition import ais_log_partition, log_likelihood, reverse_ais_log_partition
@@ -186,51 +187,6 @@ def initial_weights(args: argparse.Namespace, X: np.ndarray) -> tuple[list, list
             [*first[1], start_from.intercept_hidden_, np.zeros(n_top, np.float32)])
 
 
-class EpochAverage:
-    """The running mean of the parameters after each joint epoch from ``first`` on.
-
-    It is kept in ``directory`` as one file, ``average-e<epoch>-n<count>.safetensors``
-    (written atomically, the older one then removed), so that ``--resume`` continues
-    it; an epoch the mean missed (an interruption between the checkpoint and this
-    file) is reported, and ``n`` counts only the epochs it holds.
-    """
-
-    def __init__(self, directory: Path, first: int, resume: bool) -> None:
-        self.directory, self.first, self.n, self.epoch, self.mean = directory, first, 0, 0, None
-        self.path: Path | None = None
-        saved = sorted(directory.glob("average-e*-n*.safetensors")) if resume else []
-        if saved:
-            self.path = saved[-1]
-            epoch, n = self.path.stem.removeprefix("average-e").split("-n")
-            self.epoch, self.n = int(epoch), int(n)
-            averaged = deepbelief.load(self.path)
-            self.mean = [np.asarray(p, np.float64) for p in
-                         (*averaged.weights_, *averaged.biases_)]
-
-    def __call__(self, dbm: DBM) -> None:
-        if dbm.n_epochs_ < self.first:
-            return
-        if self.mean is not None and dbm.n_epochs_ != self.epoch + 1:
-            print(f"the parameter mean holds epochs up to {self.epoch}; "
-                  f"epochs {self.epoch + 1}-{dbm.n_epochs_ - 1} are missing from it")
-        params = [np.asarray(p, np.float64) for p in (*dbm.weights_, *dbm.biases_)]
-        self.n += 1
-        self.mean = params if self.mean is None else [
-            m + (p - m) / self.n for m, p in zip(self.mean, params, strict=True)]
-        old, self.epoch = self.path, dbm.n_epochs_
-        self.path = self.directory / f"average-e{self.epoch:05d}-n{self.n:05d}.safetensors"
-        self.model(dbm).save(self.path)
-        if old is not None and old != self.path:
-            old.unlink(missing_ok=True)
-
-    def model(self, dbm: DBM) -> DBM:
-        """A DBM of ``dbm``'s settings with the mean parameters."""
-        n_w = len(dbm.weights_)
-        cast = [m.astype(np.float32) for m in self.mean]
-        return DBM.from_weights(cast[:n_w], cast[n_w:], **{**dbm.get_params(),
-                                                            "warm_start": False})
-
-
 def score(dbm: DBM, X_train: np.ndarray, X_test: np.ndarray, args: argparse.Namespace) -> dict:
     """The test lower bound with log Z from forward AIS (two seeds) and reverse AIS."""
     dbm.set_params(mean_field_iter=args.score_mean_field_iter, mean_field_tol=1e-6)
@@ -318,7 +274,7 @@ def main() -> None:
     average = None
     if args.average_last:
         first = args.epochs - int(round(args.average_last * args.epochs)) + 1
-        average = EpochAverage(Path(args.out), first, args.resume)
+        average = ParameterAverage(first, Path(args.out) / "average", resume=args.resume)
     start = time.perf_counter()
     dbm.fit(X_train, resume=args.resume, callback=average)
     minutes = (time.perf_counter() - start) / 60
@@ -326,10 +282,10 @@ def main() -> None:
           f"seconds per joint epoch {np.median(dbm.history_['seconds']):.1f}")
     Path(args.model).parent.mkdir(parents=True, exist_ok=True)
     pictures(dbm, Path(args.plot_dir))
-    if average is not None and average.n:
-        print(f"scoring the mean parameters of the last {average.n} joint epochs")
+    if average is not None and average.n_averaged_:
+        print(f"scoring the mean parameters of the last {average.n_averaged_} joint epochs")
         dbm.save(Path(args.model).with_suffix(".final.safetensors"))
-        dbm = average.model(dbm)
+        average.apply(dbm)
     dbm.save(args.model)
     result = score(dbm, X_train, X_test, args)
     result["settings"] = vars(args)

@@ -23,6 +23,7 @@ CD-1: about -125. Usage::
 from __future__ import annotations
 
 import argparse
+import copy
 import time
 from pathlib import Path
 
@@ -31,6 +32,7 @@ import torch
 
 import deepbelief
 from deepbelief import BernoulliRBM
+from deepbelief.averaging import ParameterAverage
 from deepbelief.datasets import load_mnist
 from deepbelief.partition import (
     ais_log_partition,
@@ -101,7 +103,7 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace,
     Xt = torch.from_numpy(X)
     budget = 60.0 * args.minutes
     slope = 1.0 / args.final_fraction - 1.0
-    total, n_averaged = None, 0
+    average = None
     start = time.perf_counter()
     while (elapsed := time.perf_counter() - start) < budget:
         t = elapsed / budget
@@ -113,10 +115,8 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace,
         else:
             rbm.partial_fit(Xt)  # the first epoch, initialising from all of X
         if args.average_last and elapsed >= budget * (1.0 - args.average_last):
-            params = (rbm.W_, rbm.b_, rbm.c_)
-            total = [p.clone() for p in params] if total is None else [
-                s.add_(p) for s, p in zip(total, params, strict=True)]
-            n_averaged += 1
+            average = average or ParameterAverage(start=rbm.n_epochs_)
+            average(rbm)
         if rbm.n_epochs_ % 10 == 0:
             pt = getattr(rbm._get_trainer().sampler, "tempering", None)
             swaps = "" if pt is None else "  swaps " + " ".join(
@@ -131,10 +131,11 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace,
           f"{args.momentum:g}, centering {args.centering:g}, weight decay "
           f"{args.weight_decay:g}) in "
           f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
-    if total is None:
+    if average is None:
         return rbm, None
-    print(f"deepbelief: parameters averaged over the last {n_averaged} epochs", flush=True)
-    return rbm, BernoulliRBM.from_weights(*(s / n_averaged for s in total))
+    print(f"deepbelief: parameters averaged over the last {average.n_averaged_} epochs",
+          flush=True)
+    return rbm, average.apply(copy.deepcopy(rbm))
 
 
 def train_sklearn(X: np.ndarray, args: argparse.Namespace) -> BernoulliRBM:

@@ -5,6 +5,7 @@ scikit-learn estimators computing with PyTorch on the CPU or a GPU.
 """
 
 from . import (
+    averaging,
     data,
     datasets,
     distributed,
@@ -49,6 +50,7 @@ __all__ = [
     "GaussianNB",
     "MultinomialNB",
     "TabularRBM",
+    "averaging",
     "data",
     "datasets",
     "distributed",

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 
 import deepbelief
 from deepbelief import BernoulliRBM
@@ -150,3 +151,31 @@ def test_checkpoints_of_an_older_version_are_refused_clearly(tmp_path):
               metadata={"format": "deepbelief-checkpoint", "state": json.dumps({"n": 1})})
     with pytest.raises(ValueError, match="older version"):
         load_latest(tmp_path)
+
+
+def _estimators(tmp_path):
+    small = dict(random_state=0, checkpoint_dir=str(tmp_path))
+    return [
+        (BernoulliRBM(8, n_iter=6, **small), BernoulliRBM(8, n_iter=2, **small)),
+        (deepbelief.ClassRBM(8, n_iter=6, **small), deepbelief.ClassRBM(8, n_iter=2, **small)),
+        (deepbelief.DBM((8, 4), pretrain_epochs=2, n_iter=6, **small),
+         deepbelief.DBM((8, 4), pretrain_epochs=1, n_iter=2, **small)),
+        (deepbelief.DBN((8, 4), pretrain_epochs=3, finetune_epochs=4, **small),
+         deepbelief.DBN((8, 4), pretrain_epochs=1, finetune_epochs=2, **small)),
+        (deepbelief.DBNClassifier((8, 4), pretrain_epochs=3, finetune_epochs=4, **small),
+         deepbelief.DBNClassifier((8, 4), pretrain_epochs=1, finetune_epochs=2, **small)),
+    ]
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_fresh_fit_replaces_an_earlier_runs_checkpoints(tmp_path, digits, index):
+    """A fresh fit in a directory holding a longer run's checkpoints resumes as itself:
+    the older, higher-numbered files neither prune the new ones nor win the resume."""
+    X, y = digits[0][:120], digits[1][:120]
+    longer, shorter = _estimators(tmp_path)[index]
+    longer.fit(X, y)
+    shorter.fit(X, y)
+    everything = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("checkpoint-*"))
+    resumed = clone(shorter).fit(X, y, resume=True)
+    assert all(int(p.stem.split("-")[1]) <= 2 for p in everything), everything
+    np.testing.assert_array_equal(shorter.transform(X), resumed.transform(X))

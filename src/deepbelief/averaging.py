@@ -15,8 +15,7 @@ from pathlib import Path
 
 import torch
 
-from . import distributed
-from .checkpoint import Checkpointer, list_checkpoints
+from .checkpoint import Checkpointer
 
 
 class ParameterAverage:
@@ -78,9 +77,8 @@ class ParameterAverage:
         self.mean_: dict[str, torch.Tensor] | None = None
         self.n_averaged_, self.last_epoch_ = 0, 0
         self.missed_: list[int] = []
-        if self.directory is not None and not resume and distributed.is_main_process():
-            for old in list_checkpoints(self.directory):
-                old.unlink()
+        if self.directory is not None:
+            Checkpointer(self.directory).start(resume)
         saved = Checkpointer(self.directory).load()
         if saved is not None:
             self.mean_ = saved["mean"]

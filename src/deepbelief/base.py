@@ -219,8 +219,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             to an uninterrupted run with the same ``random_state``.
         """
         self._check_params()
-        if resume and self.checkpoint_dir is None:
-            raise ValueError("resume=True needs checkpoint_dir")
+        Checkpointer(self.checkpoint_dir).start(resume)
         data = self._minibatches(X, reset=True)
         n_epochs = self.n_epochs_for(data)
         self.input_transform_ = self._input_transform().fit(data.first)

@@ -58,6 +58,16 @@ class Checkpointer:
         if self.due(epoch, last):
             save_checkpoint(self.directory, epoch, state)
 
+    def start(self, resume: bool) -> None:
+        """Begin a run here: ``resume`` needs a directory; a fresh run removes the
+        checkpoints an earlier one left (rank 0), which would otherwise outnumber
+        this run's, prune them and be the ones a later resume loads."""
+        if resume and self.directory is None:
+            raise ValueError("resume=True needs checkpoint_dir")
+        if not resume and self.directory is not None and distributed.is_main_process():
+            for old in list_checkpoints(self.directory):
+                old.unlink(missing_ok=True)
+
     def load(self) -> dict[str, Any] | None:
         """The newest complete checkpoint's state, or None (also when off)."""
         return None if self.directory is None else load_latest(self.directory)

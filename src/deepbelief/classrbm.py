@@ -33,6 +33,7 @@ from ._validation import (
     to_numpy,
 )
 from .base import BaseRBM
+from .checkpoint import Checkpointer
 from .data import Minibatches, is_stream
 from .io import decode_classes, encode_classes, register
 from .joint import free_energies, label_inputs, label_joint_units, label_vectors
@@ -240,8 +241,7 @@ class ClassRBM(ClassifierMixin, BaseRBM):
             Continue from the newest checkpoint in ``checkpoint_dir``, bit-identically.
         """
         self._check_params()
-        if resume and self.checkpoint_dir is None:
-            raise ValueError("resume=True needs checkpoint_dir")
+        Checkpointer(self.checkpoint_dir).start(resume)
         data = self._minibatches(X, y, reset=True)
         self._initialize(data.first)
         self._unlabeled = self._unlabeled_input(X_unlabeled, data)

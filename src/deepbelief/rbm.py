@@ -95,7 +95,8 @@ class BernoulliRBM(BaseRBM):
         ``FutureWarning``.
     checkpoint_dir : str, optional
         Write a checkpoint every ``checkpoint_every`` epochs there (atomically);
-        ``fit(..., resume=True)`` continues from the newest.
+        ``fit(..., resume=True)`` continues from the newest, a fresh ``fit`` first
+        removes those an earlier run left.
     checkpoint_every : int, default=1
     random_state : int, numpy or torch generator, or None
         Seeds initialisation, shuffling and every Bernoulli draw.

@@ -252,8 +252,7 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             uninterrupted run with the same ``random_state``.
         """
         self._validate_params()
-        if resume and self.checkpoint_dir is None:
-            raise ValueError("resume=True needs checkpoint_dir")
+        self._joint_checkpoints().start(resume)
         warm = self.warm_start and hasattr(self, "model_")
         if warm and check_sizes(self.hidden_layer_sizes) != self.layout_.sizes[1:]:
             raise ValueError(f"warm_start trains the fitted layers {self.layout_.sizes[1:]} on; "
@@ -354,8 +353,7 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         data = Minibatches(X, check=lambda x, n: x)
         monitor = X[torch.linspace(0, X.shape[0] - 1, min(_MONITOR_ROWS, X.shape[0]),
                                    device=X.device).long()]
-        checkpoints = Checkpointer(None if self.checkpoint_dir is None else
-                                   Path(self.checkpoint_dir, "joint"), self.checkpoint_every)
+        checkpoints = self._joint_checkpoints()
         show = self.verbose and distributed.is_main_process()
         for epoch in tqdm(range(n_epochs), desc="DBM", unit="epoch", disable=not show):
             start = time.perf_counter()
@@ -398,13 +396,19 @@ class DBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return training_state(self.model_, self._trainer, self._rng, self.n_epochs_,
                               self.history_)
 
+    def _joint_checkpoints(self) -> Checkpointer:
+        """Where the joint epochs' checkpoints go: ``<checkpoint_dir>/joint``."""
+        return Checkpointer(None if self.checkpoint_dir is None else
+                            Path(self.checkpoint_dir, "joint"), self.checkpoint_every)
+
     def _restore_checkpoint(self) -> None:
-        directory = Path(self.checkpoint_dir, "joint")
-        state = Checkpointer(directory).load()
+        checkpoints = self._joint_checkpoints()
+        state = checkpoints.load()
         if state is not None:
             self.n_epochs_, self.history_ = restore_training(
                 state, self.model_, self._trainer, self._rng,
-                f"a DBM of layer sizes {list(self.layout_.sizes)} (in {directory})")
+                f"a DBM of layer sizes {list(self.layout_.sizes)} "
+                f"(in {checkpoints.directory})")
 
     # ------------------------------------------------------------------ outputs
     def transform(self, X) -> np.ndarray:

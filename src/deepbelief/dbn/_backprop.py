@@ -204,6 +204,7 @@ class BackpropNet(BaseDeepNet):
             schedule = torch.optim.lr_scheduler.LambdaLR(
                 opt, partial(warm_cosine, epochs=self._plan.finetune_epochs))
         checkpoints = Checkpointer(self.checkpoint_dir, self.checkpoint_every).child("finetune")
+        checkpoints.start(resume)
         if resume:
             self._restore_finetune(checkpoints, opt, schedule, bar)
         model = self._parallel()

@@ -40,6 +40,7 @@ from .._validation import (
     resolve_dtype,
 )
 from ..base import _is_frame
+from ..checkpoint import Checkpointer
 from ..data import Minibatches, TargetCheck, is_stream
 from ..io import check_tensor, decode_classes, encode_classes, save
 from ..transforms import ColumnEncoder, Identity, Standardize
@@ -252,8 +253,7 @@ class BaseDeepNet(TransformerMixin, BaseEstimator):
         :class:`~deepbelief.BernoulliRBM`); see the class for fine-tuning.
         """
         sizes = self._check_params()
-        if resume and self.checkpoint_dir is None:
-            raise ValueError("resume=True needs checkpoint_dir")
+        Checkpointer(self.checkpoint_dir).start(resume)
         stream = is_stream(X)
         passes = self._plan_epochs(sizes, None).total if stream else 1
         data = self._source(X, y, fitted=False, classes=classes if stream else None,

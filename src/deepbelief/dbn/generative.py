@@ -230,8 +230,7 @@ class DBN(ClassLabels, BaseDBN):
         """
         check_is_fitted(self, "top_")
         self._check_params()
-        if resume and self.checkpoint_dir is None:
-            raise ValueError("resume=True needs checkpoint_dir")
+        Checkpointer(self.checkpoint_dir).start(resume)
         passes = self._updown_epochs(None) if is_stream(X) else 1
         data = self._source(X, y, fitted=True, classes=self.classes_, passes=passes)
         epochs = self._updown_epochs(data.n_samples)
@@ -319,6 +318,7 @@ class DBN(ClassLabels, BaseDBN):
         ``fresh``."""
         steps = self._gibbs_steps()
         checkpoints = self._checkpoints().child(stage)
+        checkpoints.start(resume)
         trainer, top = top_trainer(self.top_, steps[0]), self._top_settings()
         state = (checkpoints.load() or {}) if resume else {}
         if state:

@@ -77,11 +77,17 @@ def pseudo_log_likelihood(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: 
                           flip: torch.Tensor) -> torch.Tensor:
     """Stochastic pseudo-log-likelihood, one unit per row: n_visible · log σ(F(ṽ) - F(v)).
 
-    ``flip`` holds, for each row, the index of the visible unit to flip in ṽ. The
-    caller chooses it (deterministically per sample in ``score_samples``).
+    ``flip`` holds, for each row, the index j of the visible unit to flip in ṽ. The
+    caller chooses it (deterministically per sample in ``score_samples``). Flipping
+    v_j by s = 1 - 2v_j moves the hidden input x = c + Wv by s·W_{:,j}, so one
+    matrix product serves both free energies:
+
+        F(ṽ) - F(v) = -s·b_j - Σ_i [softplus(x_i + s·W_ij) - softplus(x_i)].
     """
     rows = torch.arange(v.shape[0], device=v.device)
-    v_flip = v.clone()
-    v_flip[rows, flip] = 1.0 - v_flip[rows, flip]
-    delta = free_energy(v_flip, W, b, c) - free_energy(v, W, b, c)
+    sign = 1.0 - 2.0 * v[rows, flip]
+    x = hidden_input(v, W, c)
+    x_flip = torch.addcmul(x, sign[:, None], W.T[flip])
+    softplus = torch.nn.functional.softplus
+    delta = -sign * b[flip] - (softplus(x_flip) - softplus(x)).sum(1)
     return v.shape[1] * torch.nn.functional.logsigmoid(delta)

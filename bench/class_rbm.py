@@ -81,8 +81,9 @@ def run(name: str, args, data) -> None:
     print(f"{name}: ClassRBM({settings})", flush=True)
     model = ClassRBM(n_iter=args.epochs, random_state=args.seed, **settings)
     best = Best(X_val, y_val, 60 * args.minutes)
-    first = args.epochs - int(round(args.average_last * args.epochs)) + 1
-    average = ParameterAverage(first) if args.average_last else None
+    average = None
+    if args.average_last:
+        average = ParameterAverage(args.epochs - int(round(args.average_last * args.epochs)) + 1)
     start = time.perf_counter()
     try:
         model.fit(X, y, callback=best if average is None else

@@ -115,7 +115,8 @@ def train_deepbelief(X: np.ndarray, args: argparse.Namespace,
         else:
             rbm.partial_fit(Xt)  # the first epoch, initialising from all of X
         if args.average_last and elapsed >= budget * (1.0 - args.average_last):
-            average = average or ParameterAverage(start=rbm.n_epochs_)
+            if average is None:
+                average = ParameterAverage(start=rbm.n_epochs_)
             average(rbm)
         if rbm.n_epochs_ % 10 == 0:
             pt = getattr(rbm._get_trainer().sampler, "tempering", None)

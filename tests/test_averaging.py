@@ -119,6 +119,8 @@ def test_every_estimator_on_one_core(binary_digits, make):
 def test_bad_use_is_refused(X):
     with pytest.raises(ValueError, match="start must be at least 1"):
         ParameterAverage(start=0)
+    with pytest.raises(ValueError, match="resume=True needs the directory"):
+        ParameterAverage(resume=True)
     with pytest.raises(ValueError, match="no epoch from 5 on"):
         ParameterAverage(start=5).apply(rbm(n_iter=1).fit(X))
     with pytest.raises(TypeError, match="no fitted RBM core"):

@@ -128,6 +128,39 @@ def test_cd_step_is_the_preconditioned_gradient_of_the_free_energy_loss():
     torch.testing.assert_close(model.visible.log_var - log_var, -glv)
 
 
+@pytest.mark.parametrize("reduced", [False, True])
+def test_clipped_step_is_the_step_scaled_to_the_largest_norm(reduced):
+    """With max_grad_norm the batch-mean statistics of W, b (times σ²), c and log σ² are
+    scaled together to that norm, so the whole step shrinks by one factor; below it,
+    nothing changes."""
+    g = torch.Generator().manual_seed(3)
+    W = 0.5 * torch.randn(4, 3, generator=g, dtype=torch.float64)
+    b, c = torch.randn(3, generator=g, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
+    log_var = torch.tensor([0.2, -0.3, 0.0], dtype=torch.float64)
+    v0 = torch.randn(16, 3, generator=g, dtype=torch.float64)
+
+    def step(max_grad_norm):
+        model = RBM(W.clone(), b.clone(), c.clone(), Gaussian(log_var.clone()))
+        trainer = CDTrainer(model, CD(2, sample_visible=True), max_grad_norm=max_grad_norm,
+                            reducer=(lambda tensors: None) if reduced else None)
+        v_k = trainer.step(v0, 1.0, 0.0, 0.0, torch.Generator().manual_seed(5))
+        deltas = [t - t0 for t, t0 in zip((model.W, model.b, model.c, model.visible.log_var),
+                                          (W, b, c, log_var), strict=True)]
+        return deltas, v_k
+
+    plain, v_k = step(None)
+    params = [t.clone().requires_grad_(True) for t in (W, b, c, log_var)]
+    energy = [fn.free_energy(v, *params[:3], visible=Gaussian(params[3])) for v in (v0, v_k)]
+    gW, gb, gc, glv = torch.autograd.grad((energy[0] - energy[1]).mean(), params)
+    var = log_var.exp()
+    norm = float(torch.cat([(gW * var).ravel(), gb * var, gc, glv]).norm())
+    clipped, _ = step(norm / 4)
+    for d, d_plain in zip(clipped, plain, strict=True):
+        torch.testing.assert_close(d, d_plain / 4)
+    for d, d_plain in zip(step(norm * 2)[0], plain, strict=True):
+        torch.testing.assert_close(d, d_plain)
+
+
 def test_gibbs_chain_samples_the_model_distribution():
     """Moments of a long run of many chains match p(v) = Σ_h p(h) N(b + Wᵀh, σ²)."""
     rbm = tiny()
@@ -235,6 +268,17 @@ def test_wrong_feature_count_and_hidden_states(trained):
         trained.transform(np.zeros((2, 10)))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         trained.p_v_given_h(np.full((2, 16), 2.0))
+
+
+def test_max_grad_norm_reaches_the_trainer_and_is_checked(split):
+    X, _ = split
+    rbm = GaussianBernoulliRBM(8, n_iter=2, max_grad_norm=5.0, random_state=0).fit(X)
+    assert rbm._get_trainer().clipping.max_norm == 5.0
+    assert np.isfinite(rbm.score_samples(X[:20])).all()
+    assert GaussianBernoulliRBM(8, n_iter=1).fit(X)._get_trainer().clipping is None
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match="max_grad_norm"):
+            GaussianBernoulliRBM(8, n_iter=1, max_grad_norm=bad).fit(X)
 
 
 def test_check_estimator():

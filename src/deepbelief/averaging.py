@@ -77,6 +77,8 @@ class ParameterAverage:
         self.mean_: dict[str, torch.Tensor] | None = None
         self.n_averaged_, self.last_epoch_ = 0, 0
         self.missed_: list[int] = []
+        if resume and self.directory is None:
+            raise ValueError("resume=True needs the directory the mean was saved in")
         if self.directory is not None:
             Checkpointer(self.directory).start(resume)
         saved = Checkpointer(self.directory).load()

@@ -154,6 +154,11 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
     standardize : bool, default=True
         Standardise the inputs inside the estimator (above); False models the
         inputs as given.
+    max_grad_norm : float, optional
+        Clip each minibatch's mean statistics of all parameters (W, b, c, log σ²)
+        together to this L2 norm before the step
+        (:class:`~deepbelief.training.GradientClipping`; Liao et al. 2022 clip at
+        10); None: no clipping.
     persistent : bool, deprecated
         Use ``sampler="pcd"`` (True) or ``sampler="cd"`` (False).
 
@@ -178,6 +183,7 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
         **BaseRBM._parameter_constraints,
         **GAUSSIAN_CONSTRAINTS,
         "standardize": ["boolean"],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     def __init__(self, n_components: int = 256, *, k: int = 1, sampler: Any = "cd",
@@ -186,7 +192,8 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
                  weight_decay: float = 1e-4, learning_rate_decay: float = 0.0,
                  batch_size: int = 100, n_iter: int | str = "auto",
                  learn_variance: bool = True, min_variance: float = 0.01,
-                 standardize: bool = True, device: Any = "cpu", dtype: str | None = None,
+                 standardize: bool = True, max_grad_norm: float | None = None,
+                 device: Any = "cpu", dtype: str | None = None,
                  checkpoint_dir: str | None = None, checkpoint_every: int = 1,
                  random_state: Any = None, verbose: bool = False,
                  persistent: bool | str = DEPRECATED) -> None:
@@ -204,6 +211,7 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
         self.learn_variance = learn_variance
         self.min_variance = min_variance
         self.standardize = standardize
+        self.max_grad_norm = max_grad_norm
         self.device = device
         self.dtype = dtype
         self.checkpoint_dir = checkpoint_dir
@@ -220,6 +228,10 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
 
     def _input_transform(self):
         return Standardize() if self.standardize else Identity()
+
+    def _trainer_options(self) -> dict[str, Any]:
+        """Gradient clipping (:class:`~deepbelief.training.GradientClipping`) when asked for."""
+        return {"max_grad_norm": self.max_grad_norm}
 
     def _initialize(self, X: torch.Tensor) -> None:
         """The base's initialisation, σ = 1, and the variances' ceiling: the data's."""

@@ -167,6 +167,32 @@ class Centering:
                              for name in ("mu", "lam"))
 
 
+class GradientClipping:
+    """The minibatch's mean statistics rescaled together to an L2 norm of at most ``max_norm``.
+
+    g ← g · min(1, max_norm / ‖g‖) with ‖g‖² = Σ_θ ‖statistic_θ / n‖² over every
+    parameter (W, b, c and the unit types' own, e.g. log σ²): the directions the
+    step follows, before the learning rate. Liao et al. (2022) clip the Gaussian
+    RBM's gradient at norm 10 so that large learning rates stay stable.
+
+    Parameters
+    ----------
+    max_norm : float
+        The largest norm of the batch-mean statistics.
+    """
+
+    def __init__(self, max_norm: float) -> None:
+        self.max_norm = max_norm
+
+    def __call__(self, statistics: list[torch.Tensor], n: float) -> None:
+        """Rescale the summed ``statistics`` of ``n`` rows in place (no host sync)."""
+        norm = torch.linalg.vector_norm(
+            torch.stack([torch.linalg.vector_norm(s) for s in statistics])) / n
+        factor = (self.max_norm / norm.clamp_min(torch.finfo(norm.dtype).tiny)).clamp_max(1.0)
+        for s in statistics:
+            s.mul_(factor)
+
+
 class _Step(NamedTuple):
     """One minibatch's statistics after the reduction, as the update uses them."""
 
@@ -200,6 +226,9 @@ class CDTrainer:
     weight_mask : tensor like W, optional
         0 where W joins no two units (a deep Boltzmann machine's core, whose
         non-adjacent layers share a block of W): those entries never move.
+    max_grad_norm : float, optional
+        Clip the batch-mean statistics of all parameters to this L2 norm
+        (:class:`GradientClipping`), after the sum over processes; None: no clipping.
 
     The keywords ``k``, ``persistent``, ``sample_visible``, ``mean_field``,
     ``tempering`` and ``fast_learning_rate`` of earlier releases still build the
@@ -208,7 +237,7 @@ class CDTrainer:
 
     def __init__(self, model: RBM, sampler: Sampler | None = None, *, centering: float = 0.0,
                  reducer: Reducer | None = None, weight_mask: torch.Tensor | None = None,
-                 **old) -> None:
+                 max_grad_norm: float | None = None, **old) -> None:
         if "centring" in old:
             warnings.warn("CDTrainer(centring=...) is deprecated: pass centering=",
                           DeprecationWarning, stacklevel=2)
@@ -220,6 +249,7 @@ class CDTrainer:
         self.centering = Centering(centering) if centering else None
         self.reducer = reducer
         self.weight_mask = weight_mask
+        self.clipping = GradientClipping(max_grad_norm) if max_grad_norm else None
         self.increments = {name: torch.zeros_like(t) for name, t in model.state_dict().items()}
 
     @torch.no_grad()
@@ -247,7 +277,7 @@ class CDTrainer:
         own = model.visible.gradient(v0, ph0, v_k, ph_k, model.W, model.b)
         sums = self.centering.sums(v0, ph0) if self.centering is not None else []
         step_sums = model.visible.step_sums(ph0)
-        if self.reducer is None:
+        if self.reducer is None and self.clipping is None:
             rate = learning_rate / n
             w_rate = model.visible.step_rate(rate, step_sums, n)
             if not torch.is_tensor(w_rate):  # the statistics go straight into the buffer
@@ -257,13 +287,22 @@ class CDTrainer:
             dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
         else:
             dW, db, dc = cd_statistics(v0, ph0, v_k, ph_k)
-            count = torch.tensor([float(n)], dtype=dW.dtype, device=dW.device)
-            self.reducer([dW, db, dc, count, *sums, *own.values(), *step_sums])
-            n = float(count.item())
+            n = self._reduce([dW, db, dc], sums, own, step_sums, n)
+            if self.clipping is not None:
+                self.clipping([dW, db, dc, *own.values()], n)
             rate = learning_rate / n
             w_rate = model.visible.step_rate(rate, step_sums, n)
         momentum_step(inc["W"], dW, momentum, w_rate)
         return _Step(db, dc, own, sums, n, rate, w_rate)
+
+    def _reduce(self, stats: list[torch.Tensor], sums: list[torch.Tensor],
+                own: dict[str, torch.Tensor], step_sums: list[torch.Tensor], n: int) -> float:
+        """Sum everything over processes in place (nothing without a reducer); the rows in all."""
+        if self.reducer is None:
+            return float(n)
+        count = stats[0].new_tensor([float(n)])
+        self.reducer([*stats, count, *sums, *own.values(), *step_sums])
+        return float(count.item())
 
     def _increments(self, stats: _Step, learning_rate: float, momentum: float,
                     weight_decay: float) -> None:

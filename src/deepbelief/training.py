@@ -34,12 +34,12 @@ data means of v and p(h|v) by exponential moving averages; the model itself is
 kept, as always, in the plain (W, b, c).
 
 The negative phase (CD-k, persistent CD, fast-weights PCD, parallel tempering)
-is a sampler object of :mod:`deepbelief.samplers`; centering is a gradient
-transform (:class:`Centering`); the Gaussian step scaling is the visible unit
-type's (``step_rate``: a number, or one rate per visible unit, as a
-:class:`~deepbelief.units.Layout` gives a Gaussian group beside binary and softmax
-ones in :class:`~deepbelief.TabularRBM`). The trainer holds one of each and knows
-none of them.
+is a sampler object of :mod:`deepbelief.samplers`; centering and clipping are
+gradient transforms (:class:`Centering`, :class:`GradientClipping`); the
+Gaussian step scaling is the visible unit type's (``step_rate``: a number, or one
+rate per visible unit, as a :class:`~deepbelief.units.Layout` gives a Gaussian
+group beside binary and softmax ones in :class:`~deepbelief.TabularRBM`). The
+trainer holds one of each and knows none of them.
 
 Everything here works on the RBM core (:class:`~deepbelief.model.RBM`) whatever
 its unit types: the DBN's top RBM, with its softmax label group, trains by the

@@ -15,7 +15,9 @@ Three parts, each measured in one run (peers trained in the same process):
   CD-10, and the Gibbs-Langevin sampler from the data and from noise. Ours against
   learnergy's ``VarianceGaussianRBM`` (the same energy, learned variances, evaluated
   with our exact log Z) and scikit-learn's ``GaussianMixture`` with about as many
-  parameters (diagonal and spherical covariances, 5 starts each).
+  parameters (diagonal and spherical covariances, 5 starts each; on the dequantised
+  pixels, which lie in (0, 1), also the mixture of their logits, as the RBM's default
+  ``support="auto"`` models them, beside ``support="real"``).
 - ``usefulness``: grayscale MNIST (60,000 / 10,000), ``DBNClassifier()`` (a
   784-500-500-2000 net, backprop fine-tuning, defaults) with a Gaussian first
   layer beside the Bernoulli one on the same pixels.
@@ -23,7 +25,8 @@ Three parts, each measured in one run (peers trained in the same process):
   60,000 grayscale MNIST images with its defaults; its filters and 100 samples
   (1000 Gibbs steps from the visible base rates; shown is the mean of p(v|h) at
   the chain's last hidden state, as the sampled pixels carry the noise σ).
-- ``ceiling``: what the 16-hidden-unit model of ``quality`` can reach at all. On each
+- ``ceiling``: what the 16-hidden-unit model of ``quality`` with ``support="real"``
+  (the pixels on the real line) can reach at all. On each
   digits split the same RBM trained by exact maximum likelihood: Adam on the mean
   negative log-likelihood F(v) + log Z, log Z summed exactly over the 2^16 hidden
   states, the gradient by autograd (``--ceiling-steps`` full-batch steps from a CD
@@ -186,16 +189,20 @@ def quality_on(X: np.ndarray, X_test: np.ndarray, name: str, args) -> None:
           f"varying pixels, {n_hidden} hidden units ({n_params} parameters), {args.budget:g} s "
           "of training each; exact test log-likelihood in nats per image")
 
-    start = time.perf_counter()
-    ours = GaussianBernoulliRBM(n_hidden, random_state=0).fit(X)
-    print(f"  deepbelief GaussianBernoulliRBM   {ours.score_samples(X_test).mean():9.2f}   "
-          f"(fit() with its defaults: {ours.n_epochs_} epochs, "
-          f"{time.perf_counter() - start:.1f} s)", flush=True)
+    for support in ("auto", "real"):
+        start = time.perf_counter()
+        ours = GaussianBernoulliRBM(n_hidden, support=support, random_state=0).fit(X)
+        print(f"  deepbelief GaussianBernoulliRBM   {ours.score_samples(X_test).mean():9.2f}   "
+              f"(fit() with support={support!r}, its other defaults: {ours.n_epochs_} epochs, "
+              f"{time.perf_counter() - start:.1f} s; {ours.unit_columns_.sum()} of {d} "
+              "columns modelled on (0, 1) by their logit)", flush=True)
     for settings in QUALITY:
         budget_fit(settings, X, X_test, args.budget)
     if VarianceGaussianRBM is not None:
         learnergy_quality(X, X_test, args)
     gmm_quality(X, X_test, n_params)
+    if ((X > 0) & (X < 1)).all():
+        gmm_quality(X, X_test, n_params, logit=True)
 
 
 def learnergy_quality(X: np.ndarray, X_test: np.ndarray, args) -> None:
@@ -222,19 +229,26 @@ def learnergy_quality(X: np.ndarray, X_test: np.ndarray, args) -> None:
               f"learning_rate={lr:g})", flush=True)
 
 
-def gmm_quality(X: np.ndarray, X_test: np.ndarray, n_params: int) -> None:
+def gmm_quality(X: np.ndarray, X_test: np.ndarray, n_params: int, logit: bool = False) -> None:
     """GaussianMixture with about ``n_params`` parameters: the first start, the best of
-    ``GMM_STARTS`` by training likelihood (``n_init``), and the best by test likelihood."""
-    d = X.shape[1]
+    ``GMM_STARTS`` by training likelihood (``n_init``), and the best by test likelihood.
+
+    ``logit``: the mixture models log(x / (1 - x)), as the RBM's ``support="unit"``
+    does, its test density the density of x (the Jacobian added).
+    """
+    d, log_det, name = X.shape[1], 0.0, "GaussianMixture"
+    if logit:
+        log_det = -(np.log(X_test) + np.log1p(-X_test)).sum(1).mean()
+        X, X_test, name = np.log(X / (1 - X)), np.log(X_test / (1 - X_test)), "... on logits"
     for kind, per_component in (("diag", 2 * d + 1), ("spherical", d + 2)):
         k = max(1, round(n_params / per_component))
         start = time.perf_counter()
         tests = [GaussianMixture(k, covariance_type=kind, random_state=seed,
-                                 max_iter=500).fit(X).score(X_test)
+                                 max_iter=500).fit(X).score(X_test) + log_det
                  for seed in range(GMM_STARTS)]
         chosen = GaussianMixture(k, covariance_type=kind, random_state=0, max_iter=500,
-                                 n_init=GMM_STARTS).fit(X).score(X_test)
-        print(f"  scikit-learn GaussianMixture      {tests[0]:9.2f}   ({k} {kind} components, "
+                                 n_init=GMM_STARTS).fit(X).score(X_test) + log_det
+        print(f"  scikit-learn {name:20s} {tests[0]:9.2f}   ({k} {kind} components, "
               f"{k * per_component - 1} parameters; best of {GMM_STARTS} starts by training "
               f"likelihood {chosen:.2f}, by test likelihood {max(tests):.2f}; "
               f"{(time.perf_counter() - start) / (2 * GMM_STARTS):.1f} s a fit)", flush=True)
@@ -289,7 +303,8 @@ def exact_maximum_likelihood(X: np.ndarray, X_test: np.ndarray, steps: int) -> N
     from deepbelief.model import RBM
     from deepbelief.units import Gaussian
 
-    start = GaussianBernoulliRBM(16, n_iter=5, dtype="float64", random_state=0).fit(X)
+    start = GaussianBernoulliRBM(16, n_iter=5, dtype="float64", support="real",
+                                 random_state=0).fit(X)
     transform = start.input_transform_
     z = transform.forward(torch.as_tensor(X, dtype=torch.float64))
     params = [t.detach().clone().requires_grad_() for t in

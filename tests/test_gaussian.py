@@ -69,6 +69,26 @@ def test_density_integrates_to_one(n_visible):
     assert total == pytest.approx(1.0, abs=1e-6)
 
 
+def test_density_on_the_unit_interval_integrates_to_one():
+    """A column modelled on (0, 1) through its logit: the density of x, Jacobian included."""
+    model = tiny(unit_columns=[True])
+    total, _ = integrate.quad(
+        lambda x: math.exp(float(model.score_samples(np.array([[x]]))[0])), 0, 1, limit=200)
+    assert total == pytest.approx(1.0, abs=1e-6)
+    assert model.score_samples(np.array([[0.0], [1.0], [-0.5]])).tolist() == [-np.inf] * 3
+
+
+def test_mixed_support_density_integrates_to_one():
+    """A column on (0, 1) beside a real one: Gauss-Legendre on the square (0, 1) x (-4, 8)."""
+    model = tiny(2, unit_columns=[True, False])
+    nodes, weights = np.polynomial.legendre.leggauss(400)
+    x, wx = (nodes + 1) / 2, weights / 2
+    y, wy = nodes * 6 + 2, weights * 6
+    grid = np.stack(np.meshgrid(x, y, indexing="ij"), -1).reshape(-1, 2)
+    density = np.exp(model.score_samples(grid)).reshape(400, 400)
+    assert wx @ density @ wy == pytest.approx(1.0, abs=1e-6)
+
+
 def test_conditionals_match_the_joint():
     model = tiny(2).model_
     units = model.visible
@@ -250,6 +270,80 @@ def test_constant_columns_train_without_harm(split):
     model = GaussianBernoulliRBM(8, n_iter=30, random_state=0).fit(X)
     assert np.isfinite(model.score_samples(X)).all()
     assert model.scale_[5] == 1.0
+
+
+def dequantised(X: np.ndarray) -> np.ndarray:
+    """Pixels in [0, 1] made values strictly inside (0, 1): (16 x + U(0, 1)) / 17."""
+    noise = np.random.default_rng(0).random(X.shape)
+    return (np.rint(X * 16) + noise) / 17
+
+
+def test_support_auto_takes_the_logit_of_columns_inside_the_unit_interval(split):
+    X, X_test = (dequantised(part) for part in split)
+    X[:, 0] = X[:, 0] * 4 - 2  # one column on the real line
+    rbm = GaussianBernoulliRBM(8, n_iter=5, random_state=0).fit(X)
+    assert rbm.unit_columns_.tolist() == [False] + [True] * 63
+    np.testing.assert_allclose(rbm.mean_[1:], np.log(X[:, 1:] / (1 - X[:, 1:])).mean(0),
+                               rtol=1e-4, atol=1e-5)
+    samples = rbm.sample(50, steps=10, random_state=0)
+    assert ((samples[:, 1:] > 0) & (samples[:, 1:] < 1)).all()
+    assert samples[:, 0].min() < 0  # the real column is not squashed
+    real = GaussianBernoulliRBM(8, n_iter=5, random_state=0, support="real").fit(X)
+    assert not real.unit_columns_.any()
+    np.testing.assert_allclose(real.mean_, X.mean(0), rtol=1e-5)
+    X_test = X_test.copy()
+    X_test[0, 5] = 0.0  # outside the support: zero density, finite features
+    assert rbm.score_samples(X_test[:2])[0] == -np.inf
+    assert np.isfinite(rbm.score_samples(X_test[1:3])).all()
+    assert np.isfinite(rbm.transform(X_test[:2])).all()
+
+
+def test_support_unit_refuses_values_outside_in_training(split):
+    X, _ = split  # pixels / 16: zeros in every column
+    with pytest.raises(ValueError, match="modelled on \\(0, 1\\).*support='real'"):
+        GaussianBernoulliRBM(4, n_iter=1, support="unit").fit(X)
+    assert not GaussianBernoulliRBM(4, n_iter=1).fit(X).unit_columns_.any()
+    inside = dequantised(X)
+    later = inside[100:200].copy()
+    later[3, 7] = 1.0
+    stream = iter([inside[:100], later])
+    with pytest.raises(ValueError, match="column 7 is modelled on"):
+        GaussianBernoulliRBM(4, n_iter=1, batch_size=100).fit(stream)
+    with pytest.raises(ValueError, match="support"):
+        GaussianBernoulliRBM(4, support="bounded").fit(inside)
+
+
+def test_unit_columns_survive_files_and_from_weights(tmp_path, split):
+    X, X_test = (dequantised(part) for part in split)
+    rbm = GaussianBernoulliRBM(8, n_iter=3, random_state=0).fit(X)
+    rbm.save(tmp_path / "g.safetensors")
+    back = load(tmp_path / "g.safetensors")
+    np.testing.assert_array_equal(back.unit_columns_, rbm.unit_columns_)
+    np.testing.assert_array_equal(back.score_samples(X_test[:10]), rbm.score_samples(X_test[:10]))
+    again = GaussianBernoulliRBM.from_weights(
+        rbm.W_, rbm.b_, rbm.c_, log_var=rbm.model_.visible.log_var, mean=rbm.mean_,
+        scale=rbm.scale_, unit_columns=rbm.unit_columns_)
+    np.testing.assert_allclose(again.score_samples(X_test[:10]), rbm.score_samples(X_test[:10]))
+
+
+@pytest.mark.slow
+def test_defaults_on_dequantised_digits_beat_a_gaussian_mixture_of_its_size(split):
+    """The exact test log-likelihood of GaussianBernoulliRBM(16) against scikit-learn's
+    GaussianMixture with as many parameters (diagonal and spherical, best of 5 starts)."""
+    from sklearn.mixture import GaussianMixture
+
+    X, X_test = (dequantised(part) for part in split)
+    keep = X.std(0) > 0
+    X, X_test = X[:, keep], X_test[:, keep]
+    d = X.shape[1]
+    rbm = GaussianBernoulliRBM(16, random_state=0).fit(X)
+    ours = rbm.score_samples(X_test).mean()
+    n_params = 16 * d + 16 + 2 * d
+    for kind, per_component in (("diag", 2 * d + 1), ("spherical", d + 2)):
+        k = max(1, round(n_params / per_component))
+        gmm = GaussianMixture(k, covariance_type=kind, n_init=5, max_iter=500,
+                              random_state=0).fit(X)
+        assert ours > gmm.score(X_test), (kind, ours, gmm.score(X_test))
 
 
 @pytest.mark.parametrize("bad, match", [

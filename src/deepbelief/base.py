@@ -91,6 +91,10 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """The input transform this estimator fits (:class:`~deepbelief.transforms.Identity`)."""
         return Identity()
 
+    def _fit_input_transform(self, X: torch.Tensor):
+        """The input transform fitted to the training data ``X``."""
+        return self._input_transform().fit(X)
+
     def _sampler_options(self) -> dict[str, Any]:
         """The options the samplers take from this estimator (besides ``k``)."""
         return {}
@@ -170,6 +174,14 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                            check_range=check_range)
         return self.input_transform_.forward(v)
 
+    def _input_and_log_det(self, X, name: str = "X", *,
+                           check_range: bool = False) -> tuple[torch.Tensor, torch.Tensor | float]:
+        """The units' values of ``X`` and log ``|det ∂v/∂x|`` of each row (in float64; a
+        float when it is the same for every row)."""
+        x = self._validate(X, name, check_range=check_range)
+        transform = self.input_transform_
+        return transform.forward(x), transform.log_abs_det_jacobian(x.double())
+
     def _to_input(self, v: torch.Tensor) -> torch.Tensor:
         """Visible units' values mapped back to the inputs' coordinates."""
         return self.input_transform_.inverse(v)
@@ -222,7 +234,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Checkpointer(self.checkpoint_dir).start(resume)
         data = self._minibatches(X, reset=True)
         n_epochs = self.n_epochs_for(data)
-        self.input_transform_ = self._input_transform().fit(data.first)
+        self.input_transform_ = self._fit_input_transform(data.first)
         data = self._transformed(data)
         self._initialize(data.first)
         if resume:
@@ -252,7 +264,7 @@ class BaseRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if not hasattr(self, "model_"):
             self._check_params()
             data = self._minibatches(X, reset=True, passes=1)
-            self.input_transform_ = self._input_transform().fit(data.first)
+            self.input_transform_ = self._fit_input_transform(data.first)
             data = self._transformed(data)
             self._initialize(data.first)
         else:

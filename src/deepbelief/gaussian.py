@@ -29,7 +29,7 @@ from .base import DEPRECATED, BaseRBM, as_vector
 from .io import register
 from .partition import ais_log_partition, exact_log_partition
 from .samplers import Sampler
-from .transforms import Identity, Standardize
+from .transforms import Chain, Identity, Logit, Standardize
 from .units import Gaussian, Units
 
 #: Exact log Z (2^n_components hidden states) up to this many hidden units in
@@ -75,15 +75,15 @@ class GaussianVisibleMixin:
         """log p(x) of each row in nats (the density of the inputs as given).
 
         log p(x) = -F(v) - log Z + log ``|det ∂v/∂x|`` for v the units' values of the row
-        (the standardised row); log Z is exact (a sum over the 2^n hidden states) up
+        (the standardised row, or its logit's on (0, 1): -inf for a row outside the
+        support); log Z is exact (a sum over the 2^n hidden states) up
         to 20 hidden units, else estimated by AIS (100 runs, base means from ``X``)
         and kept until the parameters change.
         """
-        z = self._input(X)
+        z, log_det = self._input_and_log_det(X)
         with torch.no_grad():
             model = self.model_.to(torch.float64)
             neg_f = torch.cat([-model.free_energy(c.double()) for c in z.split(CHUNK)])
-        log_det = self.input_transform_.log_abs_det_jacobian()
         return to_numpy(neg_f - self.log_partition(X) + log_det)
 
     def log_partition(self, data=None) -> float:
@@ -154,6 +154,16 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
     standardize : bool, default=True
         Standardise the inputs inside the estimator (above); False models the
         inputs as given.
+    support : {"auto", "real", "unit"}, default="auto"
+        Where each column's values may lie. "unit": on (0, 1), modelled through
+        their logit log(x / (1 - x)) (before the standardisation), so that the
+        density puts no mass outside (0, 1) and samples stay inside (a logit-normal
+        mixture per column; :class:`~deepbelief.transforms.Logit`); training values
+        outside are refused. "real": the real line, as given. "auto": "unit" for the
+        columns whose training values all lie strictly between 0 and 1 (a stream's
+        first minibatch decides), "real" for the others. Rows outside a unit
+        column's (0, 1) have density zero (``score_samples`` -inf); elsewhere they
+        are clipped into it.
     max_grad_norm : float, optional
         Clip each minibatch's mean statistics of all parameters (W, b, c, log σ²)
         together to this L2 norm before the step
@@ -168,11 +178,15 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
         The RBM core; ``model_.visible.log_var`` holds log σ².
     variance_ : ndarray of shape (n_features,)
         σ² (in standardised units).
-    input_transform_ : deepbelief.transforms.Standardize or Identity
+    input_transform_ : deepbelief.transforms.Standardize, Identity or Chain
         The fitted standardisation (:class:`~deepbelief.transforms.Identity` when
-        ``standardize=False``).
+        ``standardize=False``), after the logit of the unit columns when there are
+        any (a :class:`~deepbelief.transforms.Chain`).
+    unit_columns_ : ndarray of bool, shape (n_features,)
+        The columns modelled on (0, 1) through their logit (``support``).
     mean_, scale_ : ndarray of shape (n_features,)
-        The standardisation (zeros and ones when ``standardize=False``).
+        The standardisation (zeros and ones when ``standardize=False``), of the
+        logits for the unit columns.
     components_, intercept_hidden_, intercept_visible_, history_, n_features_in_,
     n_epochs_
         As in :class:`~deepbelief.BernoulliRBM`; ``history_`` records the
@@ -183,6 +197,7 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
         **BaseRBM._parameter_constraints,
         **GAUSSIAN_CONSTRAINTS,
         "standardize": ["boolean"],
+        "support": [StrOptions({"auto", "real", "unit"})],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
     }
 
@@ -192,8 +207,8 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
                  weight_decay: float = 1e-4, learning_rate_decay: float = 0.0,
                  batch_size: int = 100, n_iter: int | str = "auto",
                  learn_variance: bool = True, min_variance: float = 0.01,
-                 standardize: bool = True, max_grad_norm: float | None = None,
-                 device: Any = "cpu", dtype: str | None = None,
+                 standardize: bool = True, support: str = "auto",
+                 max_grad_norm: float | None = None, device: Any = "cpu", dtype: str | None = None,
                  checkpoint_dir: str | None = None, checkpoint_every: int = 1,
                  random_state: Any = None, verbose: bool = False,
                  persistent: bool | str = DEPRECATED) -> None:
@@ -211,6 +226,7 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
         self.learn_variance = learn_variance
         self.min_variance = min_variance
         self.standardize = standardize
+        self.support = support
         self.max_grad_norm = max_grad_norm
         self.device = device
         self.dtype = dtype
@@ -229,6 +245,25 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
     def _input_transform(self):
         return Standardize() if self.standardize else Identity()
 
+    def _fit_input_transform(self, X: torch.Tensor):
+        """The standardisation, after the logit of the columns on (0, 1) (``support``)."""
+        if self.support == "real":
+            return super()._fit_input_transform(X)
+        logit = Logit(self.support).fit(X)
+        if not bool(logit.unit_columns.any()):
+            return super()._fit_input_transform(X)
+        return Chain(logit, self._input_transform().fit(logit.forward(X)))
+
+    def _transformed(self, data):
+        """Training minibatches checked against the unit columns' (0, 1), then mapped."""
+        check = getattr(self.input_transform_, "check", None)
+        if check is not None:
+            if data.n_samples is not None:
+                check(data.X)
+            else:
+                data = data.map(lambda x, y: check(x))
+        return super()._transformed(data)
+
     def _trainer_options(self) -> dict[str, Any]:
         """Gradient clipping (:class:`~deepbelief.training.GradientClipping`) when asked for."""
         return {"max_grad_norm": self.max_grad_norm}
@@ -246,8 +281,17 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
     def scale_(self) -> np.ndarray:
         return to_numpy(self._standardization()[1])
 
+    @property
+    def unit_columns_(self) -> np.ndarray:
+        t = self.input_transform_
+        if isinstance(t, Chain):
+            return to_numpy(t.parts[0].unit_columns)
+        return np.zeros(self.n_features_in_, dtype=bool)
+
     def _standardization(self) -> tuple[torch.Tensor, torch.Tensor]:
         t = self.input_transform_
+        if isinstance(t, Chain):
+            t = t.parts[-1]
         if isinstance(t, Identity):
             t = Standardize.identity(self.b_)
         return t.shift, t.scale
@@ -258,12 +302,13 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
 
     # ----------------------------------------------------------------- files
     @classmethod
-    def from_weights(cls, W, b, c, log_var=None, mean=None, scale=None,
+    def from_weights(cls, W, b, c, log_var=None, mean=None, scale=None, unit_columns=None,
                      **params) -> GaussianBernoulliRBM:
-        """A fitted model from W (n_hidden x n_visible), b, c, log σ² and the standardisation.
+        """A fitted model from W (n_hidden x n_visible), b, c, log σ² and the input transform.
 
         ``log_var`` defaults to zeros (σ = 1); without ``mean`` and ``scale`` the
-        inputs are modelled as given.
+        inputs are modelled as given; ``unit_columns`` (booleans) marks the columns
+        modelled on (0, 1) through their logit (before the standardisation).
         """
         model = super().from_weights(W, b, c, **params)
         b = model.b_
@@ -279,14 +324,22 @@ class GaussianBernoulliRBM(GaussianVisibleMixin, BaseRBM):
                         target.copy_(as_vector(value, name, b.shape[0], b.dtype, b.device))
                 transform.load_state_dict(transform.state_dict())  # checks the scales
                 model.input_transform_ = transform
+            if unit_columns is not None:
+                mask = as_vector(np.asarray(unit_columns, dtype=float), "unit_columns",
+                                 b.shape[0], b.dtype, b.device) != 0
+                if bool(mask.any()):
+                    model.input_transform_ = Chain(Logit("auto", mask), model.input_transform_)
         return model
 
     #: Today's files name the standardisation ``shift``, ``scale``; earlier ones ``mean``.
-    _FILE_VECTORS = {"log_var": "log_var", "shift": "mean", "scale": "scale"}
+    _FILE_VECTORS = {"log_var": "log_var", "shift": "mean", "scale": "scale",
+                     "unit_columns": "unit_columns"}
 
     @classmethod
     def _file_vectors(cls, tensors: dict[str, torch.Tensor]) -> dict[str, str]:
         names = {"log_var": "log_var"}
         if "scale" in tensors:
             names.update({"mean" if "mean" in tensors else "shift": "mean", "scale": "scale"})
+        if "unit_columns" in tensors:
+            names["unit_columns"] = "unit_columns"
         return names

@@ -326,8 +326,8 @@ def log_likelihood(rbm, X, log_z=None, **ais_params) -> float:
     if bounded is not None:  # a DBM: p*(v) is bounded below by mean-field, not exact
         return bounded(X) - float(log_z)
     # a probability of binary data: values outside [0, 1] are refused
-    return mean_log_likelihood(rbm.model_, rbm._input(X, "X", check_range=True), float(log_z),
-                               rbm.input_transform_.log_abs_det_jacobian())
+    v, log_det = rbm._input_and_log_det(X, "X", check_range=True)
+    return mean_log_likelihood(rbm.model_, v, float(log_z), float(torch.as_tensor(log_det).mean()))
 
 
 def mean_log_likelihood(model: RBM, v: torch.Tensor, log_z: float,

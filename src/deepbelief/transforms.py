@@ -18,9 +18,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from torch.distributions.transforms import SigmoidTransform
 from torch.nn.functional import one_hot
 
 from .io import check_tensor, decode_classes, encode_classes
+
+#: The logistic function and its inverse (which clips into (0, 1)).
+_SIGMOID = SigmoidTransform()
 
 
 class Identity:
@@ -35,8 +39,8 @@ class Identity:
     def inverse(self, z: torch.Tensor) -> torch.Tensor:
         return z
 
-    def log_abs_det_jacobian(self) -> float:
-        """log ``|det ∂z/∂x|`` = 0."""
+    def log_abs_det_jacobian(self, x: torch.Tensor) -> float:
+        """log ``|det ∂z/∂x|`` = 0 for every row of ``x``."""
         return 0.0
 
     def fold(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
@@ -86,8 +90,8 @@ class Standardize:
         """x = z · scale + shift."""
         return z * self.scale + self.shift
 
-    def log_abs_det_jacobian(self) -> float:
-        """log ``|det ∂z/∂x|`` = -Σ_j log scale_j: p(x) = p(z) / Π_j scale_j."""
+    def log_abs_det_jacobian(self, x: torch.Tensor) -> float:
+        """log ``|det ∂z/∂x|`` = -Σ_j log scale_j for every row: p(x) = p(z) / Π_j scale_j."""
         return -float(self.scale.double().log().sum())
 
     def fold(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
@@ -115,6 +119,110 @@ class Standardize:
         if not bool((scale > 0).all()):
             raise ValueError("scale must be positive")
         self.shift, self.scale = shift, scale
+
+
+class Logit:
+    """z_j = log(x_j / (1 - x_j)) on the columns of ``unit_columns``, the others as given.
+
+    The open unit interval onto the real line (the inverse of
+    ``torch.distributions.transforms.SigmoidTransform``), so that a Gaussian model of
+    z is a density of x on (0, 1) that puts no mass outside it (a logit-normal per
+    column). ``support="auto"`` takes, at :meth:`fit`, the columns whose values all
+    lie strictly between 0 and 1 (NaN entries left out); ``"unit"`` takes every
+    column and ``fit`` refuses values outside (0, 1). Outside (0, 1) the density is
+    zero: :meth:`log_abs_det_jacobian` is -inf for such a row, and :meth:`forward`
+    clips the values into the interval (``SigmoidTransform``'s inverse does).
+    """
+
+    def __init__(self, support: str = "auto", unit_columns: torch.Tensor | None = None) -> None:
+        self.support = support
+        self.unit_columns = unit_columns
+
+    def fit(self, X: torch.Tensor) -> Logit:
+        inside = ((X > 0) & (X < 1)) | torch.isnan(X)
+        if self.support == "unit":
+            self.unit_columns = torch.ones(X.shape[1], dtype=torch.bool, device=X.device)
+            self.check(X)
+        else:
+            self.unit_columns = inside.all(0)
+        return self
+
+    def check(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` itself, refused if a unit column holds a value outside (0, 1) (training data)."""
+        values = x[:, self.unit_columns]
+        bad = (values <= 0) | (values >= 1)
+        if bool(bad.any()):
+            column = int(torch.nonzero(self.unit_columns)[bad.any(0).nonzero()[0, 0], 0])
+            raise ValueError(f"X: column {column} is modelled on (0, 1), but it holds values "
+                             "outside that interval; pass support='real' to model it on the "
+                             "real line")
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """z = logit(x) on the unit columns (values clipped into (0, 1)), x elsewhere."""
+        return torch.where(self.unit_columns, _SIGMOID.inv(x), x)
+
+    def inverse(self, z: torch.Tensor) -> torch.Tensor:
+        """x = σ(z) on the unit columns, z elsewhere."""
+        return torch.where(self.unit_columns, _SIGMOID(z), z)
+
+    def log_abs_det_jacobian(self, x: torch.Tensor) -> torch.Tensor:
+        """Per row, -Σ_j (log x_j + log(1 - x_j)) over the unit columns; -inf outside (0, 1)."""
+        values = x[:, self.unit_columns]
+        inside = ((values > 0) & (values < 1)) | torch.isnan(values)
+        log_det = -(values.log() + (-values).log1p()).nansum(1)
+        return torch.where(inside.all(1), log_det, -torch.inf)
+
+    def fold(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """A linear map of z is one of x only without unit columns."""
+        if bool(self.unit_columns.any()):
+            raise ValueError("the logit of the unit columns is no linear map")
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"unit_columns": self.unit_columns.to(torch.get_default_dtype())}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Take ``unit_columns`` (a 0/1 vector, as files hold floats)."""
+        self.unit_columns = state["unit_columns"] != 0
+
+
+class Chain:
+    """Fitted transforms applied in turn: inverted last to first, their
+    log-determinants summed, their states in one ``state_dict``.
+
+    ``check`` is the first transform's check of training data.
+    """
+
+    def __init__(self, *parts) -> None:
+        self.parts = parts
+
+    def check(self, x: torch.Tensor) -> torch.Tensor:
+        return self.parts[0].check(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for part in self.parts:
+            x = part.forward(x)
+        return x
+
+    def inverse(self, z: torch.Tensor) -> torch.Tensor:
+        for part in reversed(self.parts):
+            z = part.inverse(z)
+        return z
+
+    def log_abs_det_jacobian(self, x: torch.Tensor) -> torch.Tensor | float:
+        """Σ_k log ``|det ∂z_k/∂z_{k-1}|`` along the chain (z_0 = x)."""
+        total = 0.0
+        for part in self.parts:
+            total = total + part.log_abs_det_jacobian(x)
+            x = part.forward(x)
+        return total
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {name: t for part in self.parts for name, t in part.state_dict().items()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        for part in self.parts:
+            part.load_state_dict(state)
 
 
 def observed_moments(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -274,9 +382,9 @@ class ColumnEncoder:
         out[:, self.columns["real"]] = self.standardize.inverse(z[:, bounds[-1]:])
         return out
 
-    def log_abs_det_jacobian(self) -> float:
+    def log_abs_det_jacobian(self, x: torch.Tensor) -> float:
         """log ``|det ∂z/∂x|`` of the real columns, -Σ_j log scale_j (the others: counts)."""
-        return self.standardize.log_abs_det_jacobian()
+        return self.standardize.log_abs_det_jacobian(x)
 
     def fold(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
         """A linear map of the units made one of the real columns as given, in place.

@@ -313,7 +313,7 @@ def test_support_unit_refuses_values_outside_in_training(split):
         GaussianBernoulliRBM(4, support="bounded").fit(inside)
 
 
-def test_unit_columns_survive_files_and_from_weights(tmp_path, split):
+def test_unit_columns_survive_files_from_weights_and_resume(tmp_path, split):
     X, X_test = (dequantised(part) for part in split)
     rbm = GaussianBernoulliRBM(8, n_iter=3, random_state=0).fit(X)
     rbm.save(tmp_path / "g.safetensors")
@@ -324,6 +324,12 @@ def test_unit_columns_survive_files_and_from_weights(tmp_path, split):
         rbm.W_, rbm.b_, rbm.c_, log_var=rbm.model_.visible.log_var, mean=rbm.mean_,
         scale=rbm.scale_, unit_columns=rbm.unit_columns_)
     np.testing.assert_allclose(again.score_samples(X_test[:10]), rbm.score_samples(X_test[:10]))
+    whole = GaussianBernoulliRBM(8, n_iter=4, random_state=1).fit(X)
+    GaussianBernoulliRBM(8, n_iter=2, random_state=1, checkpoint_dir=tmp_path / "c").fit(X)
+    resumed = GaussianBernoulliRBM(8, n_iter=4, random_state=1, checkpoint_dir=tmp_path / "c")
+    resumed.fit(X, resume=True)
+    torch.testing.assert_close(resumed.W_, whole.W_, rtol=0, atol=0)
+    assert resumed.unit_columns_.all()
 
 
 @pytest.mark.slow

@@ -34,8 +34,8 @@ Three parts, each measured in one run (peers trained in the same process):
 - ``samples`` (with ``--plot-dir``): a ``GaussianBernoulliRBM`` trained on the 60,000
   grayscale MNIST images by the modified CD of Liao et al. (2022), every update's
   negative chains started from noise and run ``k`` Gibbs-Langevin steps (``SAMPLES``;
-  written to ``--model-out``), then 2,000 samples from each of the noise starts
-  ``--sample-seeds`` (``--sample-steps`` steps). A recogniser trained on the real
+  written to ``--model-out``), then ``--n-samples`` (2,000) samples from each of the
+  noise starts ``--sample-seeds`` (``--sample-steps`` steps). A recogniser trained on the real
   training images (scikit-learn's ``MLPClassifier((256,))``, 20 epochs) scores the
   mean of p(v|h) of each: the share it recognises as some digit with probability at
   least 0.9, and each digit's share of all samples; beside it the same for 1,000
@@ -51,6 +51,7 @@ Usage::
     python bench/gaussian_rbm.py [--parts stability quality usefulness pictures]
         [--n-train 10000] [--hidden 256] [--epochs 10] [--seeds 5] [--budget 30]
         [--plot-dir docs] [--model FILE] [--sample-steps 1000] [--sample-seeds 1 2 3]
+        [--n-samples 2000]
         [--sample-k 30] [--sample-epochs 14] [--set KEY=VALUE ...] [--score-every N]
 
 learnergy is installed with ``pip install learnergy`` (its parts are skipped
@@ -339,9 +340,12 @@ def recognised(clf, images: np.ndarray) -> tuple[float, np.ndarray]:
 
 def _noise_samples(rbm: GaussianBernoulliRBM, n: int, steps: int, seed: int = 0) -> np.ndarray:
     """The mean of p(v | h) at the last hidden states of ``n`` chains of ``steps`` steps
-    (noise start ``seed``)."""
+    (noise start ``seed``; every draw from generators of ``seed``, never the model's own,
+    so that scoring during training leaves the training's random stream alone)."""
     v = rbm.sample(n, steps=steps, random_state=seed)
-    return rbm.p_v_given_h(rbm.sample_h_given_v(v))
+    h = torch.bernoulli(torch.as_tensor(rbm.transform(v)),
+                        generator=torch.Generator().manual_seed(seed))
+    return rbm.p_v_given_h(h.numpy())
 
 
 def _every(n: int | None, clf, steps: int):
@@ -387,7 +391,7 @@ def samples(args) -> None:
     rng = np.random.default_rng(0)
     default = GaussianBernoulliRBM(256, random_state=0).fit(X)
     rows = {f"samples from noise, {args.sample_steps} steps, noise {seed}": _noise_samples(
-                rbm, 2000, args.sample_steps, seed) for seed in args.sample_seeds}
+                rbm, args.n_samples, args.sample_steps, seed) for seed in args.sample_seeds}
     rows |= {"real test images": X_test[:1000], "uniform noise": rng.random((1000, 784)),
              "the mean training image": np.repeat(X.mean(0, keepdims=True), 10, 0),
              "GaussianBernoulliRBM(256) defaults, 1000 steps": _noise_samples(default, 1000,
@@ -424,7 +428,9 @@ def main() -> None:
                                               / "grbm_mnist_noise_clip.safetensors"))
     p.add_argument("--sample-steps", type=int, default=1000)
     p.add_argument("--sample-seeds", type=int, nargs="+", default=[1, 2, 3],
-                   help="noise starts of the 2,000 samples scored (samples)")
+                   help="noise starts of the samples scored (samples)")
+    p.add_argument("--n-samples", type=int, default=2000,
+                   help="samples scored from each noise start (samples)")
     p.add_argument("--ceiling-steps", type=int, default=3000)
     p.add_argument("--sample-k", type=int, default=30,
                    help="Gibbs-Langevin steps from noise in training (samples)")

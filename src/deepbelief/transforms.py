@@ -139,12 +139,11 @@ class Logit:
         self.unit_columns = unit_columns
 
     def fit(self, X: torch.Tensor) -> Logit:
-        inside = ((X > 0) & (X < 1)) | torch.isnan(X)
         if self.support == "unit":
             self.unit_columns = torch.ones(X.shape[1], dtype=torch.bool, device=X.device)
             self.check(X)
         else:
-            self.unit_columns = inside.all(0)
+            self.unit_columns = (((X > 0) & (X < 1)) | torch.isnan(X)).all(0)
         return self
 
     def check(self, x: torch.Tensor) -> torch.Tensor:

@@ -89,7 +89,8 @@ QUALITY = ({}, {"k": 10, "learning_rate": 0.03},
 #: started from noise and run 30 Gibbs-Langevin steps (Liao et al. 2022's modified CD),
 #: each minibatch's statistics clipped to norm 100; 14 epochs, the epoch whose samples
 #: were best balanced among the scores of a 20-epoch run (every second epoch, 1,000
-#: samples of 100 steps from noise start 0; the figures reported come from other starts).
+#: samples of 30 and 100 steps from noise start 0; the figures reported come from other
+#: starts).
 SAMPLES = {"n_components": 500, "sampler": GibbsLangevin(30, from_noise=True),
            "learning_rate": 0.03, "max_grad_norm": 100.0, "n_iter": 14}
 #: A recogniser's confidence that counts a sample as a digit.

@@ -74,6 +74,7 @@ from sklearn.model_selection import train_test_split
 from deepbelief import DBNClassifier, GaussianBernoulliRBM
 from deepbelief.datasets import load_digits, load_mnist
 from deepbelief.samplers import GibbsLangevin
+from deepbelief.transforms import Logit
 
 DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 RATES = (1e-3, 1e-2, 1e-1)
@@ -242,9 +243,12 @@ def gmm_quality(X: np.ndarray, X_test: np.ndarray, n_params: int, logit: bool = 
     does, its test density the density of x (the Jacobian added).
     """
     d, log_det, name = X.shape[1], 0.0, "GaussianMixture"
-    if logit:
-        log_det = -(np.log(X_test) + np.log1p(-X_test)).sum(1).mean()
-        X, X_test, name = np.log(X / (1 - X)), np.log(X_test / (1 - X_test)), "... on logits"
+    if logit:  # the library's own transform, as the RBM uses it
+        x, x_test = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(X_test,
+                                                                             dtype=torch.float64)
+        t = Logit("unit").fit(x)
+        log_det = float(t.log_abs_det_jacobian(x_test).mean())
+        X, X_test, name = t.forward(x).numpy(), t.forward(x_test).numpy(), "... on logits"
     for kind, per_component in (("diag", 2 * d + 1), ("spherical", d + 2)):
         k = max(1, round(n_params / per_component))
         start = time.perf_counter()
